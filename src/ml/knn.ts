@@ -1,0 +1,300 @@
+// Exact k-nearest-neighbour search by brute force, as sklearn's NearestNeighbors(algorithm='brute'):
+// euclidean or cosine distance over dense rows or CSR rows (e.g. an item×user interaction matrix).
+// Dense queries run in blocks of queries × blocks of points through the tiled dot kernel and the
+// ||p||² - 2q·p expansion; a bounded max-heap per query keeps the k best, never a full sort.
+
+import { NotFittedError } from './errors.ts';
+import { TopKHeaps } from './heap.ts';
+import { dot, dotsABt, rowNormsSq } from './linalg.ts';
+import type { Matrix } from './matrix.ts';
+import {
+  type CsrMatrix,
+  csrAssertFinite,
+  csrFromDense,
+  csrFromJSON,
+  csrNormalizeRows,
+  csrRowNorms,
+  csrToDense,
+  csrToJSON,
+  csrTranspose,
+  isCsr,
+} from './sparse.ts';
+
+export type KnnMetric = 'euclidean' | 'cosine';
+
+export interface NearestNeighborsParams {
+  /** Neighbours returned by kneighbors() when k is not given (sklearn default 5). */
+  nNeighbors?: number;
+  metric?: KnnMetric;
+}
+
+export interface KNeighborsResult {
+  /** rows×k row-major indices into the fitted rows, nearest first, ties by lower index. */
+  indices: Int32Array;
+  /** rows×k row-major distances (euclidean: l2 distance; cosine: 1 - cosine similarity, in [0, 2]). */
+  distances: Float64Array;
+  rows: number;
+  k: number;
+}
+
+const KIND = 'NearestNeighbors';
+const VERSION = 1;
+
+const CONSTRAINTS = {
+  nNeighbors: { check: (v: unknown) => Number.isInteger(v) && (v as number) >= 1, limit: 'an integer >= 1' },
+  metric: { check: (v: unknown) => v === 'euclidean' || v === 'cosine', limit: "'euclidean' or 'cosine'" },
+} as const;
+
+function validate(params: Required<NearestNeighborsParams>): void {
+  for (const key of Object.keys(CONSTRAINTS) as (keyof typeof CONSTRAINTS)[]) {
+    const v = params[key];
+    if (!CONSTRAINTS[key].check(v)) {
+      const Err = key === 'metric' ? TypeError : RangeError;
+      throw new Err(`NearestNeighbors: ${key} must be ${CONSTRAINTS[key].limit}, got ${JSON.stringify(v)}`);
+    }
+  }
+}
+
+// Query and point block sizes for the dense path: a 64×256 tile of dots is 128 KiB, and a
+// 256-row point block of 32 features is 64 KiB, so both stay in L2 while the tile is scanned.
+const QUERY_BLOCK = 64;
+const POINT_BLOCK = 256;
+
+function normalizeDense(x: Matrix): Float64Array {
+  const { rows, cols } = x;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += x.data[o + j] * x.data[o + j];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 1;
+    for (let j = 0; j < cols; j++) out[o + j] = x.data[o + j] * inv;
+  }
+  return out;
+}
+
+function assertDenseFinite(x: Matrix, name: string): void {
+  const d = x.data;
+  for (let t = 0; t < d.length; t++) {
+    if (!Number.isFinite(d[t])) throw new RangeError(`${name} has a non-finite value at row ${Math.floor(t / x.cols)}, column ${t % x.cols}`);
+  }
+}
+
+export class NearestNeighbors {
+  readonly nNeighbors: number;
+  readonly metric: KnnMetric;
+
+  private dense: Float64Array | null = null; // euclidean: the rows; cosine: unit rows
+  private sparse: CsrMatrix | null = null; // same, CSR
+  private sparseT: CsrMatrix | null = null; // columns of `sparse`, for scatter products
+  private norms: Float64Array | null = null; // squared row norms (euclidean)
+  private source: Matrix | CsrMatrix | null = null;
+  nSamplesFit = 0;
+  nFeaturesIn = 0;
+
+  constructor(params: NearestNeighborsParams = {}) {
+    const p: Required<NearestNeighborsParams> = { nNeighbors: params.nNeighbors ?? 5, metric: params.metric ?? 'euclidean' };
+    validate(p);
+    this.nNeighbors = p.nNeighbors;
+    this.metric = p.metric;
+  }
+
+  fit(X: Matrix | CsrMatrix): this {
+    if (X.rows < 1) throw new RangeError('NearestNeighbors.fit: X needs at least 1 row');
+    this.source = X;
+    this.nSamplesFit = X.rows;
+    this.nFeaturesIn = X.cols;
+    this.dense = null;
+    this.sparse = null;
+    this.sparseT = null;
+    this.norms = null;
+    if (isCsr(X)) {
+      csrAssertFinite(X);
+      const s = this.metric === 'cosine' ? csrNormalizeRows(X) : X;
+      this.sparse = s;
+      this.sparseT = csrTranspose(s);
+      if (this.metric === 'euclidean') this.norms = csrRowNorms(s, true);
+    } else {
+      assertDenseFinite(X, 'X');
+      if (this.metric === 'cosine') this.dense = normalizeDense(X);
+      else {
+        this.dense = X.data instanceof Float64Array ? X.data : Float64Array.from(X.data);
+        this.norms = rowNormsSq(this.dense, X.rows, X.cols);
+      }
+    }
+    return this;
+  }
+
+  /** The k nearest fitted rows of every row of Q (k defaults to nNeighbors). */
+  kneighbors(Q: Matrix | CsrMatrix, k: number = this.nNeighbors): KNeighborsResult {
+    if (this.source === null) throw new NotFittedError(KIND);
+    if (!Number.isInteger(k) || k < 1) throw new RangeError(`kneighbors: k must be an integer >= 1, got ${k}`);
+    if (k > this.nSamplesFit) throw new RangeError(`kneighbors: k must be <= the ${this.nSamplesFit} fitted rows, got ${k}`);
+    if (Q.cols !== this.nFeaturesIn) throw new RangeError(`kneighbors: Q has ${Q.cols} columns, the index was fitted on ${this.nFeaturesIn}`);
+    if (this.sparse !== null) {
+      const q = isCsr(Q) ? Q : csrFromDense(Q);
+      csrAssertFinite(q, 'Q');
+      return this.kneighborsSparse(q, k);
+    }
+    const q = isCsr(Q) ? csrToDense(Q) : Q;
+    assertDenseFinite(q, 'Q');
+    return this.kneighborsDense(q, k);
+  }
+
+  private kneighborsDense(Q: Matrix, k: number): KNeighborsResult {
+    const X = this.dense as Float64Array;
+    const n = this.nSamplesFit;
+    const d = this.nFeaturesIn;
+    const m = Q.rows;
+    const cosine = this.metric === 'cosine';
+    const qd: Float64Array = cosine ? normalizeDense(Q) : Q.data instanceof Float64Array ? Q.data : Float64Array.from(Q.data);
+    // Surrogate distance per point: euclidean ||p||² - 2q·p (||q||² is constant per query),
+    // cosine -q·p on unit rows. pn holds the per-point additive term.
+    const pn = cosine ? new Float64Array(n) : (this.norms as Float64Array);
+    const scale = cosine ? -1 : -2;
+    const indices = new Int32Array(m * k);
+    const distances = new Float64Array(m * k);
+    const heaps = new TopKHeaps(QUERY_BLOCK, k);
+    const tile = new Float64Array(QUERY_BLOCK * POINT_BLOCK);
+    const worst = new Float64Array(QUERY_BLOCK);
+    for (let qb = 0; qb < m; qb += QUERY_BLOCK) {
+      const qn = Math.min(QUERY_BLOCK, m - qb);
+      heaps.reset();
+      worst.fill(Infinity);
+      for (let pb = 0; pb < n; pb += POINT_BLOCK) {
+        const np = Math.min(POINT_BLOCK, n - pb);
+        dotsABt(qd, qb * d, qn, X, pb * d, np, d, tile);
+        for (let r = 0; r < qn; r++) {
+          let w = worst[r];
+          const o = r * np;
+          for (let c = 0; c < np; c++) {
+            const v = pn[pb + c] + scale * tile[o + c];
+            // Points arrive in increasing index order, so an equal value never beats the heap's
+            // current worst (which has a lower index): strict < gives sklearn's tie order.
+            if (v < w) {
+              heaps.push(r, v, pb + c);
+              w = heaps.worst(r);
+            }
+          }
+          worst[r] = w;
+        }
+      }
+      for (let r = 0; r < qn; r++) {
+        const off = (qb + r) * k;
+        heaps.sortedInto(r, distances, indices, off);
+        // Exact distances for the k winners (the expansion loses digits for close points).
+        const qo = (qb + r) * d;
+        for (let a = 0; a < k; a++) {
+          const po = indices[off + a] * d;
+          if (cosine) {
+            const v = 1 - dot(qd, qo, X, po, d);
+            distances[off + a] = v < 0 ? 0 : v > 2 ? 2 : v;
+          } else {
+            let s = 0;
+            for (let t = 0; t < d; t++) {
+              const diff = qd[qo + t] - X[po + t];
+              s += diff * diff;
+            }
+            distances[off + a] = Math.sqrt(s);
+          }
+        }
+        sortRun(distances, indices, off, k);
+      }
+    }
+    return { indices, distances, rows: m, k };
+  }
+
+  private kneighborsSparse(Q: CsrMatrix, k: number): KNeighborsResult {
+    const XT = this.sparseT as CsrMatrix;
+    const n = this.nSamplesFit;
+    const m = Q.rows;
+    const cosine = this.metric === 'cosine';
+    const q = cosine ? csrNormalizeRows(Q) : Q;
+    const qnorm = cosine ? null : csrRowNorms(q, true);
+    const pn = cosine ? null : (this.norms as Float64Array);
+    const acc = new Float64Array(n);
+    const heaps = new TopKHeaps(1, k);
+    const indices = new Int32Array(m * k);
+    const distances = new Float64Array(m * k);
+    const { indptr: tp, indices: ti, data: td } = XT;
+    for (let r = 0; r < m; r++) {
+      acc.fill(0);
+      for (let p = q.indptr[r]; p < q.indptr[r + 1]; p++) {
+        const j = q.indices[p];
+        const v = q.data[p];
+        for (let s = tp[j]; s < tp[j + 1]; s++) acc[ti[s]] += v * td[s];
+      }
+      heaps.reset();
+      let w = Infinity;
+      if (cosine) {
+        for (let i = 0; i < n; i++) {
+          const v = -acc[i];
+          if (v < w) {
+            heaps.push(0, v, i);
+            w = heaps.worst(0);
+          }
+        }
+      } else {
+        const norms = pn as Float64Array;
+        for (let i = 0; i < n; i++) {
+          const v = norms[i] - 2 * acc[i];
+          if (v < w) {
+            heaps.push(0, v, i);
+            w = heaps.worst(0);
+          }
+        }
+      }
+      const off = r * k;
+      heaps.sortedInto(0, distances, indices, off);
+      for (let a = 0; a < k; a++) {
+        if (cosine) {
+          const v = 1 + distances[off + a];
+          distances[off + a] = v < 0 ? 0 : v > 2 ? 2 : v;
+        } else {
+          const v = distances[off + a] + (qnorm as Float64Array)[r];
+          distances[off + a] = v > 0 ? Math.sqrt(v) : 0;
+        }
+      }
+    }
+    return { indices, distances, rows: m, k };
+  }
+
+  toJSON(): { kind: string; version: number; params: Required<NearestNeighborsParams>; fitted: unknown } {
+    const s = this.source;
+    let fitted: unknown = null;
+    if (s !== null) {
+      fitted = isCsr(s) ? { format: 'csr', ...csrToJSON(s) } : { format: 'dense', rows: s.rows, cols: s.cols, data: Array.from(s.data) };
+    }
+    return { kind: KIND, version: VERSION, params: { nNeighbors: this.nNeighbors, metric: this.metric }, fitted };
+  }
+
+  static fromJSON(json: unknown): NearestNeighbors {
+    const j = json as { kind?: unknown; version?: unknown; params?: NearestNeighborsParams; fitted?: any };
+    if (j === null || typeof j !== 'object' || j.kind !== KIND) throw new TypeError(`fromJSON: expected kind '${KIND}', got ${JSON.stringify(j?.kind)}`);
+    if (j.version !== VERSION) throw new RangeError(`fromJSON: ${KIND} version ${JSON.stringify(j.version)} is not supported (expected ${VERSION})`);
+    const nn = new NearestNeighbors(j.params ?? {});
+    const f = j.fitted;
+    if (f) {
+      if (f.format === 'csr') nn.fit(csrFromJSON(f));
+      else if (f.format === 'dense') nn.fit({ rows: f.rows, cols: f.cols, data: Float64Array.from(f.data) });
+      else throw new TypeError(`fromJSON: unknown fitted format ${JSON.stringify(f.format)}`);
+    }
+    return nn;
+  }
+}
+
+/** Insertion sort of one result row by (distance, index); rows are short and nearly sorted. */
+function sortRun(d: Float64Array, ix: Int32Array, off: number, k: number): void {
+  for (let a = off + 1; a < off + k; a++) {
+    const v = d[a];
+    const i = ix[a];
+    let b = a - 1;
+    while (b >= off && (d[b] > v || (d[b] === v && ix[b] > i))) {
+      d[b + 1] = d[b];
+      ix[b + 1] = ix[b];
+      b--;
+    }
+    d[b + 1] = v;
+    ix[b + 1] = i;
+  }
+}
