@@ -1,0 +1,158 @@
+// One error model: services throw AppError(code, message) and know nothing of HTTP;
+// the error handler renders {"detail", "code", "requestId"} with the status of the code.
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  VALIDATION_ERROR: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  NOT_READY: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly headers: Record<string, string> | undefined;
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; headers?: Record<string, string> } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.headers = opts.headers;
+  }
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+interface PgLikeError {
+  code: string;
+  detail?: string;
+  message: string;
+  column?: string;
+  column_name?: string;
+}
+
+/** Finds the PostgreSQL error (SQLSTATE code) under driver and ORM wrappers. */
+export function findPgError(err: unknown): PgLikeError | null {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c)) return e as PgLikeError;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/**
+ * Turns a database constraint or data error into an AppError with a message that names the
+ * offending column and value; returns null for errors that are not the client's fault.
+ */
+export function mapDbError(err: unknown, resource = 'record'): AppError | null {
+  const pg = findPgError(err);
+  if (!pg) return null;
+  const detail = pg.detail ?? '';
+  const key = /Key \((.+?)\)=\((.*?)\)/.exec(detail);
+  switch (pg.code) {
+    case '23505':
+      return new AppError('CONFLICT', key ? `${resource} with ${key[1]} '${key[2]}' already exists` : `${resource} already exists`, { cause: err });
+    case '23503': {
+      const missing = /is not present in table "(.+?)"/.exec(detail);
+      if (missing) {
+        return new AppError('UNPROCESSABLE', key ? `${key[1]} '${key[2]}' does not exist in ${missing[1]}` : `a referenced ${missing[1]} row does not exist`, { cause: err });
+      }
+      const still = /is still referenced from table "(.+?)"/.exec(detail);
+      const which = key ? ` with ${key[1]} '${key[2]}'` : '';
+      return new AppError('CONFLICT', `${resource}${which} is still referenced${still ? ` from ${still[1]}` : ''}; delete those rows first`, { cause: err });
+    }
+    case '23502':
+      return new AppError('VALIDATION_ERROR', `${pg.column ?? pg.column_name ?? 'a required field'} must not be null`, { cause: err });
+    case '22P02':
+    case '22007':
+    case '22008':
+    case '22003':
+    case '22001':
+    case '22023':
+    case '22021':
+      return new AppError('VALIDATION_ERROR', `invalid value: ${pg.message}`, { cause: err });
+    default:
+      return null;
+  }
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_TYPE: 'BAD_REQUEST',
+  FST_ERR_VALIDATION: 'VALIDATION_ERROR',
+};
+
+function describeValidation(err: FastifyError): string {
+  const v = err.validation?.[0];
+  if (!v) return err.message;
+  const where = err.validationContext ?? 'request';
+  const p = v.instancePath ? v.instancePath.slice(1).replaceAll('/', '.') : '';
+  const params = v.params as Record<string, unknown>;
+  switch (v.keyword) {
+    case 'required':
+      return `${where}: missing required field '${[p, params.missingProperty].filter(Boolean).join('.')}'`;
+    case 'additionalProperties':
+      return where === 'querystring'
+        ? `unknown query parameter '${params.additionalProperty}'`
+        : `${where}: unknown field '${[p, params.additionalProperty].filter(Boolean).join('.')}'`;
+    default:
+      return `${where}${p ? `.${p}` : ''} ${v.message ?? 'is invalid'}`;
+  }
+}
+
+/** Installs the error handler and the 404 handler. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    let appErr: AppError;
+    if (error instanceof AppError) {
+      appErr = error;
+    } else if (error.validation) {
+      appErr = new AppError('VALIDATION_ERROR', describeValidation(error));
+    } else if (error.code && FASTIFY_CODES[error.code]) {
+      const code = FASTIFY_CODES[error.code];
+      const msg = code === 'PAYLOAD_TOO_LARGE'
+        ? `request body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`
+        : error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+          ? `malformed JSON body: ${error.message}`
+          : error.message;
+      appErr = new AppError(code, msg);
+    } else if (error instanceof SyntaxError && (error as { statusCode?: number }).statusCode === 400) {
+      appErr = new AppError('BAD_REQUEST', `malformed JSON body: ${error.message}`);
+    } else {
+      const mapped = mapDbError(error);
+      if (mapped) {
+        appErr = mapped;
+      } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+        const code = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((k) => ERROR_STATUS[k] === error.statusCode) ?? 'BAD_REQUEST';
+        appErr = new AppError(code, error.message);
+      } else {
+        req.log.error({ err: error }, 'unhandled error');
+        appErr = new AppError('INTERNAL', 'internal server error');
+      }
+    }
+    if (error instanceof AppError && appErr.status >= 500) req.log.error({ err: appErr.cause ?? appErr }, appErr.message);
+    if (appErr.headers) reply.headers(appErr.headers);
+    reply.status(appErr.status).send({ detail: appErr.message, code: appErr.code, requestId: req.id });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send({ detail: `route ${req.method} ${req.url.split('?')[0]} not found`, code: 'NOT_FOUND', requestId: req.id });
+  });
+}

@@ -1,0 +1,3 @@
+// Every module's tables, for the Drizzle client and drizzle-kit (one schema, one migration set).
+export * from './modules/users/users.tables.ts';
+export * from './modules/resources/resources.tables.ts';

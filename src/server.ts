@@ -1,0 +1,29 @@
+// Listen, and stop gracefully: on SIGTERM/SIGINT stop accepting, let in-flight requests finish,
+// then close the database so an embedded one is left consistent.
+import type { Config } from './config.ts';
+import { buildApp } from './app.ts';
+
+export async function serve(config: Config): Promise<void> {
+  const app = await buildApp(config);
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      app.log.error(`shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    try {
+      await app.close();
+      process.exitCode = 0;
+    } catch (err) {
+      app.log.error({ err }, 'error while shutting down');
+      process.exitCode = 1;
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+}
