@@ -1,0 +1,95 @@
+// Platform endpoints and the error model, through HTTP.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { buildApp } from '../src/app.ts';
+import { openDatabase } from '../src/platform/db.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { runScenarios, type Scenario } from './helpers/scenarios.ts';
+
+let ctx: TestApp;
+before(async () => {
+  ctx = await startTestApp({ bodyLimit: 4096 });
+});
+after(() => ctx?.close());
+const app = () => ctx;
+
+describe('health, readiness, metrics, docs', () => {
+  const scenarios: Scenario[] = [
+    { name: 'health', method: 'GET', url: '/health', status: 200, contains: { status: 'ok' } },
+    { name: 'ready', method: 'GET', url: '/ready', status: 200, contains: { status: 'ready' } },
+    { name: 'openapi document', method: 'GET', url: '/openapi.json', status: 200, check: (r) => {
+      assert.equal(r.body.openapi, '3.1.0');
+      for (const p of ['/users', '/users/{user_id}', '/recordings', '/algos/{algo_id}', '/sessions', '/events', '/events/{event_id}', '/health', '/ready']) {
+        assert.ok(r.body.paths[p], `openapi lists ${p}`);
+      }
+      const list = r.body.paths['/events'].get;
+      const names = list.parameters.map((p: { name: string }) => p.name).sort();
+      assert.deepEqual(names, ['event_source', 'event_type', 'page', 'session_id', 'size', 'ts_gte', 'ts_lte', 'user_id']);
+    } },
+    { name: 'interactive docs', method: 'GET', url: '/docs', status: 200, check: (r) => assert.match(r.text, /<html/i) },
+  ];
+  test('scenarios', (t) => runScenarios(t, app, scenarios));
+
+  test('metrics count requests per route with latency histograms', async () => {
+    await ctx.request('GET', '/users/nobody');
+    await ctx.request('GET', '/users/nobody2');
+    const res = await ctx.request('GET', '/metrics');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+    assert.match(res.text, /http_requests_total\{method="GET",route="\/users\/:user_id",status_code="404"\} 2/);
+    assert.match(res.text, /http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/users\/:user_id",status_code="404"\}/);
+    assert.match(res.text, /process_cpu_user_seconds_total/);
+  });
+
+  test('ready answers 503 when the database does not answer', async () => {
+    const database = await openDatabase({ ...ctx.config });
+    const down = { ...database, ping: async () => Promise.reject(new Error('connection refused')) };
+    const other = await buildApp(ctx.config, { database: down });
+    try {
+      const res = await other.inject({ method: 'GET', url: '/ready' });
+      assert.equal(res.statusCode, 503);
+      assert.deepEqual(Object.keys(res.json()).sort(), ['code', 'detail', 'requestId']);
+      assert.equal(res.json().detail, 'database is not answering');
+    } finally {
+      await other.close();
+      await database.close();
+    }
+  });
+});
+
+describe('request ids', () => {
+  test('a sane incoming x-request-id is echoed and used in errors', async () => {
+    const res = await ctx.request('GET', '/users/none', { headers: { 'x-request-id': 'abc-123' } });
+    assert.equal(res.headers.get('x-request-id'), 'abc-123');
+    assert.equal(res.body.requestId, 'abc-123');
+  });
+  test('a hostile x-request-id is replaced', async () => {
+    const res = await ctx.request('GET', '/health', { headers: { 'x-request-id': 'a b<script>' } });
+    assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('the error model: every bad input is a 4xx with a detail', () => {
+  const big = 'x'.repeat(5000);
+  const scenarios: Scenario[] = [
+    { name: 'unknown route 404', method: 'GET', url: '/no/such/route', status: 404, detail: 'route GET /no/such/route not found', contains: { code: 'NOT_FOUND' } },
+    { name: 'unknown method on a route 404', method: 'PATCH', url: '/users', body: {}, status: 404 },
+    { name: 'malformed JSON 400', method: 'POST', url: '/users', rawBody: '{"user_id": ', headers: { 'content-type': 'application/json' }, status: 400, detail: 'malformed JSON' },
+    { name: 'empty JSON body 400', method: 'POST', url: '/users', rawBody: '', headers: { 'content-type': 'application/json' }, status: 400 },
+    { name: 'JSON array instead of object 400', method: 'POST', url: '/users', body: [1, 2], status: 400, detail: 'body must be object' },
+    { name: 'JSON null body 400', method: 'POST', url: '/users', rawBody: 'null', headers: { 'content-type': 'application/json' }, status: 400 },
+    { name: 'prototype poisoning 400', method: 'POST', url: '/users', rawBody: '{"user_id":"p","__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' }, status: 400 },
+    { name: 'unsupported media type 415', method: 'POST', url: '/users', rawBody: 'user_id=u', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, contains: { code: 'UNSUPPORTED_MEDIA_TYPE' } },
+    { name: 'text/plain is 415 too', method: 'POST', url: '/users', rawBody: 'hello', headers: { 'content-type': 'text/plain' }, status: 415 },
+    { name: 'body over the limit 413', method: 'POST', url: '/users', body: { user_id: 'big', body_data: { s: big } }, status: 413, detail: 'larger than the limit of 4096 bytes', contains: { code: 'PAYLOAD_TOO_LARGE' } },
+    { name: 'no body at all 400', method: 'POST', url: '/users', status: 400, detail: 'body' },
+    { name: 'wrong type in a nested-free field 400', method: 'POST', url: '/algos', body: { algo_id: 'a', version: 2 }, status: 400, detail: 'version must be string' },
+    { name: 'very long id 400', method: 'POST', url: '/algos', body: { algo_id: 'a'.repeat(300) }, status: 400, detail: 'algo_id' },
+    { name: 'percent-encoded path id', method: 'GET', url: '/users/%E2%9C%93', status: 404, detail: 'user not found' },
+  ];
+  test('scenarios', (t) => runScenarios(t, app, scenarios));
+  test('nothing was written by the refused requests', async () => {
+    const res = await ctx.request('GET', '/users');
+    assert.equal(res.headers.get('x-total-count'), '0');
+  });
+});
