@@ -223,6 +223,20 @@ export class BayesLinearModel {
     return Math.max(0, quadForm(this.cov, this.dim, x));
   }
 
+  /** xᵀ Λ⁻¹ y: the covariance of two scores per unit σ². */
+  bilinear(x: ArrayLike<number>, y: ArrayLike<number>): number {
+    const d = this.dim;
+    let s = 0;
+    for (let i = 0; i < d; i++) {
+      const xi = x[i];
+      if (xi === 0) continue;
+      let t = 0;
+      for (let j = 0; j < d; j++) t += this.cov[i * d + j] * y[j];
+      s += xi * t;
+    }
+    return s;
+  }
+
   /** A draw of the factor s with w | s ~ N(m, s·Λ⁻¹): a σ² draw from IG(a, b) under the NIG prior,
    * and 1 (consuming no randomness) when σ² is known, since Λ⁻¹ is then the covariance itself. */
   sampleCovarianceScale(rng: Rng): number {
