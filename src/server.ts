@@ -15,12 +15,17 @@ export async function serve(config: Config): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
+    // Keep-alive sockets whose last request finishes after close() began would otherwise linger
+    // until their keep-alive timeout; close each one as soon as it goes idle.
+    const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
     try {
       await app.close();
       process.exitCode = 0;
     } catch (err) {
       app.log.error({ err }, 'error while shutting down');
       process.exitCode = 1;
+    } finally {
+      clearInterval(reaper);
     }
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,163 @@
+// The CLI and the server process: migrate, reset-db, create-admin, graceful SIGTERM, and what an
+// embedded database keeps after kill -9.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { httpRequest } from './helpers/app.ts';
+import { createTestDatabase, usingPostgres, type TestDatabase } from './helpers/db.ts';
+
+const CLI = path.resolve('src/cli.ts');
+let testDb: TestDatabase;
+let dataDir: string;
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', DATA_DIR: dataDir, ...extra };
+  if (testDb.config.databaseUrl) e.DATABASE_URL = testDb.config.databaseUrl;
+  else delete e.DATABASE_URL;
+  return e;
+}
+
+function cli(args: string[], extra: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], { env: env(extra), encoding: 'utf8', timeout: 60_000 });
+}
+
+async function startServer(extra: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string }> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const proc = spawn(process.execPath, [CLI, 'serve'], { env: env({ PORT: String(port), HOST: '127.0.0.1', ...extra }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d) => (stderr += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}: ${stderr}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return { proc, url };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`server did not start: ${stderr}`);
+}
+
+const exited = (proc: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve({ code: proc.exitCode, signal: proc.signalCode });
+    else proc.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+
+before(async () => {
+  testDb = await createTestDatabase();
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-cli-'));
+});
+after(async () => {
+  await testDb.drop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('CLI', () => {
+  test('without a command it prints usage and fails', () => {
+    const r = cli([]);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /usage: arbiter/);
+  });
+  test('an unknown command fails with usage', () => {
+    const r = cli(['frobnicate']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown command 'frobnicate'/);
+  });
+  test('a bad setting is refused with a clear message', () => {
+    const r = cli(['migrate'], { PORT: 'eighty' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /PORT must be an integer/);
+  });
+  test('migrate applies migrations and is idempotent', () => {
+    for (let i = 0; i < 2; i++) {
+      const r = cli(['migrate']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /migrations applied/);
+    }
+  });
+  test('create-admin creates an admin row, then promotes rather than duplicates', () => {
+    const r = cli(['create-admin', '--email', 'root@example.com']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /admin root@example.com ready \(id (\d+), user_id \1\)/);
+    const again = cli(['create-admin', '--email', 'ROOT@example.com']);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(/id (\d+)/.exec(again.stdout)?.[1], /id (\d+)/.exec(r.stdout)?.[1]);
+    assert.equal(cli(['create-admin']).status, 2);
+  });
+  test('reset-db refuses without --yes, and with it leaves an empty migrated database', async () => {
+    const { proc, url } = await startServer();
+    assert.equal((await httpRequest(url, 'POST', '/users', { body: { user_id: 'keep-me' } })).status, 201);
+    proc.kill('SIGTERM');
+    await exited(proc);
+
+    const refused = cli(['reset-db']);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /--yes/);
+    const s1 = await startServer();
+    assert.equal((await httpRequest(s1.url, 'GET', '/users/keep-me')).status, 200, 'a refused reset keeps the data');
+    s1.proc.kill('SIGTERM');
+    await exited(s1.proc);
+
+    const r = cli(['reset-db', '--yes']);
+    assert.equal(r.status, 0, r.stderr);
+    const s2 = await startServer();
+    assert.equal((await httpRequest(s2.url, 'GET', '/users/keep-me')).status, 404);
+    assert.equal((await httpRequest(s2.url, 'POST', '/users', { body: { user_id: 'after-reset' } })).status, 201);
+    s2.proc.kill('SIGTERM');
+    await exited(s2.proc);
+  });
+});
+
+describe('server process', () => {
+  test('SIGTERM lets in-flight requests finish, then exits 0', async () => {
+    const { proc, url } = await startServer();
+    // Many writes in flight when the signal lands: every one that was accepted must complete.
+    const writes = Array.from({ length: 40 }, (_, i) => httpRequest(url, 'POST', '/users', { body: { user_id: `inflight-${i}` } }).catch((e: Error) => e));
+    await new Promise((r) => setTimeout(r, 5));
+    proc.kill('SIGTERM');
+    const results = await Promise.all(writes);
+    const { code } = await exited(proc);
+    assert.equal(code, 0);
+    const ok = results.filter((r) => !(r instanceof Error) && r.status === 201).length;
+    const s = await startServer();
+    const listed = await httpRequest(s.url, 'GET', '/users?size=100');
+    const stored = listed.body.filter((u: { user_id: string }) => u.user_id.startsWith('inflight-')).length;
+    assert.ok(ok > 0, 'some writes were in flight');
+    assert.equal(stored, ok, 'every acknowledged write is stored, and nothing else');
+    s.proc.kill('SIGTERM');
+    assert.equal((await exited(s.proc)).code, 0);
+  });
+
+  test('a second server on the same DATA_DIR is refused (embedded)', { skip: usingPostgres && 'embedded only' }, async () => {
+    const { proc } = await startServer();
+    const r = cli(['migrate']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /is in use by process/);
+    proc.kill('SIGTERM');
+    await exited(proc);
+  });
+
+  test('kill -9 keeps every acknowledged write (embedded)', { skip: usingPostgres && 'embedded only' }, async () => {
+    const { proc, url } = await startServer();
+    const acked: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const res = await httpRequest(url, 'POST', '/events', { body: { event_type: 'durable', event_data: { i } } });
+      assert.equal(res.status, 201);
+      acked.push(String(res.body.event_id));
+    }
+    proc.kill('SIGKILL');
+    await exited(proc);
+    const s = await startServer(); // also proves the stale lock of the killed process is taken over
+    const res = await httpRequest(s.url, 'GET', '/events?event_type=durable&size=100');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.map((e: { event_id: number }) => String(e.event_id)).sort(), acked.sort());
+    s.proc.kill('SIGTERM');
+    assert.equal((await exited(s.proc)).code, 0);
+  });
+});
