@@ -8,6 +8,8 @@ test('same seed, same sequence; state() replays', () => {
   for (let i = 0; i < 100; i++) assert.equal(a.next(), b.next());
   const s = a.state();
   const x = [a.next(), a.normal(), a.int(7)];
+  assert.deepEqual(new Rng(s).state(), s);
+  assert.ok(s.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32));
   const c = new Rng(s);
   assert.deepEqual([c.next(), c.normal(), c.int(7)], x);
 });

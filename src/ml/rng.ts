@@ -35,7 +35,7 @@ export class Rng {
 
   /** The full state; `new Rng(state)` continues the exact same sequence. */
   state(): RngState {
-    return [this.a, this.b, this.c, this.d];
+    return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0];
   }
 
   nextUint32(): number {
