@@ -1,0 +1,604 @@
+// k-means as sklearn's KMeans(algorithm='lloyd'): greedy k-means++ seeding with 2 + floor(ln k)
+// local trials, Lloyd iterations with sklearn's stopping rule (labels unchanged, or total squared
+// centre shift <= tol × mean feature variance), empty clusters moved to the farthest points.
+// Works on dense rows and on CSR rows (TF-IDF vectors in the recommendation service).
+
+import { NotFittedError } from './errors.ts';
+import { dotsABt, rowNormsSq } from './linalg.ts';
+import type { FloatArray, Matrix } from './matrix.ts';
+import { Rng } from './rng.ts';
+import { type CsrMatrix, csrAssertFinite, csrRowNorms, isCsr } from './sparse.ts';
+
+export interface KMeansIteration {
+  run: number;
+  iter: number;
+  /** Sum of squared distances of the samples to the centres they were assigned to this iteration. */
+  inertia: number;
+  /** Total squared movement of the centres in this iteration. */
+  centerShift: number;
+}
+
+export interface KMeansParams {
+  nClusters?: number;
+  /** 'k-means++' (default), 'random' (k distinct rows), or an explicit nClusters×d matrix of centres. */
+  init?: 'k-means++' | 'random' | Matrix;
+  /**
+   * Independent initialisations, best inertia kept. 'auto' (default) is sklearn ≥ 1.4's rule:
+   * 1 run for k-means++ or explicit centres, 10 for 'random'.
+   */
+  nInit?: number | 'auto';
+  maxIter?: number;
+  /** Relative tolerance: stop when the total squared centre shift <= tol × mean feature variance. */
+  tol?: number;
+  seed?: number;
+  /** Called after every Lloyd iteration (progress reporting; inertia never rises across calls of one run). */
+  onIteration?: ((info: KMeansIteration) => void) | null;
+}
+
+type Resolved = Required<KMeansParams>;
+
+const KIND = 'KMeans';
+const VERSION = 1;
+
+const CONSTRAINTS: Record<Exclude<keyof KMeansParams, 'onIteration'>, { check: (v: any) => boolean; limit: string; type?: boolean }> = {
+  nClusters: { check: (v) => Number.isInteger(v) && v >= 1, limit: 'an integer >= 1' },
+  init: {
+    check: (v) => v === 'k-means++' || v === 'random' || (typeof v === 'object' && v !== null && typeof v.rows === 'number' && 'data' in v),
+    limit: "'k-means++', 'random' or a Matrix of centres",
+    type: true,
+  },
+  nInit: { check: (v) => v === 'auto' || (Number.isInteger(v) && v >= 1), limit: "'auto' or an integer >= 1" },
+  maxIter: { check: (v) => Number.isInteger(v) && v >= 1, limit: 'an integer >= 1' },
+  tol: { check: (v) => typeof v === 'number' && v >= 0 && Number.isFinite(v), limit: 'a finite number >= 0' },
+  seed: { check: (v) => typeof v === 'number' && Number.isFinite(v), limit: 'a finite number' },
+};
+
+function resolve(p: KMeansParams): Resolved {
+  const r: Resolved = {
+    nClusters: p.nClusters ?? 8,
+    init: p.init ?? 'k-means++',
+    nInit: p.nInit ?? 'auto',
+    maxIter: p.maxIter ?? 300,
+    tol: p.tol ?? 1e-4,
+    seed: p.seed ?? 0,
+    onIteration: p.onIteration ?? null,
+  };
+  for (const key of Object.keys(CONSTRAINTS) as (keyof typeof CONSTRAINTS)[]) {
+    const c = CONSTRAINTS[key];
+    if (!c.check(r[key])) {
+      const Err = c.type ? TypeError : RangeError;
+      const shown = key === 'init' ? typeof r[key] : JSON.stringify(r[key]);
+      throw new Err(`KMeans: ${key} must be ${c.limit}, got ${shown}`);
+    }
+  }
+  if (r.onIteration !== null && typeof r.onIteration !== 'function') throw new TypeError('KMeans: onIteration must be a function or null');
+  if (typeof r.init === 'object') {
+    if (r.init.rows !== r.nClusters) throw new RangeError(`KMeans: init has ${r.init.rows} rows, must equal nClusters=${r.nClusters}`);
+  }
+  return r;
+}
+
+/** The samples, dense or CSR, with their squared norms. */
+interface Data {
+  dense: FloatArray | null;
+  csr: CsrMatrix | null;
+  n: number;
+  d: number;
+  xnorm: Float64Array;
+}
+
+function toData(X: Matrix | CsrMatrix): Data {
+  if (isCsr(X)) {
+    csrAssertFinite(X);
+    return { dense: null, csr: X, n: X.rows, d: X.cols, xnorm: csrRowNorms(X, true) };
+  }
+  const v = X.data;
+  for (let t = 0; t < v.length; t++) {
+    if (!Number.isFinite(v[t])) throw new RangeError(`X has a non-finite value at row ${Math.floor(t / X.cols)}, column ${t % X.cols}`);
+  }
+  return { dense: X.data, csr: null, n: X.rows, d: X.cols, xnorm: rowNormsSq(X.data, X.rows, X.cols) };
+}
+
+// Samples per block of the dense assignment step: a 256×d block and its 256×k tile of dot
+// products stay in L1/L2 while centres are reused across the block.
+const CHUNK = 256;
+
+/**
+ * Scratch buffers for one fit, allocated once. `tile` holds CHUNK×k dots (dense) or k dots
+ * (sparse); `ct` the centres transposed (d×k) for sparse rows.
+ */
+interface Scratch {
+  tile: Float64Array;
+  cnorm: Float64Array;
+  ct: Float64Array;
+}
+
+function makeScratch(k: number, d: number, sparse: boolean): Scratch {
+  return { tile: new Float64Array(CHUNK * k), cnorm: new Float64Array(k), ct: sparse ? new Float64Array(d * k) : new Float64Array(0) };
+}
+
+/**
+ * E-step (and optionally the sums of the M-step): labels[i] = nearest centre, minDist[i] its
+ * squared distance (from the norm expansion, clamped at 0). Returns the sum of minDist.
+ */
+function assign(
+  X: Data,
+  centers: Float64Array,
+  k: number,
+  labels: Int32Array,
+  minDist: Float64Array | null,
+  sums: Float64Array | null,
+  counts: Float64Array | null,
+  s: Scratch,
+): number {
+  const { n, d, xnorm } = X;
+  const cnorm = rowNormsSq(centers, k, d, s.cnorm);
+  const tile = s.tile;
+  if (sums !== null) sums.fill(0);
+  if (counts !== null) counts.fill(0);
+  let total = 0;
+  if (X.dense !== null) {
+    const x = X.dense;
+    for (let i0 = 0; i0 < n; i0 += CHUNK) {
+      const m = Math.min(CHUNK, n - i0);
+      dotsABt(x, i0 * d, m, centers, 0, k, d, tile);
+      for (let r = 0; r < m; r++) {
+        const o = r * k;
+        let best = cnorm[0] - 2 * tile[o];
+        let bc = 0;
+        for (let c = 1; c < k; c++) {
+          const v = cnorm[c] - 2 * tile[o + c];
+          if (v < best) {
+            best = v;
+            bc = c;
+          }
+        }
+        const i = i0 + r;
+        labels[i] = bc;
+        let dist = xnorm[i] + best;
+        if (dist < 0) dist = 0;
+        if (minDist !== null) minDist[i] = dist;
+        total += dist;
+        if (sums !== null) {
+          const so = bc * d;
+          const xo = i * d;
+          for (let t = 0; t < d; t++) sums[so + t] += x[xo + t];
+          (counts as Float64Array)[bc]++;
+        }
+      }
+    }
+    return total;
+  }
+  const { indptr, indices, data } = X.csr as CsrMatrix;
+  const ct = s.ct;
+  for (let c = 0; c < k; c++) for (let t = 0; t < d; t++) ct[t * k + c] = centers[c * d + t];
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < k; c++) tile[c] = 0;
+    const a = indptr[i];
+    const b = indptr[i + 1];
+    for (let p = a; p < b; p++) {
+      const v = data[p];
+      const o = indices[p] * k;
+      for (let c = 0; c < k; c++) tile[c] += v * ct[o + c];
+    }
+    let best = cnorm[0] - 2 * tile[0];
+    let bc = 0;
+    for (let c = 1; c < k; c++) {
+      const v = cnorm[c] - 2 * tile[c];
+      if (v < best) {
+        best = v;
+        bc = c;
+      }
+    }
+    labels[i] = bc;
+    let dist = xnorm[i] + best;
+    if (dist < 0) dist = 0;
+    if (minDist !== null) minDist[i] = dist;
+    total += dist;
+    if (sums !== null) {
+      const so = bc * d;
+      for (let p = a; p < b; p++) sums[so + indices[p]] += data[p];
+      (counts as Float64Array)[bc]++;
+    }
+  }
+  return total;
+}
+
+/** Exact inertia: sum of ||x_i - c_{label_i}||² (direct differences for dense rows). */
+function inertiaOf(X: Data, centers: Float64Array, labels: Int32Array): number {
+  const { n, d } = X;
+  let total = 0;
+  if (X.dense !== null) {
+    const x = X.dense;
+    for (let i = 0; i < n; i++) {
+      const xo = i * d;
+      const co = labels[i] * d;
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const diff = x[xo + t] - centers[co + t];
+        s += diff * diff;
+      }
+      total += s;
+    }
+    return total;
+  }
+  const { indptr, indices, data } = X.csr as CsrMatrix;
+  const cn = rowNormsSq(centers, centers.length / d, d);
+  for (let i = 0; i < n; i++) {
+    const co = labels[i] * d;
+    let dp = 0;
+    for (let p = indptr[i]; p < indptr[i + 1]; p++) dp += data[p] * centers[co + indices[p]];
+    const v = X.xnorm[i] - 2 * dp + cn[labels[i]];
+    total += v > 0 ? v : 0;
+  }
+  return total;
+}
+
+/** Squared distance of every sample to centre c (a dense row), into out. */
+function distToCenter(X: Data, c: Float64Array, cOff: number, out: Float64Array): void {
+  const { n, d, xnorm } = X;
+  let cn = 0;
+  for (let t = 0; t < d; t++) cn += c[cOff + t] * c[cOff + t];
+  if (X.dense !== null) {
+    const x = X.dense;
+    for (let i = 0; i < n; i++) {
+      const xo = i * d;
+      let s0 = 0;
+      let s1 = 0;
+      let t = 0;
+      for (; t + 1 < d; t += 2) {
+        s0 += x[xo + t] * c[cOff + t];
+        s1 += x[xo + t + 1] * c[cOff + t + 1];
+      }
+      if (t < d) s0 += x[xo + t] * c[cOff + t];
+      const v = xnorm[i] - 2 * (s0 + s1) + cn;
+      out[i] = v > 0 ? v : 0;
+    }
+    return;
+  }
+  const { indptr, indices, data } = X.csr as CsrMatrix;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let p = indptr[i]; p < indptr[i + 1]; p++) s += data[p] * c[cOff + indices[p]];
+    const v = xnorm[i] - 2 * s + cn;
+    out[i] = v > 0 ? v : 0;
+  }
+}
+
+function copyRow(X: Data, i: number, out: Float64Array, off: number): void {
+  const d = X.d;
+  if (X.dense !== null) {
+    for (let t = 0; t < d; t++) out[off + t] = X.dense[i * d + t];
+    return;
+  }
+  const { indptr, indices, data } = X.csr as CsrMatrix;
+  out.fill(0, off, off + d);
+  for (let p = indptr[i]; p < indptr[i + 1]; p++) out[off + indices[p]] = data[p];
+}
+
+/** Greedy k-means++ (sklearn's _kmeans_plusplus): each new centre is the best of 2+floor(ln k) draws. */
+function kmeansPlusPlus(X: Data, k: number, rng: Rng): Float64Array {
+  const { n, d } = X;
+  const centers = new Float64Array(k * d);
+  const trials = 2 + Math.floor(Math.log(k));
+  const closest = new Float64Array(n);
+  const cum = new Float64Array(n);
+  const cand = new Float64Array(d);
+  const candDist = new Float64Array(n);
+  const bestDist = new Float64Array(n);
+  copyRow(X, rng.int(n), centers, 0);
+  distToCenter(X, centers, 0, closest);
+  let pot = 0;
+  for (let i = 0; i < n; i++) pot += closest[i];
+  for (let c = 1; c < k; c++) {
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      acc += closest[i];
+      cum[i] = acc;
+    }
+    let bestPot = Infinity;
+    let bestId = -1;
+    for (let t = 0; t < trials; t++) {
+      const r = rng.next() * pot;
+      // searchsorted(side='left'): first i with cum[i] >= r, clipped to n-1
+      let lo = 0;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cum[mid] >= r) hi = mid;
+        else lo = mid + 1;
+      }
+      copyRow(X, lo, cand, 0);
+      distToCenter(X, cand, 0, candDist);
+      let p = 0;
+      for (let i = 0; i < n; i++) {
+        const v = candDist[i] < closest[i] ? candDist[i] : closest[i];
+        candDist[i] = v;
+        p += v;
+      }
+      if (p < bestPot) {
+        bestPot = p;
+        bestId = lo;
+        bestDist.set(candDist);
+      }
+    }
+    pot = bestPot;
+    closest.set(bestDist);
+    copyRow(X, bestId, centers, c * d);
+  }
+  return centers;
+}
+
+function randomInit(X: Data, k: number, rng: Rng): Float64Array {
+  const { n, d } = X;
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  const centers = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) {
+    const j = c + rng.int(n - c);
+    const t = perm[c];
+    perm[c] = perm[j];
+    perm[j] = t;
+    copyRow(X, perm[c], centers, c * d);
+  }
+  return centers;
+}
+
+/** Mean over features of the per-feature variance, the scale of sklearn's tol. */
+function meanVariance(X: Data): number {
+  const { n, d } = X;
+  const sum = new Float64Array(d);
+  const sq = new Float64Array(d);
+  if (X.dense !== null) {
+    const x = X.dense;
+    for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) sum[t] += x[i * d + t];
+    for (let t = 0; t < d; t++) sum[t] /= n;
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < d; t++) {
+        const diff = x[i * d + t] - sum[t];
+        sq[t] += diff * diff;
+      }
+    }
+    let v = 0;
+    for (let t = 0; t < d; t++) v += sq[t] / n;
+    return v / d;
+  }
+  const { indices, data } = X.csr as CsrMatrix;
+  for (let p = 0; p < data.length; p++) {
+    sum[indices[p]] += data[p];
+    sq[indices[p]] += data[p] * data[p];
+  }
+  let v = 0;
+  for (let t = 0; t < d; t++) {
+    const mean = sum[t] / n;
+    v += Math.max(0, sq[t] / n - mean * mean);
+  }
+  return v / d;
+}
+
+interface RunResult {
+  centers: Float64Array;
+  labels: Int32Array;
+  inertia: number;
+  nIter: number;
+  history: number[];
+}
+
+function lloyd(X: Data, init: Float64Array, k: number, maxIter: number, tol: number, run: number, onIteration: Resolved['onIteration']): RunResult {
+  const { n, d } = X;
+  const sparse = X.csr !== null;
+  const s = makeScratch(k, d, sparse);
+  let centers = Float64Array.from(init);
+  let next = new Float64Array(k * d);
+  const labels = new Int32Array(n);
+  const labelsOld = new Int32Array(n).fill(-1);
+  const minDist = new Float64Array(n);
+  const counts = new Float64Array(k);
+  const order: number[] = [];
+  const history: number[] = [];
+  let strict = false;
+  let it = 0;
+  for (; it < maxIter; it++) {
+    const inertia = assign(X, centers, k, labels, minDist, next, counts, s);
+    // Empty clusters take the samples farthest from their centres (sklearn's relocation).
+    let nEmpty = 0;
+    for (let c = 0; c < k; c++) if (counts[c] === 0) nEmpty++;
+    if (nEmpty > 0) {
+      order.length = 0;
+      for (let i = 0; i < n; i++) order.push(i);
+      order.sort((a, b) => minDist[b] - minDist[a] || a - b);
+      let f = 0;
+      for (let c = 0; c < k; c++) {
+        if (counts[c] !== 0) continue;
+        const far = order[f++];
+        const old = labels[far];
+        subtractRowInto(X, far, next, old * d);
+        copyRow(X, far, next, c * d);
+        counts[c] = 1;
+        counts[old] -= 1;
+      }
+    }
+    let shift = 0;
+    for (let c = 0; c < k; c++) {
+      const inv = counts[c] > 0 ? 1 / counts[c] : 0;
+      const o = c * d;
+      for (let t = 0; t < d; t++) {
+        const v = counts[c] > 0 ? next[o + t] * inv : centers[o + t];
+        next[o + t] = v;
+        const diff = v - centers[o + t];
+        shift += diff * diff;
+      }
+    }
+    const tmp = centers;
+    centers = next;
+    next = tmp;
+    history.push(inertia);
+    if (onIteration !== null) onIteration({ run, iter: it + 1, inertia, centerShift: shift });
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (labels[i] !== labelsOld[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      strict = true;
+      break;
+    }
+    if (shift <= tol) break;
+    labelsOld.set(labels);
+  }
+  // As sklearn: unless labels were already stable, relabel against the final centres.
+  if (!strict) assign(X, centers, k, labels, null, null, null, s);
+  return { centers, labels, inertia: inertiaOf(X, centers, labels), nIter: Math.min(it + 1, maxIter), history };
+}
+
+function subtractRowInto(X: Data, i: number, out: Float64Array, off: number): void {
+  const d = X.d;
+  if (X.dense !== null) {
+    for (let t = 0; t < d; t++) out[off + t] -= X.dense[i * d + t];
+    return;
+  }
+  const { indptr, indices, data } = X.csr as CsrMatrix;
+  for (let p = indptr[i]; p < indptr[i + 1]; p++) out[off + indices[p]] -= data[p];
+}
+
+export class KMeans {
+  readonly params: Readonly<Resolved>;
+  private centers: Float64Array | null = null;
+  private nFeatures = 0;
+  labels: Int32Array = new Int32Array(0);
+  inertia = NaN;
+  nIter = 0;
+  /** Per-iteration inertia of the kept run (the E-step value, non-increasing). */
+  inertiaHistory: number[] = [];
+  /** The initial centres of the kept run (e.g. to give sklearn the same start). */
+  initCenters: Float64Array = new Float64Array(0) as Float64Array;
+
+  constructor(params: KMeansParams = {}) {
+    this.params = resolve(params);
+  }
+
+  fit(X: Matrix | CsrMatrix): this {
+    const { nClusters: k, init, maxIter, seed, onIteration } = this.params;
+    const data = toData(X);
+    if (data.n < k) throw new RangeError(`KMeans: nClusters=${k} must be <= the number of samples (${data.n})`);
+    if (typeof init === 'object' && init.cols !== data.d) throw new RangeError(`KMeans: init has ${init.cols} columns, X has ${data.d}`);
+    const nInit = this.params.nInit === 'auto' ? (init === 'random' ? 10 : 1) : this.params.nInit;
+    const tol = this.params.tol === 0 ? 0 : this.params.tol * meanVariance(data);
+    const rng = new Rng(seed);
+    let best: RunResult | null = null;
+    let bestInit: Float64Array = new Float64Array(0);
+    for (let run = 0; run < nInit; run++) {
+      const start =
+        init === 'k-means++' ? kmeansPlusPlus(data, k, rng) : init === 'random' ? randomInit(data, k, rng) : Float64Array.from(init.data);
+      const r = lloyd(data, start, k, maxIter, tol, run, onIteration);
+      if (best === null || r.inertia < best.inertia) {
+        best = r;
+        bestInit = start;
+      }
+    }
+    const b = best as RunResult;
+    this.centers = b.centers;
+    this.nFeatures = data.d;
+    this.labels = b.labels;
+    this.inertia = b.inertia;
+    this.nIter = b.nIter;
+    this.inertiaHistory = b.history;
+    this.initCenters = bestInit;
+    return this;
+  }
+
+  fitPredict(X: Matrix | CsrMatrix): Int32Array {
+    return this.fit(X).labels;
+  }
+
+  get clusterCenters(): Matrix {
+    if (this.centers === null) throw new NotFittedError(KIND);
+    return { data: this.centers.slice(), rows: this.params.nClusters, cols: this.nFeatures };
+  }
+
+  private check(X: Matrix | CsrMatrix): Data {
+    if (this.centers === null) throw new NotFittedError(KIND);
+    if (X.cols !== this.nFeatures) throw new RangeError(`KMeans: X has ${X.cols} columns, the model was fitted on ${this.nFeatures}`);
+    return toData(X);
+  }
+
+  /** Index of the nearest centre for every row. */
+  predict(X: Matrix | CsrMatrix): Int32Array {
+    const data = this.check(X);
+    const labels = new Int32Array(data.n);
+    assign(data, this.centers as Float64Array, this.params.nClusters, labels, null, null, null, makeScratch(this.params.nClusters, data.d, data.csr !== null));
+    return labels;
+  }
+
+  /** Euclidean distance of every row to every centre (rows × nClusters). */
+  transform(X: Matrix | CsrMatrix): Matrix {
+    const data = this.check(X);
+    const k = this.params.nClusters;
+    const out = new Float64Array(data.n * k);
+    const col = new Float64Array(data.n);
+    const centers = this.centers as Float64Array;
+    for (let c = 0; c < k; c++) {
+      distToCenter(data, centers, c * data.d, col);
+      for (let i = 0; i < data.n; i++) out[i * k + c] = Math.sqrt(col[i]);
+    }
+    return { data: out, rows: data.n, cols: k };
+  }
+
+  /** Opposite of the inertia of X against the fitted centres (higher is better), as sklearn. */
+  score(X: Matrix | CsrMatrix): number {
+    const data = this.check(X);
+    const labels = this.predict(X);
+    return -inertiaOf(data, this.centers as Float64Array, labels);
+  }
+
+  toJSON(): {
+    kind: string;
+    version: number;
+    params: Omit<Resolved, 'onIteration' | 'init'> & { init: 'k-means++' | 'random' | number[][] };
+    fitted: { centers: number[]; cols: number; inertia: number; nIter: number; labels: number[] } | null;
+  } {
+    const { onIteration: _cb, init, ...rest } = this.params;
+    const initJson = typeof init === 'object' ? rowsOf(init) : init;
+    return {
+      kind: KIND,
+      version: VERSION,
+      params: { ...rest, init: initJson },
+      fitted:
+        this.centers === null
+          ? null
+          : { centers: Array.from(this.centers), cols: this.nFeatures, inertia: this.inertia, nIter: this.nIter, labels: Array.from(this.labels) },
+    };
+  }
+
+  static fromJSON(json: unknown): KMeans {
+    const j = json as { kind?: unknown; version?: unknown; params?: any; fitted?: any };
+    if (j === null || typeof j !== 'object' || j.kind !== KIND) throw new TypeError(`fromJSON: expected kind '${KIND}', got ${JSON.stringify(j?.kind)}`);
+    if (j.version !== VERSION) throw new RangeError(`fromJSON: ${KIND} version ${JSON.stringify(j.version)} is not supported (expected ${VERSION})`);
+    const p = { ...(j.params ?? {}) };
+    if (Array.isArray(p.init)) {
+      const rows = p.init as number[][];
+      const cols = rows.length ? rows[0].length : 0;
+      p.init = { rows: rows.length, cols, data: Float64Array.from(rows.flat()) };
+    }
+    const km = new KMeans(p);
+    const f = j.fitted;
+    if (f) {
+      const centers = Float64Array.from(f.centers as number[]);
+      if (centers.length !== km.params.nClusters * f.cols) throw new RangeError('fromJSON: centers must hold nClusters × cols values');
+      km.centers = centers;
+      km.nFeatures = f.cols;
+      km.inertia = f.inertia;
+      km.nIter = f.nIter;
+      km.labels = Int32Array.from(f.labels ?? []);
+    }
+    return km;
+  }
+}
+
+function rowsOf(m: Matrix): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < m.rows; i++) out.push(Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+  return out;
+}
