@@ -65,13 +65,13 @@ export function anyOf(...cs: Constraint[]): Constraint {
 export type Constraints = Record<string, Constraint>;
 
 /** Checks params against a table; unknown keys and undefined values of known keys are rejected / skipped. */
-export function validateParams(owner: string, params: Record<string, unknown>, table: Constraints): void {
+export function validateParams(owner: string, params: object, table: Constraints): void {
   for (const key of Object.keys(params)) {
     const c = table[key];
     if (c === undefined) {
       throw new TypeError(`${owner}: unknown parameter ${JSON.stringify(key)}; accepted: ${Object.keys(table).join(', ')}`);
     }
-    const v = params[key];
+    const v = (params as Record<string, unknown>)[key];
     if (v === undefined) continue;
     if (!c.type(v)) throw new TypeError(`${owner}: ${key} must be ${c.desc}, got ${JSON.stringify(v)}`);
     if (!c.range(v)) throw new RangeError(`${owner}: ${key} must be ${c.desc}, got ${JSON.stringify(v)}`);

@@ -1,0 +1,105 @@
+// Growing the trees of a forest, the same way in the main thread and in workers: tree t draws
+// its bootstrap and its per-node feature samples from Rng.derive(seed, t) alone, so a forest
+// is bit-identical whatever the number of threads and whichever thread grows which tree.
+
+import { Worker } from 'node:worker_threads';
+import { Rng } from './rng.ts';
+import { buildTree, type BuildOptions, type FlatTree, type TreeData } from './tree-build.ts';
+
+export interface ForestJob {
+  data: TreeData;
+  /** Weight of each row before bootstrapping (its class weight, or 1). */
+  baseW: Float64Array;
+  opts: BuildOptions;
+  bootstrap: boolean;
+  seed: number;
+  nTrees: number;
+}
+
+/** Bootstrap counts of tree t (n draws with replacement), as sklearn's sample_weight. */
+export function bootstrapCounts(rng: Rng, n: number, out: Float64Array): Float64Array {
+  out.fill(0);
+  for (let i = 0; i < n; i++) out[rng.int(n)] += 1;
+  return out;
+}
+
+/** Grows tree t of the job; `w` is a scratch buffer of n weights. */
+export function growTree(job: ForestJob, t: number, w: Float64Array): FlatTree {
+  const rng = Rng.derive(job.seed, t);
+  const n = job.data.n;
+  const base = job.baseW;
+  if (job.bootstrap) {
+    bootstrapCounts(rng, n, w);
+    for (let i = 0; i < n; i++) w[i] *= base[i];
+  } else w.set(base);
+  return buildTree(job.data, w, job.opts, rng);
+}
+
+/** Grows all trees in this thread. */
+export function growForestSync(job: ForestJob, onProgress?: ((f: number) => void) | null): FlatTree[] {
+  const w = new Float64Array(job.data.n);
+  const trees: FlatTree[] = [];
+  for (let t = 0; t < job.nTrees; t++) {
+    trees.push(growTree(job, t, w));
+    onProgress?.((t + 1) / job.nTrees);
+  }
+  return trees;
+}
+
+/** Moves a typed array onto a SharedArrayBuffer so workers read it without a copy. */
+export function shared<T extends Uint8Array | Int32Array | Float64Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const Ctor = a.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };
+  const out = new Ctor(new SharedArrayBuffer(a.length * Ctor.BYTES_PER_ELEMENT));
+  out.set(a);
+  return out;
+}
+
+export interface WorkerTreeMessage {
+  t: number;
+  tree: FlatTree;
+}
+
+/**
+ * Grows the trees on `nJobs` worker threads that pull tree indices from a shared counter.
+ * Workers are started for this call and have all exited when the promise settles.
+ */
+export async function growForestParallel(job: ForestJob, nJobs: number, onProgress?: ((f: number) => void) | null): Promise<FlatTree[]> {
+  const d = job.data;
+  const sharedJob: ForestJob = {
+    ...job,
+    data: { ...d, codes: shared(d.codes), yc: shared(d.yc), yr: shared(d.yr) },
+    baseW: shared(job.baseW),
+  };
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const trees: FlatTree[] = new Array(job.nTrees);
+  const workers = Math.max(1, Math.min(nJobs, job.nTrees));
+  let done = 0;
+  const runs: Promise<void>[] = [];
+  const started: Worker[] = [];
+  for (let k = 0; k < workers; k++) {
+    const worker = new Worker(new URL('./forest-worker.ts', import.meta.url), { workerData: { job: sharedJob, counter } });
+    started.push(worker);
+    runs.push(
+      new Promise<void>((resolve, reject) => {
+        worker.on('message', (m: WorkerTreeMessage) => {
+          trees[m.t] = m.tree;
+          done++;
+          onProgress?.(done / job.nTrees);
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`forest worker exited with code ${code}`))));
+      }),
+    );
+  }
+  try {
+    await Promise.all(runs);
+  } catch (e) {
+    // Stop the others at their next tree, and make sure no thread outlives the call.
+    Atomics.store(counter, 0, job.nTrees);
+    await Promise.all(started.map((w) => w.terminate()));
+    throw e;
+  }
+  for (let t = 0; t < job.nTrees; t++) if (trees[t] === undefined) throw new Error(`forest worker lost tree ${t}`);
+  return trees;
+}

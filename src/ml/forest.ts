@@ -1,0 +1,373 @@
+// Random forests (classifier and regressor) as sklearn's: bootstrap rows, sample features per
+// node, average the trees' leaf values. Data is binned once and shared with worker threads.
+//
+// fit() always grows the trees in the calling thread (synchronous). fitAsync() grows them on
+// nJobs worker threads (or in-thread when nJobs is 1). Both give bit-identical forests because
+// tree t only uses Rng.derive(seed, t).
+
+import { availableParallelism } from 'node:os';
+import { binMatrix, fitBinMapper, MAX_BINS } from './binning.ts';
+import { NotFittedError } from './errors.ts';
+import { bootstrapCounts, growForestParallel, growForestSync, type ForestJob } from './forest-train.ts';
+import type { Matrix } from './matrix.ts';
+import { Rng } from './rng.ts';
+import type { FlatTree, TreeData } from './tree-build.ts';
+import {
+  checkPredictX,
+  checkRegressionTargets,
+  checkVersion,
+  checkXy,
+  classWeights,
+  encodeLabels,
+  type ClassWeight,
+  type Labels,
+} from './tree-data.ts';
+import {
+  anyOf,
+  boolean,
+  classWeightConstraint,
+  func,
+  intRange,
+  maxFeaturesConstraint,
+  minSamplesLeafConstraint,
+  minSamplesSplitConstraint,
+  nullValue,
+  oneOf,
+  realRange,
+  seedConstraint,
+  validateParams,
+  type Constraints,
+  type MaxFeatures,
+} from './tree-params.ts';
+import { accumulateTree, leafOf, normalise, treeFromJSON, treeImportances, treeToJSON, type FlatTreeJSON } from './tree-predict.ts';
+import { argmaxLabels, buildOptions, definedOnly } from './tree.ts';
+
+const VERSION = 1;
+
+interface CommonForestParams {
+  nEstimators: number;
+  maxDepth: number | null;
+  minSamplesSplit: number;
+  minSamplesLeaf: number;
+  maxFeatures: MaxFeatures;
+  minImpurityDecrease: number;
+  bootstrap: boolean;
+  oobScore: boolean;
+  seed: number;
+  maxBins: number;
+}
+
+export interface RandomForestClassifierParams extends CommonForestParams {
+  criterion: 'gini' | 'entropy';
+  classWeight: ClassWeight;
+}
+export interface RandomForestRegressorParams extends CommonForestParams {
+  criterion: 'squared_error';
+}
+
+/** Runtime options, not part of the model (so not in toJSON). */
+export interface ForestRuntime {
+  /** Worker threads used by fitAsync (default os.availableParallelism()). */
+  nJobs?: number;
+  onProgress?: ((fraction: number) => void) | null;
+}
+
+const commonConstraints: Constraints = {
+  nEstimators: intRange(1, 100000),
+  maxDepth: anyOf(intRange(1), nullValue),
+  minSamplesSplit: minSamplesSplitConstraint,
+  minSamplesLeaf: minSamplesLeafConstraint,
+  maxFeatures: maxFeaturesConstraint,
+  minImpurityDecrease: realRange(0, Infinity, true),
+  bootstrap: boolean,
+  oobScore: boolean,
+  seed: seedConstraint,
+  maxBins: intRange(2, MAX_BINS),
+  nJobs: intRange(1, 1024),
+  onProgress: anyOf(func, nullValue),
+};
+export const forestClassifierConstraints: Constraints = {
+  ...commonConstraints,
+  criterion: oneOf('gini', 'entropy'),
+  classWeight: classWeightConstraint,
+};
+export const forestRegressorConstraints: Constraints = { ...commonConstraints, criterion: oneOf('squared_error') };
+
+const commonDefaults = {
+  nEstimators: 100,
+  maxDepth: null,
+  minSamplesSplit: 2,
+  minSamplesLeaf: 1,
+  minImpurityDecrease: 0,
+  bootstrap: true,
+  oobScore: false,
+  seed: 0,
+  maxBins: MAX_BINS,
+};
+
+export interface ForestJSON<P> {
+  kind: string;
+  version: number;
+  params: P;
+  nFeatures: number;
+  classes: number[] | null;
+  oobScore: number | null;
+  trees: FlatTreeJSON[];
+}
+
+/** The shared part of both forests: parameters, fitting and tree bookkeeping. */
+abstract class BaseForest<P extends CommonForestParams & { criterion: 'gini' | 'entropy' | 'squared_error' }> {
+  readonly params: P;
+  nJobs: number;
+  onProgress: ((f: number) => void) | null;
+  trees: FlatTree[] | null = null;
+  nFeatures = 0;
+  /** sklearn's oob_score_: accuracy (classifier) or R² (regressor) of out-of-bag predictions. */
+  oobScore_: number | null = null;
+
+  protected abstract readonly kind: string;
+
+  constructor(params: P, runtime: ForestRuntime) {
+    this.params = params;
+    this.nJobs = runtime.nJobs ?? availableParallelism();
+    this.onProgress = runtime.onProgress ?? null;
+    if (params.oobScore && !params.bootstrap) throw new RangeError('oobScore requires bootstrap: true (as sklearn)');
+  }
+
+  protected abstract prepare(x: Matrix, y: Labels): { data: TreeData; baseW: Float64Array };
+  protected abstract computeOob(x: Matrix, job: ForestJob): number;
+
+  private makeJob(x: Matrix, y: Labels): ForestJob {
+    checkXy(x, y, this.kind);
+    const mapper = fitBinMapper(x, this.params.maxBins);
+    const { data, baseW } = this.prepare(x, y);
+    data.codes = binMatrix(x, mapper).codes;
+    data.nBins = mapper.nBins;
+    data.binLo = mapper.binLo;
+    data.binHi = mapper.binHi;
+    return {
+      data,
+      baseW,
+      opts: buildOptions(this.params, x.rows, x.cols),
+      bootstrap: this.params.bootstrap,
+      seed: this.params.seed,
+      nTrees: this.params.nEstimators,
+    };
+  }
+
+  private finish(x: Matrix, job: ForestJob, trees: FlatTree[]): this {
+    this.trees = trees;
+    this.nFeatures = x.cols;
+    this.oobScore_ = this.params.oobScore ? this.computeOob(x, job) : null;
+    return this;
+  }
+
+  /** Grows every tree in the calling thread. */
+  fit(x: Matrix, y: Labels): this {
+    const job = this.makeJob(x, y);
+    return this.finish(x, job, growForestSync(job, this.onProgress));
+  }
+
+  /** Grows the trees on nJobs worker threads; the result equals fit()'s bit for bit. */
+  async fitAsync(x: Matrix, y: Labels): Promise<this> {
+    const job = this.makeJob(x, y);
+    const trees = this.nJobs <= 1 ? growForestSync(job, this.onProgress) : await growForestParallel(job, this.nJobs, this.onProgress);
+    return this.finish(x, job, trees);
+  }
+
+  protected fitted(): FlatTree[] {
+    if (this.trees === null) throw new NotFittedError(this.kind);
+    return this.trees;
+  }
+
+  /** Mean over the trees (with more than one node) of their normalised importances, renormalised. */
+  get featureImportances(): Float64Array {
+    const trees = this.fitted();
+    const out = new Float64Array(this.nFeatures);
+    let used = 0;
+    for (const t of trees) {
+      if (t.nodeCount <= 1) continue;
+      const imp = treeImportances(t, this.nFeatures);
+      for (let f = 0; f < out.length; f++) out[f] += imp[f];
+      used++;
+    }
+    if (used > 0) for (let f = 0; f < out.length; f++) out[f] /= used;
+    normalise(out);
+    return out;
+  }
+
+  /** Sum of per-tree leaf values divided by the number of trees, as sklearn. */
+  protected average(x: Matrix, width: number): Float64Array {
+    const trees = this.fitted();
+    checkPredictX(x, this.nFeatures, this.kind);
+    const out = new Float64Array(x.rows * width);
+    for (const t of trees) accumulateTree(t, x, out);
+    const inv = trees.length;
+    for (let i = 0; i < out.length; i++) out[i] /= inv;
+    return out;
+  }
+
+  /** Out-of-bag sums as sklearn's _compute_oob_predictions (rows never out of bag count once). */
+  protected oobPredictions(x: Matrix, job: ForestJob, width: number): Float64Array {
+    const n = x.rows;
+    const sum = new Float64Array(n * width);
+    const count = new Int32Array(n);
+    const w = new Float64Array(n);
+    const trees = this.fitted();
+    for (let t = 0; t < trees.length; t++) {
+      bootstrapCounts(Rng.derive(job.seed, t), n, w);
+      const tree = trees[t];
+      for (let r = 0; r < n; r++) {
+        if (w[r] !== 0) continue;
+        const leaf = leafOf(tree, x.data, r * x.cols);
+        for (let k = 0; k < width; k++) sum[r * width + k] += tree.value[leaf * width + k];
+        count[r]++;
+      }
+    }
+    for (let r = 0; r < n; r++) {
+      const c = Math.max(1, count[r]);
+      for (let k = 0; k < width; k++) sum[r * width + k] /= c;
+    }
+    return sum;
+  }
+
+  protected baseJSON(classes: Int32Array | null): ForestJSON<P> {
+    return {
+      kind: this.kind,
+      version: VERSION,
+      params: this.params,
+      nFeatures: this.nFeatures,
+      classes: classes === null ? null : Array.from(classes),
+      oobScore: this.oobScore_,
+      trees: this.fitted().map(treeToJSON),
+    };
+  }
+
+  protected loadJSON(j: ForestJSON<P>): void {
+    if (!Array.isArray(j.trees) || j.trees.length === 0) throw new TypeError(`${this.kind}.fromJSON: trees must be a non-empty array`);
+    this.trees = j.trees.map(treeFromJSON);
+    this.nFeatures = j.nFeatures;
+    this.oobScore_ = j.oobScore ?? null;
+  }
+}
+
+function splitRuntime<T extends object>(params: T & ForestRuntime): { rest: T; runtime: ForestRuntime } {
+  const { nJobs, onProgress, ...rest } = params;
+  return { rest: rest as T, runtime: { nJobs, onProgress } };
+}
+
+export class RandomForestClassifier extends BaseForest<RandomForestClassifierParams> {
+  static readonly kind = 'RandomForestClassifier';
+  protected readonly kind = RandomForestClassifier.kind;
+  classes: Int32Array | null = null;
+
+  constructor(params: Partial<RandomForestClassifierParams> & ForestRuntime = {}) {
+    validateParams(RandomForestClassifier.kind, params, forestClassifierConstraints);
+    const { rest, runtime } = splitRuntime(params);
+    super({ ...commonDefaults, maxFeatures: 'sqrt', criterion: 'gini', classWeight: null, ...definedOnly(rest) }, runtime);
+  }
+
+  protected prepare(x: Matrix, y: Labels): { data: TreeData; baseW: Float64Array } {
+    const { classes, yc } = encodeLabels(y, this.kind);
+    const cw = classWeights(this.params.classWeight, classes, yc, this.kind);
+    this.classes = classes;
+    const baseW = new Float64Array(x.rows);
+    for (let i = 0; i < x.rows; i++) baseW[i] = cw[yc[i]];
+    return { data: emptyData(x, 'clf', yc, classes.length, new Float64Array(0)), baseW };
+  }
+
+  protected computeOob(x: Matrix, job: ForestJob): number {
+    const K = job.data.nClasses;
+    const pred = argmaxLabels({ data: this.oobPredictions(x, job, K), rows: x.rows, cols: K }, Int32Array.from({ length: K }, (_, k) => k));
+    let hit = 0;
+    for (let i = 0; i < x.rows; i++) if (pred[i] === job.data.yc[i]) hit++;
+    return hit / x.rows;
+  }
+
+  predictProba(x: Matrix): Matrix {
+    const K = this.fitted()[0].nOutputs;
+    return { data: this.average(x, K), rows: x.rows, cols: K };
+  }
+
+  predict(x: Matrix): Int32Array {
+    return argmaxLabels(this.predictProba(x), this.classes!);
+  }
+
+  toJSON(): ForestJSON<RandomForestClassifierParams> {
+    return this.baseJSON(this.classes);
+  }
+
+  static fromJSON(json: unknown): RandomForestClassifier {
+    const j = checkVersion(json, RandomForestClassifier.kind, VERSION) as unknown as ForestJSON<RandomForestClassifierParams>;
+    const m = new RandomForestClassifier({ ...j.params, nJobs: 1 });
+    m.loadJSON(j);
+    if (!Array.isArray(j.classes) || j.classes.length !== m.trees![0].nOutputs) {
+      throw new TypeError(`${RandomForestClassifier.kind}.fromJSON: classes must list ${m.trees![0].nOutputs} labels`);
+    }
+    m.classes = Int32Array.from(j.classes);
+    return m;
+  }
+}
+
+export class RandomForestRegressor extends BaseForest<RandomForestRegressorParams> {
+  static readonly kind = 'RandomForestRegressor';
+  protected readonly kind = RandomForestRegressor.kind;
+
+  constructor(params: Partial<RandomForestRegressorParams> & ForestRuntime = {}) {
+    validateParams(RandomForestRegressor.kind, params, forestRegressorConstraints);
+    const { rest, runtime } = splitRuntime(params);
+    super({ ...commonDefaults, maxFeatures: 1, criterion: 'squared_error', ...definedOnly(rest) }, runtime);
+  }
+
+  protected prepare(x: Matrix, y: Labels): { data: TreeData; baseW: Float64Array } {
+    const yr = checkRegressionTargets(y, this.kind);
+    return { data: emptyData(x, 'reg', new Int32Array(0), 0, yr), baseW: new Float64Array(x.rows).fill(1) };
+  }
+
+  protected computeOob(x: Matrix, job: ForestJob): number {
+    return r2(job.data.yr, this.oobPredictions(x, job, 1));
+  }
+
+  predict(x: Matrix): Float64Array {
+    return this.average(x, 1);
+  }
+
+  toJSON(): ForestJSON<RandomForestRegressorParams> {
+    return this.baseJSON(null);
+  }
+
+  static fromJSON(json: unknown): RandomForestRegressor {
+    const j = checkVersion(json, RandomForestRegressor.kind, VERSION) as unknown as ForestJSON<RandomForestRegressorParams>;
+    const m = new RandomForestRegressor({ ...j.params, nJobs: 1 });
+    m.loadJSON(j);
+    return m;
+  }
+}
+
+function emptyData(x: Matrix, task: 'clf' | 'reg', yc: Int32Array, nClasses: number, yr: Float64Array): TreeData {
+  return {
+    codes: new Uint8Array(0),
+    n: x.rows,
+    p: x.cols,
+    nBins: new Int32Array(0),
+    binLo: new Float64Array(0),
+    binHi: new Float64Array(0),
+    task,
+    yc,
+    nClasses,
+    yr,
+  };
+}
+
+function r2(y: Float64Array, pred: Float64Array): number {
+  let mean = 0;
+  for (let i = 0; i < y.length; i++) mean += y[i];
+  mean /= y.length;
+  let ssRes = 0;
+  let ssTot = 0;
+  for (let i = 0; i < y.length; i++) {
+    ssRes += (y[i] - pred[i]) ** 2;
+    ssTot += (y[i] - mean) ** 2;
+  }
+  return ssTot === 0 ? (ssRes === 0 ? 1 : 0) : 1 - ssRes / ssTot;
+}
