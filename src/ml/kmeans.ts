@@ -142,30 +142,8 @@ function assign(
     for (let i0 = 0; i0 < n; i0 += CHUNK) {
       const m = Math.min(CHUNK, n - i0);
       dotsABt(x, i0 * d, m, centers, 0, k, d, tile);
-      for (let r = 0; r < m; r++) {
-        const o = r * k;
-        let best = cnorm[0] - 2 * tile[o];
-        let bc = 0;
-        for (let c = 1; c < k; c++) {
-          const v = cnorm[c] - 2 * tile[o + c];
-          if (v < best) {
-            best = v;
-            bc = c;
-          }
-        }
-        const i = i0 + r;
-        labels[i] = bc;
-        let dist = xnorm[i] + best;
-        if (dist < 0) dist = 0;
-        if (minDist !== null) minDist[i] = dist;
-        total += dist;
-        if (sums !== null) {
-          const so = bc * d;
-          const xo = i * d;
-          for (let t = 0; t < d; t++) sums[so + t] += x[xo + t];
-          (counts as Float64Array)[bc]++;
-        }
-      }
+      total += argminChunk(tile, m, k, cnorm, xnorm, i0, labels, minDist);
+      if (sums !== null) accumulateChunk(x, d, i0, m, labels, sums, counts as Float64Array);
     }
     return total;
   }
@@ -202,6 +180,50 @@ function assign(
     }
   }
   return total;
+}
+
+/** Nearest centre for the m samples of one chunk from their tile of dots; returns the chunk's sum. */
+function argminChunk(
+  tile: Float64Array,
+  m: number,
+  k: number,
+  cnorm: Float64Array,
+  xnorm: Float64Array,
+  i0: number,
+  labels: Int32Array,
+  minDist: Float64Array | null,
+): number {
+  let total = 0;
+  for (let r = 0; r < m; r++) {
+    const o = r * k;
+    let best = cnorm[0] - 2 * tile[o];
+    let bc = 0;
+    for (let c = 1; c < k; c++) {
+      const v = cnorm[c] - 2 * tile[o + c];
+      if (v < best) {
+        best = v;
+        bc = c;
+      }
+    }
+    const i = i0 + r;
+    labels[i] = bc;
+    let dist = xnorm[i] + best;
+    if (dist < 0) dist = 0;
+    if (minDist !== null) minDist[i] = dist;
+    total += dist;
+  }
+  return total;
+}
+
+/** Adds the chunk's samples into their clusters' sums (the M-step numerators). */
+function accumulateChunk(x: FloatArray, d: number, i0: number, m: number, labels: Int32Array, sums: Float64Array, counts: Float64Array): void {
+  for (let i = i0; i < i0 + m; i++) {
+    const bc = labels[i];
+    const so = bc * d;
+    const xo = i * d;
+    for (let t = 0; t < d; t++) sums[so + t] += x[xo + t];
+    counts[bc]++;
+  }
 }
 
 /** Exact inertia: sum of ||x_i - c_{label_i}||² (direct differences for dense rows). */

@@ -164,20 +164,7 @@ export class NearestNeighbors {
       for (let pb = 0; pb < n; pb += POINT_BLOCK) {
         const np = Math.min(POINT_BLOCK, n - pb);
         dotsABt(qd, qb * d, qn, X, pb * d, np, d, tile);
-        for (let r = 0; r < qn; r++) {
-          let w = worst[r];
-          const o = r * np;
-          for (let c = 0; c < np; c++) {
-            const v = pn[pb + c] + scale * tile[o + c];
-            // Points arrive in increasing index order, so an equal value never beats the heap's
-            // current worst (which has a lower index): strict < gives sklearn's tie order.
-            if (v < w) {
-              heaps.push(r, v, pb + c);
-              w = heaps.worst(r);
-            }
-          }
-          worst[r] = w;
-        }
+        for (let r = 0; r < qn; r++) worst[r] = scanTile(tile, r * np, np, pn, pb, scale, heaps, r, worst[r]);
       }
       for (let r = 0; r < qn; r++) {
         const off = (qb + r) * k;
@@ -281,6 +268,25 @@ export class NearestNeighbors {
     }
     return nn;
   }
+}
+
+/**
+ * Offers one query's row of a dot-product tile to its heap; returns the heap's new worst value.
+ * Kept small and separate so V8 optimises the hot comparison loop on its own.
+ */
+function scanTile(tile: Float64Array, o: number, np: number, pn: Float64Array, pb: number, scale: number, heaps: TopKHeaps, r: number, worst: number): number {
+  let w = worst;
+  // Any v >= w is rejected: compare in dot space first, t > (pn - w) / -scale, is not cheaper,
+  // so compute v directly. Points arrive in increasing index order, so an equal value never
+  // beats the heap's current worst (which has a lower index): strict < gives sklearn's tie order.
+  for (let c = 0; c < np; c++) {
+    const v = pn[pb + c] + scale * tile[o + c];
+    if (v < w) {
+      heaps.push(r, v, pb + c);
+      w = heaps.worst(r);
+    }
+  }
+  return w;
 }
 
 /** Insertion sort of one result row by (distance, index); rows are short and nearly sorted. */

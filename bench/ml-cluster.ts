@@ -1,0 +1,131 @@
+// Benchmark rows for k-means and exact KNN against scikit-learn on identical data.
+// run(dir) writes the data as CSV into dir, times src/ml, then runs bench/ml_sklearn_cluster.py
+// with Debian's /usr/bin/python3 for sklearn's times. bench/ml.ts prints these rows with the rest.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KMeans } from '../src/ml/kmeans.ts';
+import { NearestNeighbors, type KnnMetric } from '../src/ml/knn.ts';
+import { matrix, type Matrix } from '../src/ml/matrix.ts';
+import { Rng } from '../src/ml/rng.ts';
+
+// Same shape as bench/ml-table.ts's BenchRow (kept local until that file exists).
+export interface BenchRow {
+  task: string;
+  oursSec: number;
+  sk1Sec: number;
+  sk2Sec: number | null;
+  accOurs: number | null;
+  accSk: number | null;
+  note?: string;
+}
+
+const K_CLUSTERS = 8;
+const MAX_ITER = 50;
+const KNN_K = 10;
+
+/** n rows around nBlobs Gaussian centres, rounded to 1e-6 so the CSV text is exact. */
+function blobs(rng: Rng, n: number, d: number, nBlobs: number, spread: number): Matrix {
+  const centres = new Float64Array(nBlobs * d);
+  for (let i = 0; i < centres.length; i++) centres[i] = rng.normal() * 5;
+  const X = matrix(n, d);
+  for (let i = 0; i < n; i++) {
+    const c = rng.int(nBlobs);
+    for (let t = 0; t < d; t++) X.data[i * d + t] = Math.round((centres[c * d + t] + rng.normal() * spread) * 1e6) / 1e6;
+  }
+  return X;
+}
+
+function writeCsv(path: string, X: Matrix): void {
+  const lines: string[] = new Array(X.rows);
+  for (let i = 0; i < X.rows; i++) lines[i] = Array.from(X.data.subarray(i * X.cols, (i + 1) * X.cols)).join(',');
+  writeFileSync(path, lines.join('\n') + '\n');
+}
+
+function best<T>(reps: number, fn: () => T): { sec: number; out: T } {
+  let sec = Infinity;
+  let out!: T;
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    out = fn();
+    sec = Math.min(sec, (performance.now() - t) / 1000);
+  }
+  return { sec, out };
+}
+
+/** Fraction of queries whose k neighbours are the same set on both sides. */
+function sameSets(ours: Int32Array, theirs: number[][], k: number): number {
+  let same = 0;
+  for (let q = 0; q < theirs.length; q++) {
+    const a = Array.from(ours.subarray(q * k, (q + 1) * k)).sort((x, y) => x - y);
+    const b = theirs[q].slice().sort((x, y) => x - y);
+    if (a.every((v, i) => v === b[i])) same++;
+  }
+  return same / theirs.length;
+}
+
+export async function run(dir: string): Promise<BenchRow[]> {
+  mkdirSync(dir, { recursive: true });
+  const rng = new Rng(20260601);
+  const Xk = blobs(rng, 50_000, 16, K_CLUSTERS, 6); // overlapping, so Lloyd runs all MAX_ITER iterations
+  const P = blobs(rng, 51_000, 32, 16, 3);
+  const points: Matrix = { data: P.data.subarray(0, 50_000 * 32), rows: 50_000, cols: 32 };
+  const queries: Matrix = { data: P.data.subarray(50_000 * 32), rows: 1_000, cols: 32 };
+
+  // Our k-means++ picks the start; sklearn gets the same centres so per-iteration times compare.
+  const init: Matrix = { data: new KMeans({ nClusters: K_CLUSTERS, maxIter: 1, seed: 1 }).fit(Xk).initCenters, rows: K_CLUSTERS, cols: 16 };
+  writeCsv(join(dir, 'kmeans.csv'), Xk);
+  writeCsv(join(dir, 'kmeans-init.csv'), init);
+  writeCsv(join(dir, 'knn.csv'), points);
+  writeCsv(join(dir, 'knn-queries.csv'), queries);
+
+  const km = best(2, () => new KMeans({ nClusters: K_CLUSTERS, init, maxIter: MAX_ITER, tol: 0 }).fit(Xk));
+  const kmPerIter = km.sec / km.out.nIter;
+
+  const knn: Record<KnnMetric, { sec: number; idx: Int32Array }> = {} as never;
+  for (const metric of ['euclidean', 'cosine'] as const) {
+    const nn = new NearestNeighbors({ nNeighbors: KNN_K, metric }).fit(points);
+    nn.kneighbors({ data: queries.data.subarray(0, 10 * 32), rows: 10, cols: 32 }); // warm-up
+    const r = best(2, () => nn.kneighbors(queries));
+    knn[metric] = { sec: r.sec, idx: r.out.indices };
+  }
+
+  const script = fileURLToPath(new URL('./ml_sklearn_cluster.py', import.meta.url));
+  const sk = JSON.parse(execFileSync('/usr/bin/python3', [script, dir], { encoding: 'utf8', maxBuffer: 1 << 24 })) as Array<{
+    task: string;
+    sk1Sec: number;
+    sk2Sec: number | null;
+    inertia?: number;
+    nIter?: number;
+    note: string;
+  }>;
+
+  const rows: BenchRow[] = [];
+  const skKm = sk[0];
+  rows.push({
+    task: skKm.task,
+    oursSec: kmPerIter,
+    sk1Sec: skKm.sk1Sec,
+    sk2Sec: skKm.sk2Sec,
+    accOurs: null,
+    accSk: null,
+    note: `per Lloyd iteration, same init, tol=0; inertia ours ${km.out.inertia.toExponential(6)} (${km.out.nIter} it), sk ${skKm.inertia?.toExponential(6)} (${skKm.nIter} it); ${skKm.note}`,
+  });
+  (['euclidean', 'cosine'] as const).forEach((metric, m) => {
+    const s = sk[1 + m];
+    const theirs = readFileSync(join(dir, `sk-knn-${metric}.csv`), 'utf8').trim().split('\n').map((l) => l.split(',').map(Number));
+    const frac = sameSets(knn[metric].idx, theirs, KNN_K);
+    rows.push({
+      task: s.task,
+      oursSec: knn[metric].sec,
+      sk1Sec: s.sk1Sec,
+      sk2Sec: s.sk2Sec,
+      accOurs: null,
+      accSk: null,
+      note: `identical neighbour sets ${(frac * 100).toFixed(1)}%; ${s.note}`,
+    });
+  });
+  return rows;
+}
