@@ -2,3 +2,4 @@
 export * from './modules/users/users.tables.ts';
 export * from './modules/resources/resources.tables.ts';
 export * from './modules/auth/auth.tables.ts';
+export * from './modules/events/events.tables.ts';
