@@ -61,10 +61,20 @@ export interface WorkerTreeMessage {
 }
 
 /**
- * Grows the trees on `nJobs` worker threads that pull tree indices from a shared counter.
- * Workers are started for this call and have all exited when the promise settles.
+ * Starts forest worker threads. They load their modules while the caller bins the data; hand
+ * them the job with growForestParallel, or terminate them.
  */
-export async function growForestParallel(job: ForestJob, nJobs: number, onProgress?: ((f: number) => void) | null): Promise<FlatTree[]> {
+export function startForestWorkers(count: number): Worker[] {
+  const out: Worker[] = [];
+  for (let k = 0; k < count; k++) out.push(new Worker(new URL('./forest-worker.ts', import.meta.url)));
+  return out;
+}
+
+/**
+ * Grows the trees on the given workers, which pull tree indices from a shared counter and exit
+ * when none are left. All workers have exited when the promise settles.
+ */
+export async function growForestParallel(job: ForestJob, workers: Worker[], onProgress?: ((f: number) => void) | null): Promise<FlatTree[]> {
   const d = job.data;
   const sharedJob: ForestJob = {
     ...job,
@@ -73,14 +83,9 @@ export async function growForestParallel(job: ForestJob, nJobs: number, onProgre
   };
   const counter = new Int32Array(new SharedArrayBuffer(4));
   const trees: FlatTree[] = new Array(job.nTrees);
-  const workers = Math.max(1, Math.min(nJobs, job.nTrees));
   let done = 0;
-  const runs: Promise<void>[] = [];
-  const started: Worker[] = [];
-  for (let k = 0; k < workers; k++) {
-    const worker = new Worker(new URL('./forest-worker.ts', import.meta.url), { workerData: { job: sharedJob, counter } });
-    started.push(worker);
-    runs.push(
+  const runs = workers.map(
+    (worker) =>
       new Promise<void>((resolve, reject) => {
         worker.on('message', (m: WorkerTreeMessage) => {
           trees[m.t] = m.tree;
@@ -89,15 +94,15 @@ export async function growForestParallel(job: ForestJob, nJobs: number, onProgre
         });
         worker.on('error', reject);
         worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`forest worker exited with code ${code}`))));
+        worker.postMessage({ job: sharedJob, counter });
       }),
-    );
-  }
+  );
   try {
     await Promise.all(runs);
   } catch (e) {
     // Stop the others at their next tree, and make sure no thread outlives the call.
     Atomics.store(counter, 0, job.nTrees);
-    await Promise.all(started.map((w) => w.terminate()));
+    await Promise.all(workers.map((w) => w.terminate()));
     throw e;
   }
   for (let t = 0; t < job.nTrees; t++) if (trees[t] === undefined) throw new Error(`forest worker lost tree ${t}`);

@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { binMatrix, fitBinMapper, MAX_BINS } from './binning.ts';
 import { NotFittedError } from './errors.ts';
-import { bootstrapCounts, growForestParallel, growForestSync, type ForestJob } from './forest-train.ts';
+import { bootstrapCounts, growForestParallel, growForestSync, startForestWorkers, type ForestJob } from './forest-train.ts';
 import type { Matrix } from './matrix.ts';
 import { Rng } from './rng.ts';
 import type { FlatTree, TreeData } from './tree-build.ts';
@@ -170,9 +170,17 @@ abstract class BaseForest<P extends CommonForestParams & { criterion: 'gini' | '
 
   /** Grows the trees on nJobs worker threads; the result equals fit()'s bit for bit. */
   async fitAsync(x: Matrix, y: Labels): Promise<this> {
-    const job = this.makeJob(x, y);
-    const trees = this.nJobs <= 1 ? growForestSync(job, this.onProgress) : await growForestParallel(job, this.nJobs, this.onProgress);
-    return this.finish(x, job, trees);
+    if (this.nJobs <= 1 || this.params.nEstimators === 1) return this.fit(x, y);
+    // Workers load their code while this thread bins the data.
+    const workers = startForestWorkers(Math.min(this.nJobs, this.params.nEstimators));
+    let job: ForestJob;
+    try {
+      job = this.makeJob(x, y);
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    }
+    return this.finish(x, job, await growForestParallel(job, workers, this.onProgress));
   }
 
   protected fitted(): FlatTree[] {
