@@ -150,6 +150,7 @@ async function main(): Promise<void> {
       },
     ];
 
+    const rssTreesMb = process.resourceUsage().maxRSS / 1024;
     const clusterModule = new URL('./ml-cluster.ts', import.meta.url);
     if (existsSync(fileURLToPath(clusterModule))) {
       const cluster = (await import(clusterModule.href)) as { run(dir: string): Promise<BenchRow[]> };
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
     }
 
     printTable(rows);
-    console.log(`\npeak RSS of the node process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+    console.log(`\npeak RSS of the node process: ${rssTreesMb.toFixed(0)} MB after the tree rows, ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB at the end`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
