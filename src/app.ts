@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { registerEventsModule } from './modules/events/index.ts';
 import { registerResourcesModule } from './modules/resources/index.ts';
 import { registerUsersModule } from './modules/users/index.ts';
 import './platform/access.ts';
@@ -54,6 +55,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
     registerUsersModule(app, { database });
     registerResourcesModule(app, { database });
+    await registerEventsModule(app, { database, config });
     await app.ready();
   } catch (err) {
     await app.close();

@@ -14,6 +14,8 @@ export interface Config {
   bodyLimit: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
+  /** Seed 001: POST /api/events creates an unknown user instead of answering 404. */
+  eventsAutoCreateUsers: boolean;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -64,6 +66,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     bodyLimit: int(env, 'BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    eventsAutoCreateUsers: bool(env, 'EVENTS_AUTO_CREATE_USERS', false),
   };
   return { ...config, ...overrides };
 }

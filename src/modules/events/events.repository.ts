@@ -1,0 +1,239 @@
+// Queries of the events module. The hot path is one prepared statement, `select events_ingest(…)`,
+// sent straight through the driver (postgres.js prepares tagged queries; PGlite uses the extended
+// protocol); everything else goes through Drizzle.
+import { and, asc, count, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import type { Sql } from 'postgres';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Database } from '../../platform/db.ts';
+import { mapDbError } from '../../platform/errors.ts';
+import { users } from '../users/users.tables.ts';
+import { alertEvents, alertRules, alerts } from './events.tables.ts';
+import type { Alert, StoredEvent } from './events.schemas.ts';
+import type { RuleDefinition } from './rules.ts';
+
+/** What events_ingest returns (and what it sends with NOTIFY): the stored event and its alerts. */
+export interface IngestResult {
+  seq: number;
+  user_id: string;
+  type: 'deposit' | 'withdraw';
+  amount: string;
+  time: number;
+  created_at: string;
+  alerts: { id: number; rule_id: number; code: number; rule_version: number }[];
+}
+
+export interface IngestArgs {
+  userId: string;
+  type: string;
+  amount: string;
+  time: number;
+  autoCreate: boolean;
+  notify: boolean;
+}
+
+export interface RuleRow extends RuleDefinition {
+  id: number;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const ruleColumns = {
+  id: alertRules.id,
+  code: alertRules.code,
+  name: alertRules.name,
+  kind: alertRules.kind,
+  event_type: alertRules.event_type,
+  enabled: alertRules.enabled,
+  priority: alertRules.priority,
+  params: alertRules.params,
+  version: alertRules.version,
+  created_at: alertRules.created_at,
+  updated_at: alertRules.updated_at,
+};
+
+// External user ids of seed 001 are decimal strings of integers; they go out as JSON integers.
+const externalId = sql<number>`${users.user_id}::bigint`.mapWith(Number);
+
+export function createEventsRepository(database: Database) {
+  const { db } = database;
+  const ingest: (a: IngestArgs) => Promise<IngestResult | null> =
+    database.kind === 'postgres'
+      ? (() => {
+          const client = (db as unknown as { $client: Sql }).$client;
+          return async (a) => {
+            const rows = await client`select events_ingest(${a.userId}, ${a.type}, ${a.amount}, ${a.time}, ${a.autoCreate}, ${a.notify}) as r`;
+            return (rows[0]?.r ?? null) as IngestResult | null;
+          };
+        })()
+      : (() => {
+          const client = (db as unknown as { $client: PGlite }).$client;
+          return async (a) => {
+            const res = await client.query<{ r: IngestResult | null }>('select events_ingest($1, $2, $3, $4, $5, $6) as r', [
+              a.userId,
+              a.type,
+              a.amount,
+              a.time,
+              a.autoCreate,
+              a.notify,
+            ]);
+            return res.rows[0]?.r ?? null;
+          };
+        })();
+
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw mapDbError(err, 'rule') ?? err;
+    }
+  };
+
+  return {
+    ingest,
+
+    async listEvents(q: { userPk?: number; type?: string; from?: number; to?: number; page: number; size: number }) {
+      const conds: (SQL | undefined)[] = [];
+      if (q.userPk !== undefined) conds.push(eq(alertEvents.user_id, q.userPk));
+      if (q.type !== undefined) conds.push(eq(alertEvents.type, q.type));
+      if (q.from !== undefined) conds.push(gte(alertEvents.time, q.from));
+      if (q.to !== undefined) conds.push(lte(alertEvents.time, q.to));
+      const where = and(...conds);
+      const [rows, totals] = await Promise.all([
+        db
+          .select({
+            id: alertEvents.seq,
+            user_id: externalId,
+            type: alertEvents.type,
+            amount: alertEvents.amount,
+            time: alertEvents.time,
+            created_at: alertEvents.created_at,
+            alert_codes: sql<number[]>`coalesce((select array_agg(a.code order by a.id) from ${alerts} a where a.event_seq = ${alertEvents.seq}), '{}')`,
+          })
+          .from(alertEvents)
+          .innerJoin(users, eq(users.id, alertEvents.user_id))
+          .where(where)
+          .orderBy(asc(alertEvents.time), asc(alertEvents.seq))
+          .limit(q.size)
+          .offset((q.page - 1) * q.size),
+        db.select({ total: count() }).from(alertEvents).where(where),
+      ]);
+      return { rows: rows as unknown as (Omit<StoredEvent, 'created_at'> & { created_at: Date })[], total: totals[0].total };
+    },
+
+    async listAlerts(q: { userPk?: number; code?: number; from?: number; to?: number; page: number; size: number }) {
+      const conds: (SQL | undefined)[] = [];
+      if (q.userPk !== undefined) conds.push(eq(alerts.user_id, q.userPk));
+      if (q.code !== undefined) conds.push(eq(alerts.code, q.code));
+      if (q.from !== undefined) conds.push(gte(alertEvents.time, q.from));
+      if (q.to !== undefined) conds.push(lte(alertEvents.time, q.to));
+      const where = and(...conds);
+      const [rows, totals] = await Promise.all([
+        db
+          .select({
+            id: alerts.id,
+            code: alerts.code,
+            rule_id: alerts.rule_id,
+            rule_version: alerts.rule_version,
+            user_id: externalId,
+            created_at: alerts.created_at,
+            event_id: alertEvents.seq,
+            type: alertEvents.type,
+            amount: alertEvents.amount,
+            time: alertEvents.time,
+          })
+          .from(alerts)
+          .innerJoin(alertEvents, eq(alertEvents.seq, alerts.event_seq))
+          .innerJoin(users, eq(users.id, alerts.user_id))
+          .where(where)
+          .orderBy(asc(alertEvents.time), asc(alertEvents.seq), asc(alerts.id))
+          .limit(q.size)
+          .offset((q.page - 1) * q.size),
+        db.select({ total: count() }).from(alerts).innerJoin(alertEvents, eq(alertEvents.seq, alerts.event_seq)).where(where),
+      ]);
+      const out: (Omit<Alert, 'created_at'> & { created_at: Date })[] = rows.map((r) => ({
+        id: r.id,
+        code: r.code,
+        rule_id: r.rule_id,
+        rule_version: r.rule_version,
+        user_id: r.user_id,
+        created_at: r.created_at,
+        event: { id: r.event_id, type: r.type as 'deposit' | 'withdraw', amount: r.amount, time: r.time },
+      }));
+      return { rows: out, total: totals[0].total };
+    },
+
+    async listRules(q: { code?: number; event_type?: string; kind?: string; enabled?: boolean; page: number; size: number }) {
+      const conds: (SQL | undefined)[] = [];
+      if (q.code !== undefined) conds.push(eq(alertRules.code, q.code));
+      if (q.event_type !== undefined) conds.push(eq(alertRules.event_type, q.event_type));
+      if (q.kind !== undefined) conds.push(eq(alertRules.kind, q.kind));
+      if (q.enabled !== undefined) conds.push(eq(alertRules.enabled, q.enabled));
+      const where = and(...conds);
+      const [rows, totals] = await Promise.all([
+        db
+          .select(ruleColumns)
+          .from(alertRules)
+          .where(where)
+          .orderBy(asc(alertRules.event_type), asc(alertRules.priority), asc(alertRules.code))
+          .limit(q.size)
+          .offset((q.page - 1) * q.size),
+        db.select({ total: count() }).from(alertRules).where(where),
+      ]);
+      return { rows: rows as RuleRow[], total: totals[0].total };
+    },
+
+    async findRule(id: number): Promise<RuleRow | null> {
+      const rows = await db.select(ruleColumns).from(alertRules).where(eq(alertRules.id, id)).limit(1);
+      return (rows[0] as RuleRow | undefined) ?? null;
+    },
+
+    createRule: (rule: RuleDefinition): Promise<RuleRow> =>
+      guard(async () => {
+        const rows = await db.insert(alertRules).values(rule).returning(ruleColumns);
+        return rows[0] as RuleRow;
+      }),
+
+    /** Replaces every field and increments the version; null when the rule does not exist. */
+    updateRule: (id: number, rule: RuleDefinition): Promise<RuleRow | null> =>
+      guard(async () => {
+        const rows = await db
+          .update(alertRules)
+          .set({ ...rule, version: sql`${alertRules.version} + 1`, updated_at: sql`now()` })
+          .where(eq(alertRules.id, id))
+          .returning(ruleColumns);
+        return (rows[0] as RuleRow | undefined) ?? null;
+      }),
+
+    deleteRule: async (id: number): Promise<boolean> => {
+      const rows = await db.delete(alertRules).where(eq(alertRules.id, id)).returning({ id: alertRules.id });
+      return rows.length > 0;
+    },
+
+    /** Runs `work` with the rule row locked, so a read-modify-write (PATCH) cannot lose a concurrent change. */
+    async withRuleLocked<T>(id: number, work: (current: RuleRow | null, tx: ReturnType<typeof createEventsRepositoryTx>) => Promise<T>): Promise<T> {
+      return guard(() =>
+        db.transaction(async (tx) => {
+          const rows = await tx.select(ruleColumns).from(alertRules).where(eq(alertRules.id, id)).for('update');
+          return work((rows[0] as RuleRow | undefined) ?? null, createEventsRepositoryTx(tx as unknown as Database['db']));
+        }),
+      );
+    },
+  };
+}
+
+/** The rule writes that run inside withRuleLocked's transaction. */
+function createEventsRepositoryTx(tx: Database['db']) {
+  return {
+    async updateRule(id: number, rule: RuleDefinition): Promise<RuleRow | null> {
+      const rows = await tx
+        .update(alertRules)
+        .set({ ...rule, version: sql`${alertRules.version} + 1`, updated_at: sql`now()` })
+        .where(eq(alertRules.id, id))
+        .returning(ruleColumns);
+      return (rows[0] as RuleRow | undefined) ?? null;
+    },
+  };
+}
+
+export type EventsRepository = ReturnType<typeof createEventsRepository>;

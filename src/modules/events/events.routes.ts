@@ -1,0 +1,157 @@
+// Seed 001's routes: POST /api/events (the seed's contract), reading events and alerts back, the
+// live alert stream, and the admin CRUD of rules at /api/rules/:id.
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { ErrorResponse } from '../../platform/schemas.ts';
+import type { createAlertStreams } from './alert-stream.ts';
+import {
+  AlertSchema,
+  CreateEventSchema,
+  CreateRuleSchema,
+  EventAnswerSchema,
+  ListAlertsQuerySchema,
+  ListEventsQuerySchema,
+  ListRulesQuerySchema,
+  PatchRuleSchema,
+  RuleIdParamsSchema,
+  RuleSchema,
+  StoredEventSchema,
+  StreamQuerySchema,
+  type CreateEvent,
+  type CreateRule,
+  type ListAlertsQuery,
+  type ListEventsQuery,
+  type ListRulesQuery,
+  type PatchRule,
+  type StreamQuery,
+} from './events.schemas.ts';
+import type { EventsService } from './events.service.ts';
+
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
+const ruleErrors = { ...errors, 409: ErrorResponse, 422: ErrorResponse };
+type IdParams = { id: number };
+
+export function registerEventsRoutes(app: FastifyInstance, service: EventsService, streams: ReturnType<typeof createAlertStreams>): void {
+  app.post('/api/events', {
+    config: { access: 'user' },
+    schema: {
+      tags: ['events'],
+      summary: 'Record a deposit or withdrawal and evaluate the alert rules (seed 001)',
+      operationId: 'create_event',
+      body: CreateEventSchema,
+      response: { 200: EventAnswerSchema, ...errors },
+    },
+    handler: async (req) => service.ingest(req.body as CreateEvent),
+  });
+
+  app.get('/api/events', {
+    config: { access: 'user' },
+    schema: {
+      tags: ['events'],
+      summary: "List events (a user's, by time then arrival), with the alert codes each raised",
+      operationId: 'list_alert_events',
+      querystring: ListEventsQuerySchema,
+      response: { 200: Type.Array(StoredEventSchema), ...errors },
+    },
+    handler: async (req, reply) => {
+      const { rows, total } = await service.listEvents(req.query as ListEventsQuery);
+      reply.header('x-total-count', String(total));
+      return rows;
+    },
+  });
+
+  app.get('/api/alerts', {
+    config: { access: 'user' },
+    schema: {
+      tags: ['events'],
+      summary: 'List raised alerts with the event that raised them and the rule version',
+      operationId: 'list_alerts',
+      querystring: ListAlertsQuerySchema,
+      response: { 200: Type.Array(AlertSchema), ...errors },
+    },
+    handler: async (req, reply) => {
+      const { rows, total } = await service.listAlerts(req.query as ListAlertsQuery);
+      reply.header('x-total-count', String(total));
+      return rows;
+    },
+  });
+
+  app.get('/api/alerts/stream', {
+    config: { access: 'user' },
+    schema: {
+      tags: ['events'],
+      summary: 'Live alerts as Server-Sent Events (event: alert, data: an Alert), heartbeat comments every 15 s',
+      operationId: 'stream_alerts',
+      querystring: StreamQuerySchema,
+      response: { 200: Type.String({ description: 'text/event-stream' }), ...errors },
+    },
+    handler: (req, reply) => streams.handle(req, reply, req.query as StreamQuery),
+  });
+
+  app.get('/api/rules', {
+    config: { access: 'user' },
+    schema: {
+      tags: ['rules'],
+      summary: 'List alert rules (by event type, then priority)',
+      operationId: 'list_rules',
+      querystring: ListRulesQuerySchema,
+      response: { 200: Type.Array(RuleSchema), ...errors },
+    },
+    handler: async (req, reply) => {
+      const { rows, total } = await service.listRules(req.query as ListRulesQuery);
+      reply.header('x-total-count', String(total));
+      return rows;
+    },
+  });
+
+  app.get('/api/rules/:id', {
+    config: { access: 'user' },
+    schema: { tags: ['rules'], summary: 'Get one alert rule', operationId: 'get_rule', params: RuleIdParamsSchema, response: { 200: RuleSchema, ...errors } },
+    handler: async (req) => service.getRule((req.params as IdParams).id),
+  });
+
+  app.post('/api/rules', {
+    config: { access: 'admin' },
+    schema: { tags: ['rules'], summary: 'Create an alert rule (422 when it cannot be evaluated)', operationId: 'create_rule', body: CreateRuleSchema, response: { 201: RuleSchema, ...ruleErrors } },
+    handler: async (req, reply) => {
+      const rule = await service.createRule(req.body as CreateRule);
+      reply.status(201).header('location', `/api/rules/${rule.id}`);
+      return rule;
+    },
+  });
+
+  app.put('/api/rules/:id', {
+    config: { access: 'admin' },
+    schema: {
+      tags: ['rules'],
+      summary: 'Replace an alert rule (its version increments)',
+      operationId: 'replace_rule',
+      params: RuleIdParamsSchema,
+      body: CreateRuleSchema,
+      response: { 200: RuleSchema, ...ruleErrors },
+    },
+    handler: async (req) => service.replaceRule((req.params as IdParams).id, req.body as CreateRule),
+  });
+
+  app.patch('/api/rules/:id', {
+    config: { access: 'admin' },
+    schema: {
+      tags: ['rules'],
+      summary: 'Change some fields of an alert rule; {"enabled": false} disables it (its version increments)',
+      operationId: 'update_rule',
+      params: RuleIdParamsSchema,
+      body: PatchRuleSchema,
+      response: { 200: RuleSchema, ...ruleErrors },
+    },
+    handler: async (req) => service.patchRule((req.params as IdParams).id, req.body as PatchRule),
+  });
+
+  app.delete('/api/rules/:id', {
+    config: { access: 'admin' },
+    schema: { tags: ['rules'], summary: 'Delete an alert rule (alerts it raised stay)', operationId: 'delete_rule', params: RuleIdParamsSchema, response: { 204: Type.Null(), ...errors } },
+    handler: async (req, reply) => {
+      await service.deleteRule((req.params as IdParams).id);
+      reply.status(204).send();
+    },
+  });
+}

@@ -1,0 +1,116 @@
+// Use cases of seed 001: take an event (store it and evaluate the rules, in the database, under the
+// user's lock), read events and alerts back, and manage the rules.
+import { AppError } from '../../platform/errors.ts';
+import type { AlertBus } from './alert-stream.ts';
+import type { EventsRepository, RuleRow } from './events.repository.ts';
+import type { CreateEvent, CreateRule, ListAlertsQuery, ListEventsQuery, ListRulesQuery, PatchRule } from './events.schemas.ts';
+import { formatCents, parseCents, validateRule } from './rules.ts';
+
+const MAX_EVENT_CENTS = 99_999_999_999_999n; // numeric(14,2)
+const DIGITS = /^[1-9]\d{0,15}$/;
+
+export interface EventsServiceDeps {
+  repo: EventsRepository;
+  bus: AlertBus;
+  /** Only what the service needs of the users service: the internal key of an external user id. */
+  users: { findByExternalId(userId: string): Promise<{ id: number } | null> };
+  autoCreateUsers: boolean;
+}
+
+/** The external user id as the users table keeps it (decimal string), or a 400 naming the field. */
+function userKey(value: number | string, field = 'user_id'): string {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (!DIGITS.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new AppError('VALIDATION_ERROR', `${field} must be a positive integer (or its decimal string), got ${JSON.stringify(value)}`);
+  }
+  return text;
+}
+
+function eventAmount(value: string | number): string {
+  const cents = parseCents(value);
+  if (cents === null || cents <= 0n || cents > MAX_EVENT_CENTS) {
+    throw new AppError(
+      'VALIDATION_ERROR',
+      `amount must be a positive decimal string with at most 2 decimals and at most 12 integer digits (e.g. "42.00" or "100"), got ${JSON.stringify(value)}`,
+    );
+  }
+  return formatCents(cents);
+}
+
+export function createEventsService(deps: EventsServiceDeps) {
+  const { repo, bus, users } = deps;
+  const notify = bus.publishedByDatabase;
+
+  const userPk = async (userId: number | undefined): Promise<number | undefined> => {
+    if (userId === undefined) return undefined;
+    const user = await users.findByExternalId(String(userId));
+    if (!user) throw new AppError('NOT_FOUND', `user ${userId} not found`);
+    return user.id;
+  };
+
+  const ruleOut = (r: RuleRow) => ({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() });
+
+  return {
+    /** POST /api/events: one round trip; the answer is sent only after the event is committed. */
+    async ingest(body: CreateEvent) {
+      const userId = userKey(body.user_id);
+      const amount = eventAmount(body.amount);
+      const result = await repo.ingest({ userId, type: body.type, amount, time: body.time, autoCreate: deps.autoCreateUsers, notify });
+      if (!result) throw new AppError('NOT_FOUND', `user ${userId} not found`);
+      if (result.alerts.length) bus.publish(result);
+      const codes = result.alerts.map((a) => a.code);
+      return { alert: codes.length > 0, alert_codes: codes, user_id: body.user_id };
+    },
+
+    async listEvents(q: ListEventsQuery) {
+      const { rows, total } = await repo.listEvents({ ...q, userPk: await userPk(q.user_id) });
+      return { rows: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })), total };
+    },
+
+    async listAlerts(q: ListAlertsQuery) {
+      const { rows, total } = await repo.listAlerts({ ...q, userPk: await userPk(q.user_id) });
+      return { rows: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })), total };
+    },
+
+    async listRules(q: ListRulesQuery) {
+      const { rows, total } = await repo.listRules(q);
+      return { rows: rows.map(ruleOut), total };
+    },
+
+    async getRule(id: number) {
+      const rule = await repo.findRule(id);
+      if (!rule) throw new AppError('NOT_FOUND', `rule ${id} not found`);
+      return ruleOut(rule);
+    },
+
+    async createRule(body: CreateRule) {
+      return ruleOut(await repo.createRule(validateRule(body)));
+    },
+
+    /** PUT: the body is the whole rule (omitted optional fields take their defaults). */
+    async replaceRule(id: number, body: CreateRule) {
+      const rule = await repo.updateRule(id, validateRule(body));
+      if (!rule) throw new AppError('NOT_FOUND', `rule ${id} not found`);
+      return ruleOut(rule);
+    },
+
+    /** PATCH: the given fields over the current rule, validated as a whole; `{enabled:false}` disables. */
+    async patchRule(id: number, body: PatchRule) {
+      const rule = await repo.withRuleLocked(id, async (current, tx) => {
+        if (!current) throw new AppError('NOT_FOUND', `rule ${id} not found`);
+        const { id: _id, version: _v, created_at: _c, updated_at: _u, ...fields } = current;
+        // A new kind needs its own params: the old ones are not carried over.
+        const merged = { ...fields, ...(body.kind !== undefined && body.kind !== current.kind && body.params === undefined ? { params: undefined } : {}), ...body };
+        return tx.updateRule(id, validateRule(merged as Record<string, unknown>));
+      });
+      if (!rule) throw new AppError('NOT_FOUND', `rule ${id} not found`);
+      return ruleOut(rule);
+    },
+
+    async deleteRule(id: number) {
+      if (!(await repo.deleteRule(id))) throw new AppError('NOT_FOUND', `rule ${id} not found`);
+    },
+  };
+}
+
+export type EventsService = ReturnType<typeof createEventsService>;

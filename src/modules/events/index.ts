@@ -1,0 +1,48 @@
+// Seed 001 as a real-time rules engine: deposits and withdrawals are stored and checked against alert
+// rules kept as data (the four seed rules by default), one user's events serialized in the database;
+// alerts are persisted, read back, and streamed live over SSE across server processes.
+import type { FastifyInstance } from 'fastify';
+import type { Sql } from 'postgres';
+import type { Config } from '../../config.ts';
+import type { Database } from '../../platform/db.ts';
+import { createUsersService } from '../users/users.service.ts';
+import { createAlertStreams, createMemoryAlertBus, createPostgresAlertBus, createRedisAlertBus, type AlertBus } from './alert-stream.ts';
+import { createEventsRepository } from './events.repository.ts';
+import { registerEventsRoutes } from './events.routes.ts';
+import { createEventsService } from './events.service.ts';
+
+export interface EventsModuleDeps {
+  database: Database;
+  config: Pick<Config, 'databaseUrl' | 'eventsAutoCreateUsers'> & { redisUrl?: string | null };
+  /** Heartbeat interval of the SSE stream (default 15 s). */
+  heartbeatMs?: number;
+}
+
+async function openBus(app: FastifyInstance, deps: EventsModuleDeps): Promise<AlertBus> {
+  const { database, config } = deps;
+  // Embedded PGlite serves one process: an in-process emitter reaches every stream.
+  if (database.kind === 'embedded') return createMemoryAlertBus();
+  if (config.redisUrl) {
+    // One channel per database, so servers of different databases sharing a Redis never mix alerts.
+    const db = config.databaseUrl ? new URL(config.databaseUrl) : null;
+    const channel = `arbiter:alerts:${db ? `${db.host}${db.pathname}` : 'embedded'}`;
+    return createRedisAlertBus(config.redisUrl, channel, app.log);
+  }
+  return createPostgresAlertBus((database.db as unknown as { $client: Sql }).$client, app.log);
+}
+
+export async function registerEventsModule(app: FastifyInstance, deps: EventsModuleDeps) {
+  const bus = await openBus(app, deps);
+  const streams = createAlertStreams(bus, { heartbeatMs: deps.heartbeatMs ?? 15_000 });
+  // Open streams would keep the HTTP server from closing: end them first.
+  app.addHook('preClose', async () => streams.closeAll());
+  app.addHook('onClose', async () => bus.close());
+  const service = createEventsService({
+    repo: createEventsRepository(deps.database),
+    bus,
+    users: createUsersService({ db: deps.database.db }),
+    autoCreateUsers: deps.config.eventsAutoCreateUsers,
+  });
+  registerEventsRoutes(app, service, streams);
+  return { service, bus };
+}
