@@ -1,8 +1,8 @@
 // Live alerts: a bus that carries each committed event's alerts to every server process, and the
 // Server-Sent Events endpoint that streams them. Transports, picked at start:
 // - Redis pub/sub when REDIS_URL is set (published by the process after the statement commits);
-// - PostgreSQL LISTEN/NOTIFY otherwise: events_ingest calls pg_notify, which PostgreSQL delivers
-//   only when the transaction commits, so no extra round trip and never an uncommitted alert;
+// - PostgreSQL LISTEN/NOTIFY otherwise, published by the process after the statement commits, the
+//   alerts of one event-loop tick batched into one pg_notify;
 // - an in-process emitter on embedded PGlite, which serves a single process anyway.
 import { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -61,18 +61,60 @@ export function createMemoryAlertBus(): AlertBus {
   return bus;
 }
 
+/**
+ * LISTEN/NOTIFY with publishing batched: the alerts of every event committed in the same tick go out
+ * in one pg_notify round trip (chunked under PostgreSQL's 8,000-byte payload limit). A NOTIFY inside
+ * the event's own transaction would be simpler, but PostgreSQL serializes the commits of notifying
+ * transactions, which cost 40% of the throughput when most events alert.
+ */
 export async function createPostgresAlertBus(client: Sql, log: { warn(o: object, m: string): void }): Promise<AlertBus> {
   let deliver: (r: IngestResult) => void = () => {};
   const sub = await client.listen(PG_CHANNEL, (payload) => {
     try {
-      deliver(JSON.parse(payload) as IngestResult);
+      for (const r of JSON.parse(payload) as IngestResult[]) deliver(r);
     } catch (err) {
       log.warn({ err }, 'unreadable alert notification');
     }
   });
-  const made = emitterBus('postgres', true, () => {}, async () => {
-    await sub.unlisten().catch(() => {});
-  });
+  let queue: string[] = [];
+  let scheduled = false;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const flush = () => {
+    scheduled = false;
+    const items = queue;
+    queue = [];
+    const chunks: string[] = [];
+    let current: string[] = [];
+    let size = 2;
+    for (const item of items) {
+      if (current.length && size + item.length + 1 > 7900) {
+        chunks.push(`[${current.join(',')}]`);
+        current = [];
+        size = 2;
+      }
+      current.push(item);
+      size += item.length + 1;
+    }
+    if (current.length) chunks.push(`[${current.join(',')}]`);
+    inFlight = Promise.all(chunks.map((c) => client`select pg_notify(${PG_CHANNEL}, ${c})`)).catch((err: unknown) => log.warn({ err }, 'could not publish alerts'));
+  };
+  const made = emitterBus(
+    'postgres',
+    false,
+    (r) => {
+      if (!r.alerts.length) return;
+      queue.push(JSON.stringify(r));
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    async () => {
+      if (scheduled) flush();
+      await inFlight;
+      await sub.unlisten().catch(() => {});
+    },
+  );
   deliver = made.deliver;
   return made.bus;
 }
