@@ -6,7 +6,10 @@ import type { Config } from './config.ts';
 import { registerEventsModule } from './modules/events/index.ts';
 import { registerResourcesModule } from './modules/resources/index.ts';
 import { registerUsersModule } from './modules/users/index.ts';
-import './platform/access.ts';
+import { registerAccessPolicy } from './platform/access.ts';
+import { registerAuthModule } from './modules/auth/index.ts';
+import { openRedis } from './platform/redis.ts';
+import { systemClock } from './platform/time.ts';
 import { openDatabase, type Database } from './platform/db.ts';
 import { registerErrorHandling } from './platform/errors.ts';
 import { registerHealthRoutes } from './platform/health.routes.ts';
@@ -42,6 +45,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   if (!opts.database) app.addHook('onClose', () => database.close());
   try {
     if (opts.migrate !== false) await database.migrate();
+    const redis = config.redisUrl ? await openRedis(config.redisUrl) : null;
+    if (redis) app.addHook('onClose', async () => void (await redis.quit()));
     app.addHook('onSend', async (req, reply) => {
       reply.header('x-request-id', req.id);
     });
@@ -49,11 +54,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     app.removeContentTypeParser(['text/plain']);
     registerErrorHandling(app);
     registerValidation(app);
+    registerAccessPolicy(app);
     const metrics = registerMetrics(app);
     await registerOpenApi(app, pkg.version);
     registerHealthRoutes(app, { database, metrics });
 
-    registerUsersModule(app, { database });
+    const users = registerUsersModule(app, { database });
+    await registerAuthModule(app, { database, config, redis, users, clock: systemClock });
     registerResourcesModule(app, { database });
     await registerEventsModule(app, { database, config });
     await app.ready();

@@ -4,6 +4,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './platform/db.ts';
 import { createUsersService } from './modules/users/users.service.ts';
+import { createApiKeyRepository } from './modules/auth/api-keys.repository.ts';
+import { createApiKey } from './modules/auth/api-keys.ts';
+import { API_KEY_SCOPES, type ApiKeyScope } from './modules/auth/authenticator.ts';
+import { hashPassword } from './modules/auth/passwords.ts';
 
 const USAGE = `usage: arbiter <command> [options]
 
@@ -11,7 +15,10 @@ commands:
   serve                         start the HTTP server (migrations are applied first)
   migrate                       apply pending database migrations
   reset-db --yes                drop every table and migrate again (destroys all data)
-  create-admin --email E        create an admin user, or promote the user with that email
+  create-admin --email E --password P
+                                create an admin, or make the user with that email an admin and set its password
+  create-api-key --email E --name N [--scopes user,service]
+                                create an API key acting as the user with that email; prints the key once
 
 configuration comes from the environment: see README.md or .env.example`;
 
@@ -19,7 +26,14 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
-    options: { yes: { type: 'boolean', default: false }, email: { type: 'string' }, password: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      yes: { type: 'boolean', default: false },
+      email: { type: 'string' },
+      password: { type: 'string' },
+      name: { type: 'string' },
+      scopes: { type: 'string', default: 'user' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (!command || values.help || command === 'help') {
@@ -35,13 +49,19 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'migrate':
     case 'reset-db':
-    case 'create-admin': {
+    case 'create-admin':
+    case 'create-api-key': {
       if (command === 'reset-db' && !values.yes) {
         console.error('reset-db drops every table and all data in them; run it again with --yes to confirm');
         return 2;
       }
-      if (command === 'create-admin' && !values.email) {
-        console.error('create-admin needs --email');
+      if (command === 'create-admin' && (!values.email || !values.password || values.password.length < 8)) {
+        console.error('create-admin needs --email and --password (at least 8 characters)');
+        return 2;
+      }
+      const scopes = values.scopes.split(',').map((s) => s.trim());
+      if (command === 'create-api-key' && (!values.email || !values.name || !scopes.every((s) => (API_KEY_SCOPES as readonly string[]).includes(s)))) {
+        console.error(`create-api-key needs --email and --name; --scopes is a comma-separated list of ${API_KEY_SCOPES.join(', ')}`);
         return 2;
       }
       const database = await openDatabase(config);
@@ -53,9 +73,19 @@ async function main(argv: string[]): Promise<number> {
           await database.migrate();
           if (command === 'migrate') console.log(`migrations applied (${database.kind})`);
         }
+        const users = createUsersService({ db: database.db });
         if (command === 'create-admin') {
-          const user = await createUsersService({ db: database.db }).upsertAdmin({ email: values.email! });
+          const user = await users.upsertAdmin({ email: values.email!, passwordHash: await hashPassword(values.password!) });
           console.log(`admin ${user.email} ready (id ${user.id}, user_id ${user.user_id})`);
+        }
+        if (command === 'create-api-key') {
+          const owner = await users.findCredentials(values.email!);
+          if (!owner) {
+            console.error(`no user with email ${values.email}`);
+            return 2;
+          }
+          const key = await createApiKey(createApiKeyRepository(database.db), { name: values.name!, scopes: scopes as ApiKeyScope[], userId: owner.id, role: owner.role });
+          console.log(key.key);
         }
       } finally {
         await database.close();

@@ -14,8 +14,38 @@ export interface Config {
   bodyLimit: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
+  /** Optional Redis: token denylist, rate limits, pub/sub, queues. */
+  redisUrl: string | null;
   /** Seed 001: POST /api/events creates an unknown user instead of answering 404. */
   eventsAutoCreateUsers: boolean;
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  /** PRODUCTION=true refuses to start without a strong SECRET_KEY (or JWT keys). */
+  production: boolean;
+  /** HS256 secret; unset outside production = a random key kept in DATA_DIR/secret.key. */
+  secretKey: string | null;
+  /** EdDSA or RS256 key pair in PEM (JWT_PRIVATE_KEY / JWT_PUBLIC_KEY); replaces the HS256 secret. */
+  jwtPrivateKey: string | null;
+  jwtPublicKey: string | null;
+  issuer: string;
+  audience: string;
+  accessTokenMinutes: number;
+  refreshTokenDays: number;
+  adminEmailDomain: string;
+  /** Bootstrap admin created (or whose password is reset) at start. */
+  adminEmail: string | null;
+  adminPassword: string | null;
+  /** Seed 004's shared secret for service routes (header Client-Header-Secret). */
+  clientHeaderSecret: string | null;
+  /** Without Redis: how often each process pulls revocations made by other processes. */
+  revocationSyncMs: number;
+  /** How long a process trusts its cached view of a user (role, existence). */
+  userCacheMs: number;
+  rateLimitWindowSec: number;
+  rateLimitPerIp: number;
+  rateLimitPerAccount: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -48,7 +78,9 @@ function bool(env: Env, name: string, def: boolean): boolean {
 }
 
 /** Reads and validates the configuration; `overrides` win over the environment (tests, CLI flags). */
-export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+export type ConfigOverrides = Partial<Omit<Config, 'auth'>> & { auth?: Partial<AuthConfig> };
+
+export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
   const databaseUrl = env.DATABASE_URL?.trim() || null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
@@ -66,7 +98,39 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     bodyLimit: int(env, 'BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    redisUrl: env.REDIS_URL?.trim() || null,
     eventsAutoCreateUsers: bool(env, 'EVENTS_AUTO_CREATE_USERS', false),
+    auth: {
+      production: bool(env, 'PRODUCTION', false),
+      secretKey: env.SECRET_KEY || null,
+      jwtPrivateKey: env.JWT_PRIVATE_KEY?.replaceAll('\\n', '\n') || null,
+      jwtPublicKey: env.JWT_PUBLIC_KEY?.replaceAll('\\n', '\n') || null,
+      issuer: env.JWT_ISSUER?.trim() || 'arbiter',
+      audience: env.JWT_AUDIENCE?.trim() || 'arbiter',
+      accessTokenMinutes: int(env, 'TOKEN_EXPIRE_IN_MINUTES', 30, 1, 525_600),
+      refreshTokenDays: int(env, 'REFRESH_TOKEN_EXPIRE_IN_DAYS', 7, 1, 365),
+      adminEmailDomain: env.ADMIN_EMAIL_DOMAIN?.trim() || '@pearmonie.com',
+      adminEmail: env.ADMIN_EMAIL?.trim() || null,
+      adminPassword: env.ADMIN_PASSWORD || null,
+      clientHeaderSecret: env.CLIENT_HEADER_SECRET || null,
+      revocationSyncMs: int(env, 'REVOCATION_SYNC_MS', 1000, 50, 60_000),
+      userCacheMs: int(env, 'USER_CACHE_MS', 2000, 0, 60_000),
+      rateLimitWindowSec: int(env, 'AUTH_RATE_LIMIT_WINDOW_S', 60, 1, 86_400),
+      rateLimitPerIp: int(env, 'AUTH_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
+      rateLimitPerAccount: int(env, 'AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
+    },
   };
-  return { ...config, ...overrides };
+  if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  if (Boolean(config.auth.jwtPrivateKey) !== Boolean(config.auth.jwtPublicKey)) {
+    throw new ConfigError('JWT_PRIVATE_KEY and JWT_PUBLIC_KEY must be set together');
+  }
+  if ((config.auth.adminEmail === null) !== (config.auth.adminPassword === null)) {
+    throw new ConfigError('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+  if (config.auth.production && !config.auth.jwtPrivateKey) {
+    const k = config.auth.secretKey;
+    if (!k) throw new ConfigError('PRODUCTION is set but SECRET_KEY is missing: set a random secret of at least 32 characters');
+    if (k.length < 32 || new Set(k).size < 10) throw new ConfigError('PRODUCTION is set and SECRET_KEY is weak: use at least 32 random characters');
+  }
+  return { ...config, ...overrides, auth: { ...config.auth, ...overrides.auth } };
 }

@@ -4,13 +4,18 @@ import { after, before, describe, test } from 'node:test';
 import { buildApp } from '../src/app.ts';
 import { openDatabase } from '../src/platform/db.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { authHeaders } from './helpers/auth.ts';
 import { runScenarios, type Scenario } from './helpers/scenarios.ts';
 
-let ctx: TestApp;
+let server: TestApp;
+let ctx: TestApp; // signed in as an ordinary user
+let admin: TestApp;
 before(async () => {
-  ctx = await startTestApp({ bodyLimit: 4096 });
+  server = await startTestApp({ bodyLimit: 4096 });
+  ctx = server.withHeaders(await authHeaders(server, 'user'));
+  admin = server.withHeaders(await authHeaders(server, 'admin'));
 });
-after(() => ctx?.close());
+after(() => server?.close());
 const app = () => ctx;
 
 describe('health, readiness, metrics, docs', () => {
@@ -33,7 +38,9 @@ describe('health, readiness, metrics, docs', () => {
   test('metrics count requests per route with latency histograms', async () => {
     await ctx.request('GET', '/users/nobody');
     await ctx.request('GET', '/users/nobody2');
-    const res = await ctx.request('GET', '/metrics');
+    assert.equal((await ctx.request('GET', '/metrics')).status, 403, 'metrics are for admins and service clients');
+    assert.equal((await server.request('GET', '/metrics')).status, 401);
+    const res = await admin.request('GET', '/metrics');
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
     assert.match(res.text, /http_requests_total\{method="GET",route="\/users\/:user_id",status_code="404"\} 2/);
@@ -90,6 +97,6 @@ describe('the error model: every bad input is a 4xx with a detail', () => {
   test('scenarios', (t) => runScenarios(t, app, scenarios));
   test('nothing was written by the refused requests', async () => {
     const res = await ctx.request('GET', '/users');
-    assert.equal(res.headers.get('x-total-count'), '0');
+    assert.equal(res.headers.get('x-total-count'), '2', 'only the two signed-up test accounts');
   });
 });

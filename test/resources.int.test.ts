@@ -2,23 +2,41 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { authHeaders } from './helpers/auth.ts';
 import { checkScenario, runScenarios, type Scenario } from './helpers/scenarios.ts';
 
-let ctx: TestApp;
+let server: TestApp;
+let ctx: TestApp; // signed in as an ordinary user: seed 002's routes need a valid token
 before(async () => {
-  ctx = await startTestApp();
+  server = await startTestApp();
+  ctx = server.withHeaders(await authHeaders(server, 'user'));
 });
-after(() => ctx?.close());
+after(() => server?.close());
 const app = () => ctx;
 
 const firebase = { email: 'ada@example.com', display_name: 'Ada', nested: { b: [1, 2.5, null, 'x'], a: { z: true } } };
+
+describe('access', () => {
+  test('every seed 002 route needs a valid token', async () => {
+    for (const [method, url] of [['GET', '/users'], ['POST', '/users'], ['GET', '/recordings/r1'], ['PUT', '/algos/a1'], ['PATCH', '/sessions/s1'], ['DELETE', '/events/1']]) {
+      const res = await server.request(method, url, { body: method === 'GET' || method === 'DELETE' ? undefined : {} });
+      assert.equal(res.status, 401, `${method} ${url}`);
+      assert.equal(res.body.detail, 'Not authenticated');
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer');
+    }
+    const forged = await server.request('GET', '/users', { headers: { authorization: 'Bearer not.a.jwt' } });
+    assert.equal(forged.status, 401);
+    assert.equal(forged.body.detail, 'Failed to validate');
+  });
+});
 
 describe('users (README: Users API)', () => {
   const happy: Scenario[] = [
     { name: 'create user', method: 'POST', url: '/users', body: { user_id: 'u1', firebase_data: firebase, body_data: { height: 180, weight: 75.5 } }, status: 201, contains: { user_id: 'u1', firebase_data: firebase, body_data: { height: 180, weight: 75.5 } }, responseHeaders: { location: '/users/u1' } },
     { name: 'create second user', method: 'POST', url: '/users', body: { user_id: 'u2' }, status: 201, contains: { user_id: 'u2', firebase_data: null, body_data: null } },
     { name: 'get user', method: 'GET', url: '/users/u1', status: 200, contains: { user_id: 'u1', firebase_data: firebase } },
-    { name: 'list users', method: 'GET', url: '/users', status: 200, contains: [{ user_id: 'u1' }, { user_id: 'u2' }], responseHeaders: { 'x-total-count': '2' } },
+    // The one user store also holds the signed-in test account (registered first, so listed first).
+    { name: 'list users', method: 'GET', url: '/users', status: 200, contains: [{ firebase_data: null }, { user_id: 'u1' }, { user_id: 'u2' }], responseHeaders: { 'x-total-count': '3' } },
     { name: 'update user (PUT)', method: 'PUT', url: '/users/u2', body: { user_id: 'u2', firebase_data: { email: 'b@example.com' }, body_data: { height: 170 } }, status: 200, contains: { user_id: 'u2', firebase_data: { email: 'b@example.com' }, body_data: { height: 170 } } },
     { name: 'PUT resets omitted fields', method: 'PUT', url: '/users/u2', body: { body_data: { height: 171 } }, status: 200, contains: { firebase_data: null, body_data: { height: 171 } } },
     { name: 'PATCH changes only what it names', method: 'PATCH', url: '/users/u1', body: { body_data: { height: 181 } }, status: 200, contains: { firebase_data: firebase, body_data: { height: 181 } } },

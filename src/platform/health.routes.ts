@@ -29,7 +29,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: { database: Dat
     },
   });
   app.get('/metrics', {
-    config: { access: 'public' },
+    config: { access: 'service' },
     schema: { tags: ['platform'], summary: 'Prometheus metrics', produces: ['text/plain'] },
     handler: async (_req, reply) => {
       reply.type(deps.metrics.contentType);

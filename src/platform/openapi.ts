@@ -2,6 +2,7 @@
 import swagger from '@fastify/swagger';
 import scalar from '@scalar/fastify-api-reference';
 import type { FastifyInstance } from 'fastify';
+import { SECURITY_SCHEMES } from './access.ts';
 
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
@@ -12,6 +13,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         version,
         description: 'One backend for applications that decide things about their users as events arrive.',
       },
+      components: { securitySchemes: SECURITY_SCHEMES as never },
     },
   });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());

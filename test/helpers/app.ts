@@ -1,7 +1,7 @@
 // Builds the real app against a fresh database and serves it on a loopback port: tests speak HTTP.
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { loadConfig, type Config, type ConfigOverrides } from '../../src/config.ts';
 import { createTestDatabase } from './db.ts';
 
 export interface TestApp {
@@ -10,6 +10,8 @@ export interface TestApp {
   config: Config;
   request(method: string, path: string, opts?: { body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<TestResponse>;
   close(): Promise<void>;
+  /** The same app, with these headers added to every request (e.g. credentials). */
+  withHeaders(headers: Record<string, string>): TestApp;
 }
 
 export interface TestResponse {
@@ -19,21 +21,27 @@ export interface TestResponse {
   body: any;
 }
 
-export async function startTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function startTestApp(overrides: ConfigOverrides = {}): Promise<TestApp> {
   const testDb = await createTestDatabase();
-  const config = loadConfig({ LOG_LEVEL: 'silent' }, { ...testDb.config, ...overrides });
+  // Tests sign up many accounts from one address: lift the sign-up limit unless a test sets its own.
+  const config = loadConfig(
+    { LOG_LEVEL: 'silent', ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) },
+    { ...testDb.config, ...overrides, auth: { rateLimitPerIp: 100_000, rateLimitPerAccount: 100_000, ...overrides.auth } },
+  );
   const app = await buildApp(config);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  return {
+  const make = (base: Record<string, string>): TestApp => ({
     app,
     url: address,
     config,
-    request: (method, path, opts = {}) => httpRequest(address, method, path, opts),
+    request: (method, path, opts = {}) => httpRequest(address, method, path, { ...opts, headers: { ...base, ...opts.headers } }),
     close: async () => {
       await app.close();
       await testDb.drop();
     },
-  };
+    withHeaders: (headers) => make({ ...base, ...headers }),
+  });
+  return make({});
 }
 
 export async function httpRequest(

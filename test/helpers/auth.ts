@@ -1,12 +1,40 @@
-// Credentials for tests: headers that authenticate as a fresh user or admin.
+// Credentials for tests: headers that authenticate as a fresh user or admin, made through the API.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type { TestApp } from './app.ts';
 
 export type TestRole = 'user' | 'admin';
 
-/**
- * Headers for a request as a new account of the given role. Until the auth module enforces access
- * this returns no headers; tests call it everywhere so they keep passing once access is enforced.
- */
-export async function authHeaders(_ctx: TestApp, _role: TestRole = 'user'): Promise<Record<string, string>> {
-  return {};
+export interface TestAccount {
+  id: number;
+  email: string;
+  password: string;
+  access: string;
+  refresh: string;
+  headers: Record<string, string>;
+}
+
+const cache = new WeakMap<TestApp, Map<TestRole, Promise<TestAccount>>>();
+
+/** Registers (user) or admin-signs-up (admin) a new account and logs in. */
+export async function createAccount(ctx: TestApp, role: TestRole = 'user', extra: Record<string, unknown> = {}): Promise<TestAccount> {
+  const tag = randomBytes(5).toString('hex');
+  const email = role === 'admin' ? `admin-${tag}${ctx.config.auth.adminEmailDomain}` : `user-${tag}@example.com`;
+  const password = `pw-${tag}-secret`;
+  const path = role === 'admin' ? '/api/v1/auth/admin-signup/' : '/api/v1/auth/register/';
+  const reg = await ctx.request('POST', path, { body: { email, password, first_name: 'Test', last_name: role, ...extra } });
+  assert.equal(reg.status, 201, `sign up failed: ${reg.text}`);
+  const login = await ctx.request('POST', '/api/v1/auth/login/', { body: { email, password } });
+  assert.equal(login.status, 200, `login failed: ${login.text}`);
+  const { access, refresh } = login.body;
+  return { id: reg.body.id, email, password, access, refresh, headers: { authorization: `Bearer ${access}` } };
+}
+
+/** Headers for a request as an account of the given role (one account per role per app, reused). */
+export async function authHeaders(ctx: TestApp, role: TestRole = 'user'): Promise<Record<string, string>> {
+  let perApp = cache.get(ctx);
+  if (!perApp) cache.set(ctx, (perApp = new Map()));
+  let account = perApp.get(role);
+  if (!account) perApp.set(role, (account = createAccount(ctx, role)));
+  return (await account).headers;
 }

@@ -1,0 +1,146 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { Principal } from '../../platform/access.ts';
+import { ErrorResponse } from '../../platform/schemas.ts';
+import type { AuthService } from './auth.service.ts';
+import * as S from './auth.schemas.ts';
+
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse };
+const auth = { tags: ['auth'] };
+const usersTag = { tags: ['accounts'] };
+const me = (req: { principal: Principal | null }) => req.principal!;
+
+export function registerAuthRoutes(app: FastifyInstance, svc: AuthService): void {
+  for (const path of ['/api/v1/auth/register', '/api/v1/auth/signup']) {
+    app.post(path, {
+      config: { access: 'public' },
+      schema: { ...auth, summary: 'Register an account (seed 004)', body: S.RegisterSchema, response: { 201: S.UserSchema, ...errors } },
+      handler: async (req, reply) => reply.status(201).send(await svc.register(req.body as S.Register, req.ip)),
+    });
+  }
+  app.post('/api/v1/auth/admin-signup', {
+    config: { access: 'public' },
+    schema: { ...auth, summary: 'Register an admin: the email must end with ADMIN_EMAIL_DOMAIN', body: S.RegisterSchema, response: { 201: S.UserSchema, ...errors } },
+    handler: async (req, reply) => reply.status(201).send(await svc.adminSignup(req.body as S.Register, req.ip)),
+  });
+  app.post('/api/v1/auth/login', {
+    config: { access: 'public' },
+    schema: { ...auth, summary: 'Log in with email and password → {access, refresh}', body: S.LoginSchema, response: { 200: S.TokenPairSchema, ...errors } },
+    handler: async (req) => {
+      const { email, password } = req.body as Static<typeof S.LoginSchema>;
+      return svc.login(email, password, req.ip);
+    },
+  });
+  app.post('/api/v1/auth/refresh', {
+    config: { access: 'public' },
+    schema: { ...auth, summary: 'Exchange a refresh token for a new pair; the old refresh token stops working', body: S.RefreshSchema, response: { 200: S.TokenPairSchema, ...errors } },
+    handler: async (req) => svc.refresh((req.body as Static<typeof S.RefreshSchema>).refresh),
+  });
+  app.post('/api/v1/auth/refresh-blacklist', {
+    config: { access: 'public' },
+    schema: { ...auth, summary: 'Revoke a refresh token', body: S.RefreshSchema, response: { 200: S.DetailSchema, ...errors } },
+    handler: async (req) => {
+      await svc.blacklistRefresh((req.body as Static<typeof S.RefreshSchema>).refresh);
+      return { detail: 'Token blacklisted.' };
+    },
+  });
+  app.post('/api/v1/auth/logout', {
+    config: { access: 'user' },
+    schema: { ...auth, summary: 'Revoke the access token used (and a refresh token, if given)', body: S.LogoutSchema, response: { 200: S.DetailSchema, ...errors } },
+    handler: async (req) => {
+      await svc.logout(me(req), (req.body as { refresh?: string } | null)?.refresh);
+      return { detail: 'Successfully logged out.' };
+    },
+  });
+  app.post('/request_token', {
+    config: { access: 'public' },
+    schema: { tags: ['models'], summary: 'Seed 003: username (or email) and password → a bearer token', body: S.RequestTokenSchema, response: { 200: S.RequestTokenResponse, ...errors } },
+    handler: async (req) => {
+      const { username, password } = req.body as Static<typeof S.RequestTokenSchema>;
+      const token = await svc.requestToken(username, password, req.ip);
+      return { token, access_token: token, token_type: 'bearer' as const };
+    },
+  });
+
+  app.get('/api/v1/users/me', {
+    config: { access: 'user' },
+    schema: { ...usersTag, summary: 'The signed-in user', response: { 200: S.UserSchema, ...errors } },
+    handler: async (req) => svc.me(me(req)),
+  });
+  app.patch('/api/v1/users/update-me', {
+    config: { access: 'user' },
+    schema: { ...usersTag, summary: 'Update your own profile (not your role)', body: S.UpdateMeSchema, response: { 200: S.UserSchema, ...errors } },
+    handler: async (req) => svc.updateMe(me(req), req.body as Static<typeof S.UpdateMeSchema>),
+  });
+  app.get('/api/v1/users', {
+    config: { access: 'user' },
+    schema: { ...usersTag, summary: 'List accounts (public fields; admins see all fields)', querystring: S.PageQuery, response: { 200: Type.Array(S.UserViewSchema), ...errors } },
+    handler: async (req, reply) => {
+      const { page, size } = req.query as Static<typeof S.PageQuery>;
+      const { rows, total } = await svc.listUsers(page, size);
+      reply.header('x-total-count', String(total));
+      return isAdmin(me(req)) ? rows : rows.map(publicView);
+    },
+  });
+  app.get('/api/v1/users/:id', {
+    config: { access: 'user' },
+    schema: { ...usersTag, summary: "An account's public fields (all fields for admins and for yourself)", params: S.UserIdParams, response: { 200: S.UserViewSchema, ...errors } },
+    handler: async (req) => {
+      const { id } = req.params as Static<typeof S.UserIdParams>;
+      const user = await svc.getUser(id);
+      const p = me(req);
+      return isAdmin(p) || (p.kind !== 'service' && p.userId === id) ? user : publicView(user);
+    },
+  });
+  app.patch('/api/v1/users/:id', {
+    config: { access: 'admin' },
+    schema: { ...usersTag, summary: 'Admin: change an account (role, active, password, profile)', params: S.UserIdParams, body: S.AdminUpdateSchema, response: { 200: S.UserSchema, ...errors } },
+    handler: async (req) => svc.adminUpdate((req.params as Static<typeof S.UserIdParams>).id, req.body as Static<typeof S.AdminUpdateSchema>),
+  });
+  app.delete('/api/v1/users/:id', {
+    config: { access: 'admin' },
+    schema: { ...usersTag, summary: 'Admin: delete an account', params: S.UserIdParams, response: { 204: Type.Null(), ...errors } },
+    handler: async (req, reply) => {
+      await svc.deleteUser(me(req), (req.params as Static<typeof S.UserIdParams>).id);
+      reply.status(204).send();
+    },
+  });
+
+  const keysTag = { tags: ['api keys'] };
+  app.post('/api/v1/api-keys', {
+    config: { access: 'admin' },
+    schema: { ...keysTag, summary: 'Admin: create an API key (the key is shown only in this answer)', body: S.CreateApiKeySchema, response: { 201: S.CreatedApiKeySchema, ...errors } },
+    handler: async (req, reply) => {
+      const body = req.body as Static<typeof S.CreateApiKeySchema>;
+      const p = me(req);
+      const key = await svc.createApiKey({
+        name: body.name,
+        scopes: body.scopes ?? ['user'],
+        userId: body.user_id ?? (p.kind === 'service' ? 0 : p.userId),
+        expiresInDays: body.expires_in_days,
+      });
+      return reply.status(201).send(key);
+    },
+  });
+  app.get('/api/v1/api-keys', {
+    config: { access: 'admin' },
+    schema: { ...keysTag, summary: 'Admin: list API keys (never the keys themselves)', response: { 200: Type.Array(S.ApiKeySchema), ...errors } },
+    handler: async () => svc.listApiKeys(),
+  });
+  app.delete('/api/v1/api-keys/:id', {
+    config: { access: 'admin' },
+    schema: { ...keysTag, summary: 'Admin: revoke an API key', params: S.UserIdParams, response: { 204: Type.Null(), ...errors } },
+    handler: async (req, reply) => {
+      await svc.revokeApiKey((req.params as Static<typeof S.UserIdParams>).id);
+      reply.status(204).send();
+    },
+  });
+}
+
+const isAdmin = (p: Principal) => p.kind !== 'service' && p.role === 'admin';
+const publicView = (u: { id: number; username: string | null; first_name: string | null; last_name: string | null }) => ({
+  id: u.id,
+  username: u.username,
+  first_name: u.first_name,
+  last_name: u.last_name,
+});
