@@ -294,3 +294,19 @@ describe('live alerts (SSE)', () => {
     ac.abort();
   });
 });
+
+describe('shutdown', () => {
+  test('an open alert stream does not keep the app from closing', async () => {
+    const other = await startTestApp();
+    const h = await authHeaders(other, 'user');
+    const res = await fetch(`${other.url}/api/alerts/stream`, { headers: h });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    await reader.read();
+    const started = Date.now();
+    await other.close();
+    assert.ok(Date.now() - started < 5000, 'closed promptly');
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+  });
+});
