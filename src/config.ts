@@ -16,6 +16,8 @@ export interface Config {
   trustProxy: boolean;
   /** Optional Redis: token denylist, rate limits, pub/sub, queues. */
   redisUrl: string | null;
+  /** Prefix of every Redis key Arbiter writes, so deployments can share one Redis. */
+  redisPrefix: string;
   /** Seed 001: POST /api/events creates an unknown user instead of answering 404. */
   eventsAutoCreateUsers: boolean;
   auth: AuthConfig;
@@ -99,6 +101,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     redisUrl: env.REDIS_URL?.trim() || null,
+    redisPrefix: env.REDIS_PREFIX?.trim() || 'arbiter:',
     eventsAutoCreateUsers: bool(env, 'EVENTS_AUTO_CREATE_USERS', false),
     auth: {
       production: bool(env, 'PRODUCTION', false),

@@ -51,7 +51,8 @@ export function createMemoryRateLimiter(now: () => number = Date.now): RateLimit
   };
 }
 
-export function createRedisRateLimiter(redis: Redis, prefix = 'arbiter:rl:'): RateLimiter {
+export function createRedisRateLimiter(redis: Redis, keyPrefix: string): RateLimiter {
+  const prefix = `${keyPrefix}rl:`;
   return {
     async hit(key, limit, windowSec) {
       const k = prefix + key;

@@ -1,4 +1,5 @@
 // Builds the real app against a fresh database and serves it on a loopback port: tests speak HTTP.
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config, type ConfigOverrides } from '../../src/config.ts';
@@ -26,7 +27,7 @@ export async function startTestApp(overrides: ConfigOverrides = {}): Promise<Tes
   // Tests sign up many accounts from one address: lift the sign-up limit unless a test sets its own.
   const config = loadConfig(
     { LOG_LEVEL: 'silent', ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) },
-    { ...testDb.config, ...overrides, auth: { rateLimitPerIp: 100_000, rateLimitPerAccount: 100_000, ...overrides.auth } },
+    { ...testDb.config, redisPrefix: `arbiter:test:${randomBytes(4).toString('hex')}:`, ...overrides, auth: { rateLimitPerIp: 100_000, rateLimitPerAccount: 100_000, ...overrides.auth } },
   );
   const app = await buildApp(config);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -44,9 +44,12 @@ export function createAuthService(deps: {
   const tooMany = (retryAfterSec: number) =>
     new AppError('RATE_LIMITED', `too many attempts; try again in ${retryAfterSec} s`, { headers: { 'retry-after': String(retryAfterSec) } });
 
-  /** Checks a password with per-IP and per-account limits on attempts; failures count against the account. */
+  /**
+   * Checks a password under two limits: attempts per IP (shared by register, login and request_token)
+   * and failures per account, so a guesser is slowed whichever way it spreads its attempts.
+   */
   async function checkPassword(login: string, password: string, ip: string, action: string): Promise<{ id: number; role: Role } | null> {
-    await throttle(`${action}:ip:${ip}`, config.rateLimitPerIp);
+    await throttle(`auth:ip:${ip}`, config.rateLimitPerIp);
     const accountKey = `${action}:acct:${login.trim().toLowerCase()}`;
     const state = await limiter.check(accountKey, config.rateLimitPerAccount);
     if (!state.allowed) throw tooMany(state.retryAfterSec);
@@ -66,7 +69,7 @@ export function createAuthService(deps: {
   }
 
   async function createAccount(input: RegisterInput, role: Role, ip: string): Promise<PublicUser> {
-    await throttle(`register:ip:${ip}`, config.rateLimitPerIp);
+    await throttle(`auth:ip:${ip}`, config.rateLimitPerIp);
     return users.createAccount({ ...input, password_hash: await hashPassword(input.password), role });
   }
 

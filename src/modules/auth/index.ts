@@ -26,12 +26,12 @@ export async function registerAuthModule(
   }
   const tokens = createTokenService({ keys, config: config.auth, clock });
   const revocations = redis
-    ? createRedisRevocationStore(redis)
+    ? createRedisRevocationStore(redis, config.redisPrefix)
     : await createDbRevocationStore(database.db, { syncMs: config.auth.revocationSyncMs });
   app.addHook('onClose', () => revocations.close());
   const apiKeys = createApiKeyRepository(database.db);
   const authenticator = createAuthenticator({ tokens, revocations, apiKeys, users, config: config.auth });
-  const limiter = redis ? createRedisRateLimiter(redis) : createMemoryRateLimiter();
+  const limiter = redis ? createRedisRateLimiter(redis, config.redisPrefix) : createMemoryRateLimiter();
   const service = createAuthService({ users, tokens, revocations, apiKeys, authenticator, limiter, config: config.auth });
 
   // Every matched route: public ones pass; the rest need a principal allowed by their access.

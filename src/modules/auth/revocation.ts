@@ -15,8 +15,8 @@ export interface RevocationStore {
   close(): Promise<void>;
 }
 
-export function createRedisRevocationStore(redis: Redis, now: () => number = Date.now): RevocationStore {
-  const key = (jti: string) => `arbiter:revoked:${jti}`;
+export function createRedisRevocationStore(redis: Redis, keyPrefix: string, now: () => number = Date.now): RevocationStore {
+  const key = (jti: string) => `${keyPrefix}revoked:${jti}`;
   return {
     async revoke(jti, expiresAt) {
       const ttl = Math.max(1000, expiresAt.getTime() - now());
