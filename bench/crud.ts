@@ -26,13 +26,23 @@ const body = JSON.stringify({ event_type: 'bench', event_source: 'bench', log_le
 
 interface Row { backend: string; op: string; httpRps: number; httpP99: number; driverOps: number; ratio: number }
 
-async function startServer(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string }> {
+const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
+
+/** Starts `arbiter serve` with a bootstrap admin and returns the bearer header of its token. */
+async function startServer(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string; auth: string }> {
   const port = 30000 + Math.floor(Math.random() * 10000);
-  const proc = spawn(process.execPath, ['src/cli.ts', 'serve'], { env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: 'inherit' });
+  const proc = spawn(process.execPath, ['src/cli.ts', 'serve'], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+    stdio: 'inherit',
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     try {
-      if ((await fetch(`${url}/ready`)).ok) return { proc, url };
+      if ((await fetch(`${url}/ready`)).ok) {
+        const res = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+        const { access } = (await res.json()) as { access: string };
+        return { proc, url, auth: `Bearer ${access}` };
+      }
     } catch {
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -69,16 +79,16 @@ async function driverCeiling(database: Database): Promise<{ create: number; list
 }
 
 async function benchBackend(name: string, env: Record<string, string>, dbConfig: Parameters<typeof openDatabase>[0]): Promise<Row[]> {
-  const { proc, url } = await startServer(env);
-  const create = await cannon({ url: `${url}/events`, method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const list = await cannon({ url: `${url}/events?event_type=bench&page=1&size=10` });
+  const { proc, url, auth } = await startServer(env);
+  const create = await cannon({ url: `${url}/events`, method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body });
+  const list = await cannon({ url: `${url}/events?event_type=bench&page=1&size=10`, headers: { authorization: auth } });
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
   const database = await openDatabase(dbConfig);
   await database.migrate();
   const ceiling = await driverCeiling(database);
   await database.close();
-  if (create.errors || list.errors) console.error(`${name}: ${create.errors + list.errors} errors or non-2xx answers`);
+  if (create.errors || list.errors) throw new Error(`${name}: ${create.errors + list.errors} errors or non-2xx answers; the figures would be meaningless`);
   return [
     { backend: name, op: 'create (POST /events)', httpRps: create.rps, httpP99: create.p99, driverOps: ceiling.create, ratio: create.rps / ceiling.create },
     { backend: name, op: 'list (GET /events?…)', httpRps: list.rps, httpP99: list.p99, driverOps: ceiling.list, ratio: list.rps / ceiling.list },
