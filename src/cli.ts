@@ -23,6 +23,7 @@ commands:
 configuration comes from the environment: see README.md or .env.example`;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h') argv = ['help', ...argv.slice(1)];
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
