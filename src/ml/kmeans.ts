@@ -4,7 +4,7 @@
 // Works on dense rows and on CSR rows (TF-IDF vectors in the recommendation service).
 
 import { NotFittedError } from './errors.ts';
-import { dotsABt, rowNormsSq } from './linalg.ts';
+import { dotSeq, dotsABt, dotsRowK, rowNormsSq } from './linalg.ts';
 import type { FloatArray, Matrix } from './matrix.ts';
 import { Rng } from './rng.ts';
 import { type CsrMatrix, csrAssertFinite, csrRowNorms, isCsr } from './sparse.ts';
@@ -31,6 +31,13 @@ export interface KMeansParams {
   /** Relative tolerance: stop when the total squared centre shift <= tol × mean feature variance. */
   tol?: number;
   seed?: number;
+  /**
+   * 'hamerly' (default) runs the same Lloyd iterations but skips the distance computations that
+   * Hamerly's bounds (distance to the own centre, to the second closest, centre drift) prove
+   * cannot change a label; labels, centres, inertia and nIter are bit-identical to 'lloyd'.
+   * CSR input always uses 'lloyd'.
+   */
+  algorithm?: 'lloyd' | 'hamerly' | 'elkan';
   /** Called after every Lloyd iteration (progress reporting; inertia never rises across calls of one run). */
   onIteration?: ((info: KMeansIteration) => void) | null;
 }
@@ -51,6 +58,7 @@ const CONSTRAINTS: Record<Exclude<keyof KMeansParams, 'onIteration'>, { check: (
   maxIter: { check: (v) => Number.isInteger(v) && v >= 1, limit: 'an integer >= 1' },
   tol: { check: (v) => typeof v === 'number' && v >= 0 && Number.isFinite(v), limit: 'a finite number >= 0' },
   seed: { check: (v) => typeof v === 'number' && Number.isFinite(v), limit: 'a finite number' },
+  algorithm: { check: (v) => v === 'lloyd' || v === 'hamerly' || v === 'elkan', limit: "'lloyd', 'hamerly' or 'elkan'", type: true },
 };
 
 function resolve(p: KMeansParams): Resolved {
@@ -61,6 +69,7 @@ function resolve(p: KMeansParams): Resolved {
     maxIter: p.maxIter ?? 300,
     tol: p.tol ?? 1e-4,
     seed: p.seed ?? 0,
+    algorithm: p.algorithm ?? 'hamerly',
     onIteration: p.onIteration ?? null,
   };
   for (const key of Object.keys(CONSTRAINTS) as (keyof typeof CONSTRAINTS)[]) {
@@ -406,10 +415,274 @@ interface RunResult {
   history: number[];
 }
 
-function lloyd(X: Data, init: Float64Array, k: number, maxIter: number, tol: number, run: number, onIteration: Resolved['onIteration']): RunResult {
+/** One E-step plus the M-step sums; returns the inertia of the new labels against `centers`. */
+interface Assigner {
+  step(centers: Float64Array, labels: Int32Array, minDist: Float64Array, sums: Float64Array, counts: Float64Array): number;
+  /** Labels were changed outside step() (empty-cluster relocation): bounds are void. */
+  invalidate(): void;
+  /** Makes minDist Lloyd's distance of every sample to its centre (for empty-cluster relocation). */
+  fillMinDist(centers: Float64Array, labels: Int32Array, minDist: Float64Array): void;
+}
+
+function lloydAssigner(X: Data, k: number, s: Scratch): Assigner {
+  return {
+    step: (centers, labels, minDist, sums, counts) => assign(X, centers, k, labels, minDist, sums, counts, s),
+    invalidate: () => {},
+    fillMinDist: () => {}, // step() already filled it
+  };
+}
+
+/**
+ * Exact accelerations of the dense E-step: Hamerly's (one lower bound per sample) and Elkan's
+ * (one lower bound per sample and centre). Per sample, u ≥ distance to its own centre and the
+ * lower bound(s) ≤ distance to the other centres; after the centres move, u grows by its
+ * centre's drift and each lower bound shrinks by the drift of its centre (Hamerly: the largest
+ * other drift). A distance is only computed when the bounds (and half the gap between the two
+ * centres) cannot prove the own centre closer. Computed distances use the same expansion and
+ * the same in-order dot products as Lloyd's block kernel, and a centre replaces the current one
+ * only if it is smaller, or equal with a lower index, so the label is Lloyd's argmin, ties
+ * included. Every pruning comparison carries a margin M (relative 1e-11 plus the expansion's
+ * rounding bound), so rounding never prunes a centre that Lloyd's computed distances would pick.
+ * The M-step sums are added in sample order in the same pass, so the centres are bit-identical
+ * to Lloyd's. The iteration's inertia comes from the sums (Σ‖x‖² − 2Σ c·S_c + Σ n_c‖c‖²), equal
+ * to Lloyd's per-sample sum up to rounding.
+ */
+class BoundedDense implements Assigner {
+  private readonly X: Data;
+  private readonly k: number;
+  private readonly elkan: boolean;
+  private readonly u: Float64Array;
+  private readonly l: Float64Array;
+  private readonly prev: Float64Array;
+  private readonly drift: Float64Array;
+  private readonly half: Float64Array;
+  private readonly gap: Float64Array;
+  private readonly cnorm: Float64Array;
+  private readonly dots: Float64Array;
+  private readonly xnormSum: number;
+  private valid = false;
+  /** Sample-centre distances computed in the last step (for benchmarks). */
+  computed = 0;
+
+  constructor(X: Data, k: number, elkan: boolean) {
+    this.X = X;
+    this.k = k;
+    this.elkan = elkan;
+    this.u = new Float64Array(X.n);
+    this.l = new Float64Array(elkan ? X.n * k : X.n);
+    this.prev = new Float64Array(k * X.d);
+    this.drift = new Float64Array(k);
+    this.half = new Float64Array(k);
+    this.gap = new Float64Array(k * k);
+    this.cnorm = new Float64Array(k);
+    this.dots = new Float64Array(k);
+    let s = 0;
+    for (let i = 0; i < X.n; i++) s += X.xnorm[i];
+    this.xnormSum = s;
+  }
+
+  invalidate(): void {
+    this.valid = false;
+  }
+
+  fillMinDist(centers: Float64Array, labels: Int32Array, minDist: Float64Array): void {
+    const { n, d, xnorm } = this.X;
+    const x = this.X.dense as FloatArray;
+    const cnorm = rowNormsSq(centers, this.k, d, this.cnorm);
+    for (let i = 0; i < n; i++) {
+      const a = labels[i];
+      const v = xnorm[i] + (cnorm[a] - 2 * dotSeq(x, i * d, centers, a * d, d));
+      minDist[i] = v > 0 ? v : 0;
+    }
+  }
+
+  step(centers: Float64Array, labels: Int32Array, _minDist: Float64Array, sums: Float64Array, counts: Float64Array): number {
+    const { n, d, xnorm } = this.X;
+    const x = this.X.dense as FloatArray;
+    const k = this.k;
+    const { u, l, prev, drift, half, gap } = this;
+    const cnorm = rowNormsSq(centers, k, d, this.cnorm);
+    let cmax = 0;
+    for (let c = 0; c < k; c++) if (cnorm[c] > cmax) cmax = cnorm[c];
+    const c0 = 1e-11 + 32 * (d + 4) * Number.EPSILON;
+    sums.fill(0);
+    counts.fill(0);
+    let computed = 0;
+    if (!this.valid) {
+      for (let i = 0; i < n; i++) {
+        const a = this.scan(x, i, centers, cnorm);
+        labels[i] = a;
+        const so = a * d;
+        const xo = i * d;
+        for (let t = 0; t < d; t++) sums[so + t] += x[xo + t];
+        counts[a]++;
+      }
+      computed = n * k;
+    } else {
+      // Centre drift, the largest two drifts, half the distance between centres.
+      let m1 = 0;
+      let m2 = 0;
+      let am = -1;
+      for (let c = 0; c < k; c++) {
+        let s = 0;
+        const o = c * d;
+        for (let t = 0; t < d; t++) {
+          const diff = centers[o + t] - prev[o + t];
+          s += diff * diff;
+        }
+        const v = Math.sqrt(s);
+        drift[c] = v;
+        if (v > m1) {
+          m2 = m1;
+          m1 = v;
+          am = c;
+        } else if (v > m2) m2 = v;
+      }
+      half.fill(Infinity);
+      for (let a = 0; a < k; a++) {
+        gap[a * k + a] = 0;
+        for (let b = a + 1; b < k; b++) {
+          let s = 0;
+          const oa = a * d;
+          const ob = b * d;
+          for (let t = 0; t < d; t++) {
+            const diff = centers[oa + t] - centers[ob + t];
+            s += diff * diff;
+          }
+          const h = 0.5 * Math.sqrt(s);
+          gap[a * k + b] = h;
+          gap[b * k + a] = h;
+          if (h < half[a]) half[a] = h;
+          if (h < half[b]) half[b] = h;
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        let a = labels[i];
+        let ui = u[i] + drift[a];
+        const M = c0 * (xnorm[i] + cmax);
+        const xo = i * d;
+        if (!this.elkan) {
+          let li = l[i] - (a === am ? m2 : m1);
+          let m = half[a] > li ? half[a] : li;
+          if (!(m > 0 && ui * ui + M < m * m)) {
+            const s2 = xnorm[i] + (cnorm[a] - 2 * dotSeq(x, xo, centers, a * d, d));
+            ui = s2 > 0 ? Math.sqrt(s2) : 0;
+            computed++;
+            if (!(m > 0 && ui * ui + M < m * m)) {
+              a = this.scan(x, i, centers, cnorm);
+              ui = u[i];
+              li = l[i];
+              computed += k;
+            }
+          }
+          l[i] = li;
+          u[i] = ui;
+          labels[i] = a;
+        } else {
+          const lo = i * k;
+          for (let c = 0; c < k; c++) {
+            const v = l[lo + c] - drift[c];
+            l[lo + c] = v > 0 ? v : 0;
+          }
+          const ha = half[a];
+          if (!(ha > 0 && ui * ui + M < ha * ha)) {
+            let tight = false;
+            let fa = 0; // Lloyd's computed cnorm - 2x·c of the current centre, once tight
+            for (let c = 0; c < k; c++) {
+              if (c === a) continue;
+              const lc = l[lo + c];
+              const g = gap[a * k + c];
+              const m = lc > g ? lc : g;
+              if (m > 0 && ui * ui + M < m * m) continue;
+              if (!tight) {
+                fa = cnorm[a] - 2 * dotSeq(x, xo, centers, a * d, d);
+                const s2 = xnorm[i] + fa;
+                ui = s2 > 0 ? Math.sqrt(s2) : 0;
+                tight = true;
+                computed++;
+                if (m > 0 && ui * ui + M < m * m) continue;
+              }
+              const fc = cnorm[c] - 2 * dotSeq(x, xo, centers, c * d, d);
+              computed++;
+              const s2 = xnorm[i] + fc;
+              const dc = s2 > 0 ? Math.sqrt(s2) : 0;
+              l[lo + c] = dc;
+              if (fc < fa || (fc === fa && c < a)) {
+                a = c;
+                fa = fc;
+                ui = dc;
+              }
+            }
+            u[i] = ui;
+            labels[i] = a;
+          } else u[i] = ui;
+        }
+        const so = a * d;
+        for (let t = 0; t < d; t++) sums[so + t] += x[xo + t];
+        counts[a]++;
+      }
+    }
+    this.computed = computed;
+    prev.set(centers);
+    this.valid = true;
+    // Inertia from the sufficient statistics of the new labels against `centers`.
+    let cross = 0;
+    let own = 0;
+    for (let c = 0; c < k; c++) {
+      own += counts[c] * cnorm[c];
+      cross += dotSeq(centers, c * d, sums, c * d, d);
+    }
+    const total = this.xnormSum - 2 * cross + own;
+    return total > 0 ? total : 0;
+  }
+
+  /** All k distances of sample i, as Lloyd computes them: sets the bounds, returns the label. */
+  private scan(x: FloatArray, i: number, centers: Float64Array, cnorm: Float64Array): number {
+    const k = this.k;
+    const dots = this.dots;
+    const xn = this.X.xnorm[i];
+    dotsRowK(x, i * this.X.d, centers, 0, k, this.X.d, dots);
+    let best = cnorm[0] - 2 * dots[0];
+    let second = Infinity;
+    let bc = 0;
+    for (let c = 1; c < k; c++) {
+      const v = cnorm[c] - 2 * dots[c];
+      if (v < best) {
+        second = best;
+        best = v;
+        bc = c;
+      } else if (v < second) second = v;
+    }
+    const sb = xn + best;
+    this.u[i] = sb > 0 ? Math.sqrt(sb) : 0;
+    if (this.elkan) {
+      const lo = i * k;
+      for (let c = 0; c < k; c++) {
+        const s2 = xn + (cnorm[c] - 2 * dots[c]);
+        this.l[lo + c] = s2 > 0 ? Math.sqrt(s2) : 0;
+      }
+    } else {
+      const s2 = xn + second;
+      this.l[i] = s2 > 0 ? Math.sqrt(s2) : 0;
+    }
+    return bc;
+  }
+}
+
+function lloyd(
+  X: Data,
+  init: Float64Array,
+  k: number,
+  maxIter: number,
+  tol: number,
+  run: number,
+  onIteration: Resolved['onIteration'],
+  algorithm: Resolved['algorithm'] = 'lloyd',
+): RunResult {
   const { n, d } = X;
   const sparse = X.csr !== null;
   const s = makeScratch(k, d, sparse);
+  const assigner: Assigner = algorithm !== 'lloyd' && !sparse ? new BoundedDense(X, k, algorithm === 'elkan') : lloydAssigner(X, k, s);
   let centers = Float64Array.from(init);
   let next = new Float64Array(k * d);
   const labels = new Int32Array(n);
@@ -421,11 +694,12 @@ function lloyd(X: Data, init: Float64Array, k: number, maxIter: number, tol: num
   let strict = false;
   let it = 0;
   for (; it < maxIter; it++) {
-    const inertia = assign(X, centers, k, labels, minDist, next, counts, s);
+    const inertia = assigner.step(centers, labels, minDist, next, counts);
     // Empty clusters take the samples farthest from their centres (sklearn's relocation).
     let nEmpty = 0;
     for (let c = 0; c < k; c++) if (counts[c] === 0) nEmpty++;
     if (nEmpty > 0) {
+      assigner.fillMinDist(centers, labels, minDist);
       order.length = 0;
       for (let i = 0; i < n; i++) order.push(i);
       order.sort((a, b) => minDist[b] - minDist[a] || a - b);
@@ -439,6 +713,7 @@ function lloyd(X: Data, init: Float64Array, k: number, maxIter: number, tol: num
         counts[c] = 1;
         counts[old] -= 1;
       }
+      assigner.invalidate();
     }
     let shift = 0;
     for (let c = 0; c < k; c++) {
@@ -514,7 +789,7 @@ export class KMeans {
     for (let run = 0; run < nInit; run++) {
       const start =
         init === 'k-means++' ? kmeansPlusPlus(data, k, rng) : init === 'random' ? randomInit(data, k, rng) : Float64Array.from(init.data);
-      const r = lloyd(data, start, k, maxIter, tol, run, onIteration);
+      const r = lloyd(data, start, k, maxIter, tol, run, onIteration, this.params.algorithm);
       if (best === null || r.inertia < best.inertia) {
         best = r;
         bestInit = start;

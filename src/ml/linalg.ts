@@ -116,6 +116,47 @@ export function dotsABt(
   if (i < aRows) {
     const a0 = aOff + i * d;
     const o0 = i * bRows;
-    for (let j = 0; j < bRows; j++) out[o0 + j] = dot(A, a0, B, bOff + j * d, d);
+    for (let j = 0; j < bRows; j++) out[o0 + j] = dotSeq(A, a0, B, bOff + j * d, d);
   }
+}
+
+/**
+ * Dot product summed strictly in order t = 0..d-1, the order every entry of dotsABt and
+ * dotsRowK uses: callers that recompute one entry (k-means bounds, KNN pruning) get the
+ * bit-identical value the block kernel gave.
+ */
+export function dotSeq(a: FloatArray, aOff: number, b: FloatArray, bOff: number, d: number): number {
+  let s = 0;
+  for (let t = 0; t < d; t++) s += a[aOff + t] * b[bOff + t];
+  return s;
+}
+
+/**
+ * out[j] = a_row · B_j for the bRows rows of B starting at bOff, one row of A against 4 rows of
+ * B at a time, each entry summed in order (bit-identical to dotsABt's entries).
+ */
+export function dotsRowK(a: FloatArray, aOff: number, B: FloatArray, bOff: number, bRows: number, d: number, out: Float64Array): void {
+  let j = 0;
+  for (; j + 3 < bRows; j += 4) {
+    const b0 = bOff + j * d;
+    const b1 = b0 + d;
+    const b2 = b1 + d;
+    const b3 = b2 + d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let t = 0; t < d; t++) {
+      const x = a[aOff + t];
+      s0 += x * B[b0 + t];
+      s1 += x * B[b1 + t];
+      s2 += x * B[b2 + t];
+      s3 += x * B[b3 + t];
+    }
+    out[j] = s0;
+    out[j + 1] = s1;
+    out[j + 2] = s2;
+    out[j + 3] = s3;
+  }
+  for (; j < bRows; j++) out[j] = dotSeq(a, aOff, B, bOff + j * d, d);
 }
