@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type TProperties, type TSchema } from 'typebox';
 import type { Access } from './access.ts';
 import type { Db } from './db.ts';
-import { AppError, mapDbError } from './errors.ts';
+import { AppError, withDbErrors } from './errors.ts';
 import { ErrorResponse } from './schemas.ts';
 import { parseTimestamp } from './time.ts';
 
@@ -71,13 +71,7 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
     for (const f of timestampFields) if (typeof out[f] === 'string') out[f] = parseTimestamp(out[f] as string, f);
     return out;
   };
-  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      throw mapDbError(err, spec.name) ?? err;
-    }
-  };
+  const guard = <T>(work: () => Promise<T>) => withDbErrors(spec.name, work);
 
   return {
     async list({ page, size, filters, from, to }) {
@@ -137,7 +131,7 @@ export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, s
   const keyParam = Type.Object({ [key]: spec.keySchema }, { additionalProperties: false });
   const Row = Type.Object(
     { [key]: spec.keySchema, ...spec.fields, created_at: TimestampOut, updated_at: TimestampOut },
-    { $id: undefined, title: name },
+    { title: name },
   );
   const createFields: TProperties = { [key]: spec.keySchema, ...spec.fields };
   const CreateBody = strictObject(createFields, [...(spec.generatedKey ? [] : [key]), ...required]);

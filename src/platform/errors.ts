@@ -89,6 +89,15 @@ export function mapDbError(err: unknown, resource = 'record'): AppError | null {
   }
 }
 
+/** Runs a database write, turning constraint and data errors into AppErrors that name `resource`. */
+export async function withDbErrors<T>(resource: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw mapDbError(err, resource) ?? err;
+  }
+}
+
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',

@@ -1,6 +1,6 @@
-import { and, asc, count, eq, or, sql } from 'drizzle-orm';
+import { asc, count, eq, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db.ts';
-import { AppError, mapDbError } from '../../platform/errors.ts';
+import { AppError, withDbErrors } from '../../platform/errors.ts';
 import { users } from './users.tables.ts';
 
 export type Role = 'user' | 'admin';
@@ -72,14 +72,13 @@ const byEmail = (email: string) => eq(sql`lower(${users.email})`, email.trim().t
 
 export function createUsersService(deps: { db: Db }) {
   const { db } = deps;
+  // The unique indexes are on lower(email) and lower(username): say which field clashed, not the index.
   const guard = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
-      return await work();
+      return await withDbErrors('user', work);
     } catch (err) {
-      const mapped = mapDbError(err, 'user');
-      if (mapped?.code === 'CONFLICT' && /lower\(email\)|email/.test(mapped.message)) throw new AppError('CONFLICT', 'a user with this email already exists');
-      if (mapped?.code === 'CONFLICT' && /username/.test(mapped.message)) throw new AppError('CONFLICT', 'a user with this username already exists');
-      throw mapped ?? err;
+      const field = err instanceof AppError && err.code === 'CONFLICT' ? /^user with lower\((email|username)\)/.exec(err.message)?.[1] : undefined;
+      throw field ? new AppError('CONFLICT', `a user with this ${field} already exists`) : err;
     }
   };
 
@@ -159,11 +158,10 @@ export function createUsersService(deps: { db: Db }) {
         return rows.length > 0;
       }),
 
-    async list(page: number, size: number, onlyActive = false): Promise<{ rows: PublicUser[]; total: number }> {
-      const where = onlyActive ? and(eq(users.is_active, true)) : undefined;
+    async list(page: number, size: number): Promise<{ rows: PublicUser[]; total: number }> {
       const [rows, totals] = await Promise.all([
-        db.select(publicColumns).from(users).where(where).orderBy(asc(users.id)).limit(size).offset((page - 1) * size),
-        db.select({ total: count() }).from(users).where(where),
+        db.select(publicColumns).from(users).orderBy(asc(users.id)).limit(size).offset((page - 1) * size),
+        db.select({ total: count() }).from(users),
       ]);
       return { rows: rows as PublicUser[], total: totals[0].total };
     },
