@@ -6,6 +6,7 @@
 import { NotFittedError } from './errors.ts';
 import { TopKHeaps } from './heap.ts';
 import { dot, dotsABt, rowNormsSq } from './linalg.ts';
+import { buildLeaves, type LeafIndex, searchPruned } from './knn-leaves.ts';
 import type { Matrix } from './matrix.ts';
 import {
   type CsrMatrix,
@@ -26,6 +27,13 @@ export interface NearestNeighborsParams {
   /** Neighbours returned by kneighbors() when k is not given (sklearn default 5). */
   nNeighbors?: number;
   metric?: KnnMetric;
+  /**
+   * Dense search: 'pruned' (default) groups the fitted rows into leaves of a ball partition and
+   * skips a leaf for a query when the triangle inequality (with a rounding margin) proves all its
+   * rows farther than the query's current k-th neighbour; 'brute' scans every row. Both compute
+   * every kept distance identically, so their results are identical.
+   */
+  search?: 'pruned' | 'brute';
 }
 
 export interface KNeighborsResult {
@@ -43,13 +51,14 @@ const VERSION = 1;
 const CONSTRAINTS = {
   nNeighbors: { check: (v: unknown) => Number.isInteger(v) && (v as number) >= 1, limit: 'an integer >= 1' },
   metric: { check: (v: unknown) => v === 'euclidean' || v === 'cosine', limit: "'euclidean' or 'cosine'" },
+  search: { check: (v: unknown) => v === 'pruned' || v === 'brute', limit: "'pruned' or 'brute'" },
 } as const;
 
 function validate(params: Required<NearestNeighborsParams>): void {
   for (const key of Object.keys(CONSTRAINTS) as (keyof typeof CONSTRAINTS)[]) {
     const v = params[key];
     if (!CONSTRAINTS[key].check(v)) {
-      const Err = key === 'metric' ? TypeError : RangeError;
+      const Err = key === 'nNeighbors' ? RangeError : TypeError;
       throw new Err(`NearestNeighbors: ${key} must be ${CONSTRAINTS[key].limit}, got ${JSON.stringify(v)}`);
     }
   }
@@ -83,20 +92,23 @@ function assertDenseFinite(x: Matrix, name: string): void {
 export class NearestNeighbors {
   readonly nNeighbors: number;
   readonly metric: KnnMetric;
+  readonly search: 'pruned' | 'brute';
 
   private dense: Float64Array | null = null; // euclidean: the rows; cosine: unit rows
   private sparse: CsrMatrix | null = null; // same, CSR
   private sparseT: CsrMatrix | null = null; // columns of `sparse`, for scatter products
   private norms: Float64Array | null = null; // squared row norms (euclidean)
   private source: Matrix | CsrMatrix | null = null;
+  private leaves: LeafIndex | null = null; // dense 'pruned' search
   nSamplesFit = 0;
   nFeaturesIn = 0;
 
   constructor(params: NearestNeighborsParams = {}) {
-    const p: Required<NearestNeighborsParams> = { nNeighbors: params.nNeighbors ?? 5, metric: params.metric ?? 'euclidean' };
+    const p: Required<NearestNeighborsParams> = { nNeighbors: params.nNeighbors ?? 5, metric: params.metric ?? 'euclidean', search: params.search ?? 'pruned' };
     validate(p);
     this.nNeighbors = p.nNeighbors;
     this.metric = p.metric;
+    this.search = p.search;
   }
 
   fit(X: Matrix | CsrMatrix): this {
@@ -108,6 +120,7 @@ export class NearestNeighbors {
     this.sparse = null;
     this.sparseT = null;
     this.norms = null;
+    this.leaves = null;
     if (isCsr(X)) {
       csrAssertFinite(X);
       const s = this.metric === 'cosine' ? csrNormalizeRows(X) : X;
@@ -121,6 +134,7 @@ export class NearestNeighbors {
         this.dense = X.data instanceof Float64Array ? X.data : Float64Array.from(X.data);
         this.norms = rowNormsSq(this.dense, X.rows, X.cols);
       }
+      if (this.search === 'pruned') this.leaves = buildLeaves(this.dense, X.rows, X.cols, this.norms);
     }
     return this;
   }
@@ -154,6 +168,11 @@ export class NearestNeighbors {
     const scale = cosine ? -1 : -2;
     const indices = new Int32Array(m * k);
     const distances = new Float64Array(m * k);
+    if (this.leaves !== null) {
+      searchPruned(this.leaves, qd, m, d, k, cosine, 0, m, indices, distances);
+      this.rerank(qd, m, k, indices, distances);
+      return { indices, distances, rows: m, k };
+    }
     const heaps = new TopKHeaps(QUERY_BLOCK, k);
     const tile = new Float64Array(QUERY_BLOCK * POINT_BLOCK);
     const worst = new Float64Array(QUERY_BLOCK);
@@ -169,26 +188,36 @@ export class NearestNeighbors {
       for (let r = 0; r < qn; r++) {
         const off = (qb + r) * k;
         heaps.sortedInto(r, distances, indices, off);
-        // Exact distances for the k winners (the expansion loses digits for close points).
-        const qo = (qb + r) * d;
-        for (let a = 0; a < k; a++) {
-          const po = indices[off + a] * d;
-          if (cosine) {
-            const v = 1 - dot(qd, qo, X, po, d);
-            distances[off + a] = v < 0 ? 0 : v > 2 ? 2 : v;
-          } else {
-            let s = 0;
-            for (let t = 0; t < d; t++) {
-              const diff = qd[qo + t] - X[po + t];
-              s += diff * diff;
-            }
-            distances[off + a] = Math.sqrt(s);
-          }
-        }
-        sortRun(distances, indices, off, k);
       }
     }
+    this.rerank(qd, m, k, indices, distances);
     return { indices, distances, rows: m, k };
+  }
+
+  /** Exact distances for the k winners (the expansion loses digits for close points), re-sorted. */
+  private rerank(qd: Float64Array, m: number, k: number, indices: Int32Array, distances: Float64Array): void {
+    const X = this.dense as Float64Array;
+    const d = this.nFeaturesIn;
+    const cosine = this.metric === 'cosine';
+    for (let q = 0; q < m; q++) {
+      const off = q * k;
+      const qo = q * d;
+      for (let a = 0; a < k; a++) {
+        const po = indices[off + a] * d;
+        if (cosine) {
+          const v = 1 - dot(qd, qo, X, po, d);
+          distances[off + a] = v < 0 ? 0 : v > 2 ? 2 : v;
+        } else {
+          let s = 0;
+          for (let t = 0; t < d; t++) {
+            const diff = qd[qo + t] - X[po + t];
+            s += diff * diff;
+          }
+          distances[off + a] = Math.sqrt(s);
+        }
+      }
+      sortRun(distances, indices, off, k);
+    }
   }
 
   private kneighborsSparse(Q: CsrMatrix, k: number): KNeighborsResult {
@@ -252,7 +281,7 @@ export class NearestNeighbors {
     if (s !== null) {
       fitted = isCsr(s) ? { format: 'csr', ...csrToJSON(s) } : { format: 'dense', rows: s.rows, cols: s.cols, data: Array.from(s.data) };
     }
-    return { kind: KIND, version: VERSION, params: { nNeighbors: this.nNeighbors, metric: this.metric }, fitted };
+    return { kind: KIND, version: VERSION, params: { nNeighbors: this.nNeighbors, metric: this.metric, search: this.search }, fitted };
   }
 
   static fromJSON(json: unknown): NearestNeighbors {

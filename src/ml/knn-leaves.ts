@@ -1,0 +1,284 @@
+// Exact pruned k-nearest-neighbour search for dense rows. fit() splits the rows into leaves of a
+// ball partition (recursive median splits along the direction between two far-apart rows, as a
+// ball tree builds); search() then takes a block of similar queries (sorted by their nearest
+// leaf), visits the leaves in increasing lower bound ||q - centre|| - radius, and skips a leaf
+// for a query when that bound proves every row in it farther than the query's current k-th
+// neighbour. Kept rows go through the same in-order dot products (dotsABt) and the same
+// surrogate ||p||² - 2q·p (cosine: -q·p on unit rows) as the brute-force scan, and the bound
+// carries a rounding margin, so the result equals the brute-force result exactly: a skipped row
+// could not have entered (or tied into) the top k. All arrays can live in SharedArrayBuffers so
+// worker threads search the same index without copying it.
+
+import { TopKHeaps } from './heap.ts';
+import { dotsABt, rowNormsSq } from './linalg.ts';
+
+export interface LeafIndex {
+  n: number;
+  d: number;
+  nLeaves: number;
+  /** The rows in leaf order (n×d). */
+  points: Float64Array;
+  /** Leaf order → fitted row index. */
+  perm: Int32Array;
+  /** Additive term of the surrogate per row in leaf order (||p||², or 0 for cosine). */
+  pn: Float64Array;
+  /** Largest squared row norm (bounds the cosine surrogate). */
+  pnMax: number;
+  /** Leaf j holds rows start[j]..start[j+1]-1 (leaf order). */
+  start: Int32Array;
+  centre: Float64Array;
+  cnorm: Float64Array;
+  radius: Float64Array;
+}
+
+/** Rows per leaf at most: small enough for tight radii, large enough to amortise the dot tile. */
+export const LEAF_SIZE = 96;
+/** Queries searched together: they share leaf visits and the 2×4 dot tiles. */
+const QUERY_BLOCK = 16;
+
+function sharedF64(len: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(Math.max(1, len) * 8), 0, len);
+}
+
+function sharedI32(len: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(Math.max(1, len) * 4), 0, len);
+}
+
+/** Builds the leaves over the n×d rows X; norms are the euclidean ||p||² (null for cosine). */
+export function buildLeaves(X: Float64Array, n: number, d: number, norms: Float64Array | null): LeafIndex {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  const key = new Float64Array(n);
+  const scratch = new Int32Array(n);
+  const mean = new Float64Array(d);
+  const dir = new Float64Array(d);
+  const leaves: [number, number][] = [];
+  const farthest = (lo: number, hi: number, ref: Float64Array, rOff: number): number => {
+    let best = -1;
+    let bi = idx[lo];
+    for (let a = lo; a < hi; a++) {
+      const o = idx[a] * d;
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const diff = X[o + t] - ref[rOff + t];
+        s += diff * diff;
+      }
+      if (s > best) {
+        best = s;
+        bi = idx[a];
+      }
+    }
+    return bi;
+  };
+  const stack: [number, number][] = [[0, n]];
+  while (stack.length > 0) {
+    const [lo, hi] = stack.pop() as [number, number];
+    if (hi - lo <= LEAF_SIZE) {
+      leaves.push([lo, hi]);
+      continue;
+    }
+    mean.fill(0);
+    for (let a = lo; a < hi; a++) for (let t = 0; t < d; t++) mean[t] += X[idx[a] * d + t];
+    for (let t = 0; t < d; t++) mean[t] /= hi - lo;
+    const pa = farthest(lo, hi, mean, 0);
+    const pb = farthest(lo, hi, X, pa * d);
+    for (let t = 0; t < d; t++) dir[t] = X[pb * d + t] - X[pa * d + t];
+    for (let a = lo; a < hi; a++) {
+      const o = idx[a] * d;
+      let s = 0;
+      for (let t = 0; t < d; t++) s += X[o + t] * dir[t];
+      key[idx[a]] = s;
+    }
+    // Median split: the (mid-lo) smallest keys go left (ties in the current order).
+    const mid = (lo + hi) >> 1;
+    const sorted = new Float64Array(hi - lo);
+    for (let a = lo; a < hi; a++) sorted[a - lo] = key[idx[a]];
+    sorted.sort();
+    const med = sorted[mid - lo];
+    let nLess = 0;
+    for (let a = lo; a < hi; a++) if (key[idx[a]] < med) nLess++;
+    let eqLeft = mid - lo - nLess;
+    let wl = lo;
+    let wr = mid;
+    for (let a = lo; a < hi; a++) {
+      const i = idx[a];
+      const kv = key[i];
+      if (kv < med || (kv === med && eqLeft-- > 0)) scratch[wl++] = i;
+      else scratch[wr++] = i;
+    }
+    idx.set(scratch.subarray(lo, hi), lo);
+    stack.push([mid, hi], [lo, mid]); // left popped first: leaves come out in tree order
+  }
+  const L = leaves.length;
+  const points = sharedF64(n * d);
+  const perm = sharedI32(n);
+  const pn = sharedF64(n);
+  const start = sharedI32(L + 1);
+  const centre = sharedF64(L * d);
+  const radius = sharedF64(L);
+  let pnMax = 0;
+  for (let a = 0; a < n; a++) {
+    const i = idx[a];
+    perm[a] = i;
+    points.set(X.subarray(i * d, i * d + d), a * d);
+    pn[a] = norms === null ? 0 : norms[i];
+  }
+  const own = rowNormsSq(points, n, d);
+  for (let a = 0; a < n; a++) if (own[a] > pnMax) pnMax = own[a];
+  for (let j = 0; j < L; j++) {
+    const [lo, hi] = leaves[j];
+    start[j] = lo;
+    const co = j * d;
+    for (let a = lo; a < hi; a++) for (let t = 0; t < d; t++) centre[co + t] += points[a * d + t];
+    for (let t = 0; t < d; t++) centre[co + t] /= hi - lo;
+    let r = 0;
+    for (let a = lo; a < hi; a++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const diff = points[a * d + t] - centre[co + t];
+        s += diff * diff;
+      }
+      if (s > r) r = s;
+    }
+    radius[j] = Math.sqrt(r) * (1 + 1e-10); // direct differences: relative rounding far below 1e-10
+  }
+  start[L] = n;
+  const cnorm = rowNormsSq(centre, L, d, sharedF64(L));
+  return { n, d, nLeaves: L, points, perm, pn, pnMax, start, centre, cnorm, radius };
+}
+
+/**
+ * The k best (surrogate, fitted index) pairs of queries q0..q1-1 of qd (rows × d, unit rows for
+ * cosine), sorted by (surrogate, index), written at row q of outIdx/outVal (row-major ×k).
+ */
+export function searchPruned(
+  ix: LeafIndex,
+  qd: Float64Array,
+  _m: number,
+  d: number,
+  k: number,
+  cosine: boolean,
+  q0: number,
+  q1: number,
+  outIdx: Int32Array,
+  outVal: Float64Array,
+): void {
+  const L = ix.nLeaves;
+  const { points, perm, pn, pnMax, start, centre, cnorm, radius } = ix;
+  const scale = cosine ? -1 : -2;
+  const c0 = 1e-10 + 64 * (d + 4) * Number.EPSILON;
+  const nq = q1 - q0;
+  const qn = rowNormsSq(qd.subarray(q0 * d, q1 * d), nq, d);
+  // Order the queries by their nearest leaf (tree order), so a block's queries share leaves.
+  const near = new Int32Array(nq);
+  const tileL = new Float64Array(QUERY_BLOCK * L);
+  for (let b = 0; b < nq; b += QUERY_BLOCK) {
+    const nb = Math.min(QUERY_BLOCK, nq - b);
+    dotsABt(qd, (q0 + b) * d, nb, centre, 0, L, d, tileL);
+    for (let r = 0; r < nb; r++) {
+      let best = Infinity;
+      let bj = 0;
+      for (let j = 0; j < L; j++) {
+        const v = cnorm[j] - 2 * tileL[r * L + j];
+        if (v < best) {
+          best = v;
+          bj = j;
+        }
+      }
+      near[b + r] = bj;
+    }
+  }
+  const order = new Int32Array(nq);
+  for (let r = 0; r < nq; r++) order[r] = r;
+  order.sort((a, b) => near[a] - near[b] || a - b);
+
+  let maxLeaf = 0;
+  for (let j = 0; j < L; j++) maxLeaf = Math.max(maxLeaf, start[j + 1] - start[j]);
+  const qbuf = new Float64Array(QUERY_BLOCK * d);
+  const qnb = new Float64Array(QUERY_BLOCK);
+  const lb2 = new Float64Array(QUERY_BLOCK * L);
+  const minLb = new Float64Array(L);
+  const leafOrder = new Int32Array(L);
+  const tile = new Float64Array(QUERY_BLOCK * maxLeaf);
+  const thr = new Float64Array(QUERY_BLOCK);
+  const margin = new Float64Array(QUERY_BLOCK);
+  const heaps = new TopKHeaps(QUERY_BLOCK, k);
+  for (let b = 0; b < nq; b += QUERY_BLOCK) {
+    const nb = Math.min(QUERY_BLOCK, nq - b);
+    for (let r = 0; r < nb; r++) {
+      const q = order[b + r];
+      qbuf.set(qd.subarray((q0 + q) * d, (q0 + q + 1) * d), r * d);
+      qnb[r] = qn[q];
+      margin[r] = (cosine ? 2 : 1) * c0 * (qn[q] + pnMax);
+      thr[r] = Infinity;
+    }
+    // Squared lower bounds: (||q - centre|| - radius)², from the expansion minus its rounding slack.
+    dotsABt(qbuf, 0, nb, centre, 0, L, d, tileL);
+    minLb.fill(Infinity);
+    for (let r = 0; r < nb; r++) {
+      const o = r * L;
+      for (let j = 0; j < L; j++) {
+        const s = qnb[r] + cnorm[j];
+        const D2 = s - 2 * tileL[o + j] - c0 * s;
+        const lb = (D2 > 0 ? Math.sqrt(D2) : 0) - radius[j];
+        const v = lb > 0 ? lb * lb : 0;
+        lb2[o + j] = v;
+        if (v < minLb[j]) minLb[j] = v;
+      }
+    }
+    for (let j = 0; j < L; j++) leafOrder[j] = j;
+    leafOrder.sort((a, c) => minLb[a] - minLb[c] || a - c);
+    heaps.reset();
+    let maxThr = Infinity;
+    for (let jj = 0; jj < L; jj++) {
+      const j = leafOrder[jj];
+      if (minLb[j] > maxThr) break; // sorted: every later leaf is skipped by every query
+      let any = false;
+      for (let r = 0; r < nb; r++) {
+        if (lb2[r * L + j] <= thr[r]) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) continue;
+      const s0 = start[j];
+      const np = start[j + 1] - s0;
+      dotsABt(qbuf, 0, nb, points, s0 * d, np, d, tile);
+      maxThr = 0;
+      for (let r = 0; r < nb; r++) {
+        if (lb2[r * L + j] <= thr[r]) {
+          const w = scanLeaf(tile, r * np, np, pn, s0, perm, scale, heaps, r, heaps.worst(r));
+          if (w !== Infinity) thr[r] = (cosine ? 2 * w + qnb[r] + pnMax : w + qnb[r]) + margin[r];
+        }
+        if (thr[r] > maxThr) maxThr = thr[r];
+      }
+    }
+    for (let r = 0; r < nb; r++) heaps.sortedInto(r, outVal, outIdx, (q0 + order[b + r]) * k);
+  }
+}
+
+/** Offers one query's row of a leaf's dot tile to its heap; returns the heap's new worst value. */
+function scanLeaf(
+  tile: Float64Array,
+  o: number,
+  np: number,
+  pn: Float64Array,
+  s0: number,
+  perm: Int32Array,
+  scale: number,
+  heaps: TopKHeaps,
+  r: number,
+  worst: number,
+): number {
+  let w = worst;
+  // Leaves are not in index order, so an equal value may still win on its lower index:
+  // offer it (<=) and let the heap's (value, index) order decide.
+  for (let c = 0; c < np; c++) {
+    const v = pn[s0 + c] + scale * tile[o + c];
+    if (v <= w) {
+      heaps.push(r, v, perm[s0 + c]);
+      w = heaps.worst(r);
+    }
+  }
+  return w;
+}
