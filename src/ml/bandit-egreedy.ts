@@ -6,23 +6,19 @@
 
 import type { Matrix } from './matrix.ts';
 import type { Rng } from './rng.ts';
-import { BayesLinearModel, type BayesLinearJSON } from './bandit-bayes-linear.ts';
+import type { BayesLinearJSON, BayesLinearModel } from './bandit-bayes-linear.ts';
 import {
-  captureState,
-  checkBaseParams,
+  actionModels,
   checkBatch,
   checkContext,
   checkHeader,
-  checkReward,
-  chooseFromVector,
-  groupRows,
-  projectProbabilities,
-  resolveAction,
+  loadActionModels,
+  PolicyBase,
   tiedArgmax,
+  updateActionModels,
   type BanditBaseParams,
   type BanditPolicy,
   type Choice,
-  type ClipBounds,
   type ProbabilityEstimate,
 } from './bandit-types.ts';
 
@@ -46,13 +42,9 @@ export interface EpsilonGreedyJSON {
   sums?: number[];
 }
 
-export class EpsilonGreedy implements BanditPolicy {
+export class EpsilonGreedy extends PolicyBase implements BanditPolicy {
   readonly kind = 'EpsilonGreedy';
   static readonly version = 1;
-  readonly nActions: number;
-  readonly dim: number;
-  readonly actionNames: readonly string[] | undefined;
-  readonly clip: ClipBounds | undefined;
   readonly epsilon: number;
   readonly estimator: GreedyEstimator;
   readonly lambda: number;
@@ -63,18 +55,14 @@ export class EpsilonGreedy implements BanditPolicy {
   private readonly ties: Int32Array;
 
   constructor(params: EpsilonGreedyParams) {
-    const base = checkBaseParams(params);
-    this.nActions = base.nActions;
-    this.dim = base.dim;
-    this.actionNames = base.actionNames;
-    this.clip = base.clip;
+    super(params);
     this.epsilon = params.epsilon ?? 0.1;
     if (typeof this.epsilon !== 'number' || !(this.epsilon >= 0 && this.epsilon <= 1)) throw new RangeError(`epsilon must be in [0, 1], got ${this.epsilon}`);
     this.estimator = params.estimator ?? 'ridge';
     this.lambda = params.lambda ?? 1;
     switch (this.estimator) {
       case 'ridge':
-        for (let a = 0; a < this.nActions; a++) this.models.push(new BayesLinearModel({ dim: this.dim, lambda: this.lambda, noise: { kind: 'known', variance: 1 } }));
+        this.models.push(...actionModels(this.nActions, { dim: this.dim, lambda: this.lambda, noise: { kind: 'known', variance: 1 } }));
         break;
       case 'average':
         break;
@@ -116,19 +104,15 @@ export class EpsilonGreedy implements BanditPolicy {
   }
 
   choose(context: ArrayLike<number>, rng: Rng): Choice {
-    const rngState = captureState(rng);
-    return chooseFromVector(this.proposed(context), this.clip, rng, rngState, this.actionNames, 'exact');
+    return this.chooseExact(this.proposed(context), rng);
   }
 
   actionProbabilities(context: ArrayLike<number>): ProbabilityEstimate {
-    const p = this.proposed(context);
-    return { probabilities: this.clip ? projectProbabilities(p, this.clip) : p, method: 'exact' };
+    return this.exactProbabilities(this.proposed(context));
   }
 
   update(context: ArrayLike<number>, action: number | string, reward: number): this {
-    checkContext(context, this.dim);
-    checkReward(reward);
-    const a = resolveAction(action, this.nActions, this.actionNames);
+    const a = this.observation(context, action, reward);
     this.counts[a] += 1;
     this.sums[a] += reward;
     if (this.estimator === 'ridge') this.models[a].update(context, reward);
@@ -141,19 +125,12 @@ export class EpsilonGreedy implements BanditPolicy {
       this.counts[acts[i]] += 1;
       this.sums[acts[i]] += rewards[i];
     }
-    if (this.estimator === 'ridge') {
-      for (let a = 0; a < this.nActions; a++) {
-        const rows = groupRows(contexts, acts, rewards, a);
-        if (rows.r.length > 0) this.models[a].updateBatch(rows.X, rows.r);
-      }
-    }
+    if (this.estimator === 'ridge') updateActionModels(this.models, contexts, acts, rewards);
     return this;
   }
 
   toJSON(): EpsilonGreedyJSON {
-    const params: EpsilonGreedyParams = { nActions: this.nActions, dim: this.dim, epsilon: this.epsilon, estimator: this.estimator, lambda: this.lambda };
-    if (this.actionNames) params.actionNames = [...this.actionNames];
-    if (this.clip) params.clip = { ...this.clip };
+    const params = this.paramsJSON({ epsilon: this.epsilon, estimator: this.estimator, lambda: this.lambda });
     const out: EpsilonGreedyJSON = { kind: 'EpsilonGreedy', version: 1, params, counts: Array.from(this.counts), sums: Array.from(this.sums) };
     if (this.estimator === 'ridge') out.models = this.models.map((m) => m.toJSON());
     return out;
@@ -169,15 +146,7 @@ export class EpsilonGreedy implements BanditPolicy {
     }
     policy.counts.set(counts);
     policy.sums.set(sums);
-    if (policy.estimator === 'ridge') {
-      const models = j.models as BayesLinearJSON[];
-      if (!Array.isArray(models) || models.length !== policy.nActions) throw new RangeError(`models must hold nActions = ${policy.nActions} entries`);
-      for (let a = 0; a < policy.nActions; a++) {
-        const m = BayesLinearModel.fromJSON(models[a]);
-        if (m.dim !== policy.dim) throw new RangeError(`models[${a}] has dim ${m.dim}, expected ${policy.dim}`);
-        policy.models[a] = m;
-      }
-    }
+    if (policy.estimator === 'ridge') loadActionModels(j.models, policy.models, policy.dim);
     return policy;
   }
 }

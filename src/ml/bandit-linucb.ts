@@ -5,23 +5,19 @@
 
 import type { Matrix } from './matrix.ts';
 import type { Rng } from './rng.ts';
-import { BayesLinearModel, type BayesLinearJSON } from './bandit-bayes-linear.ts';
+import type { BayesLinearJSON, BayesLinearModel } from './bandit-bayes-linear.ts';
 import {
-  captureState,
-  checkBaseParams,
+  actionModels,
   checkBatch,
   checkContext,
   checkHeader,
-  checkReward,
-  chooseFromVector,
-  groupRows,
-  projectProbabilities,
-  resolveAction,
+  loadActionModels,
+  PolicyBase,
   tiedArgmax,
+  updateActionModels,
   type BanditBaseParams,
   type BanditPolicy,
   type Choice,
-  type ClipBounds,
   type ProbabilityEstimate,
 } from './bandit-types.ts';
 
@@ -39,13 +35,9 @@ export interface LinUCBJSON {
   models: BayesLinearJSON[];
 }
 
-export class LinUCB implements BanditPolicy {
+export class LinUCB extends PolicyBase implements BanditPolicy {
   readonly kind = 'LinUCB';
   static readonly version = 1;
-  readonly nActions: number;
-  readonly dim: number;
-  readonly actionNames: readonly string[] | undefined;
-  readonly clip: ClipBounds | undefined;
   readonly alpha: number;
   readonly lambda: number;
   readonly models: BayesLinearModel[];
@@ -53,17 +45,12 @@ export class LinUCB implements BanditPolicy {
   private readonly ties: Int32Array;
 
   constructor(params: LinUCBParams) {
-    const base = checkBaseParams(params);
-    this.nActions = base.nActions;
-    this.dim = base.dim;
-    this.actionNames = base.actionNames;
-    this.clip = base.clip;
+    super(params);
     this.alpha = params.alpha ?? 1;
     if (typeof this.alpha !== 'number' || !(this.alpha >= 0) || !Number.isFinite(this.alpha)) throw new RangeError(`alpha must be a finite number >= 0, got ${this.alpha}`);
     this.lambda = params.lambda ?? 1;
     // A known noise variance of 1 makes the posterior precision exactly A = λI + XᵀX.
-    this.models = [];
-    for (let a = 0; a < this.nActions; a++) this.models.push(new BayesLinearModel({ dim: this.dim, lambda: this.lambda, noise: { kind: 'known', variance: 1 } }));
+    this.models = actionModels(this.nActions, { dim: this.dim, lambda: this.lambda, noise: { kind: 'known', variance: 1 } });
     this.ucb = new Float64Array(this.nActions);
     this.ties = new Int32Array(this.nActions);
   }
@@ -85,48 +72,31 @@ export class LinUCB implements BanditPolicy {
   }
 
   choose(context: ArrayLike<number>, rng: Rng): Choice {
-    const rngState = captureState(rng);
-    return chooseFromVector(this.proposed(context), this.clip, rng, rngState, this.actionNames, 'exact');
+    return this.chooseExact(this.proposed(context), rng);
   }
 
   actionProbabilities(context: ArrayLike<number>): ProbabilityEstimate {
-    const p = this.proposed(context);
-    return { probabilities: this.clip ? projectProbabilities(p, this.clip) : p, method: 'exact' };
+    return this.exactProbabilities(this.proposed(context));
   }
 
   update(context: ArrayLike<number>, action: number | string, reward: number): this {
-    checkContext(context, this.dim);
-    checkReward(reward);
-    this.models[resolveAction(action, this.nActions, this.actionNames)].update(context, reward);
+    this.models[this.observation(context, action, reward)].update(context, reward);
     return this;
   }
 
   updateBatch(contexts: Matrix, actions: ArrayLike<number>, rewards: ArrayLike<number>): this {
-    const acts = checkBatch(contexts, actions, rewards, this.nActions, this.dim);
-    for (let a = 0; a < this.nActions; a++) {
-      const rows = groupRows(contexts, acts, rewards, a);
-      if (rows.r.length > 0) this.models[a].updateBatch(rows.X, rows.r);
-    }
+    updateActionModels(this.models, contexts, checkBatch(contexts, actions, rewards, this.nActions, this.dim), rewards);
     return this;
   }
 
   toJSON(): LinUCBJSON {
-    const params: LinUCBParams = { nActions: this.nActions, dim: this.dim, alpha: this.alpha, lambda: this.lambda };
-    if (this.actionNames) params.actionNames = [...this.actionNames];
-    if (this.clip) params.clip = { ...this.clip };
-    return { kind: 'LinUCB', version: 1, params, models: this.models.map((m) => m.toJSON()) };
+    return { kind: 'LinUCB', version: 1, params: this.paramsJSON({ alpha: this.alpha, lambda: this.lambda }), models: this.models.map((m) => m.toJSON()) };
   }
 
   static fromJSON(json: LinUCBJSON): LinUCB {
     const j = checkHeader(json, 'LinUCB', 1);
     const policy = new LinUCB(j.params as LinUCBParams);
-    const models = j.models as BayesLinearJSON[];
-    if (!Array.isArray(models) || models.length !== policy.nActions) throw new RangeError(`models must hold nActions = ${policy.nActions} entries`);
-    for (let a = 0; a < policy.nActions; a++) {
-      const m = BayesLinearModel.fromJSON(models[a]);
-      if (m.dim !== policy.dim) throw new RangeError(`models[${a}] has dim ${m.dim}, expected ${policy.dim}`);
-      policy.models[a] = m;
-    }
+    loadActionModels(j.models, policy.models, policy.dim);
     return policy;
   }
 }

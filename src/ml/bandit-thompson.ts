@@ -28,23 +28,23 @@ import { BayesLinearModel, type BayesLinearJSON, type NoiseModel } from './bandi
 import { cholesky } from './linalg-small.ts';
 import { logGamma, normalCdf, sampleInverseGamma, studentTCdf } from './stats.ts';
 import {
+  actionModels,
   argmaxRandomTies,
   captureState,
-  checkBaseParams,
   checkBatch,
   checkContext,
   checkHeader,
   checkMcSamples,
-  checkReward,
+  choiceOf,
   chooseFromVector,
-  groupRows,
+  loadActionModels,
+  PolicyBase,
   projectProbabilities,
-  resolveAction,
+  updateActionModels,
   type BanditBaseParams,
   type BanditPolicy,
   type Choice,
   type ChooseOptions,
-  type ClipBounds,
   type ProbabilityEstimate,
 } from './bandit-types.ts';
 
@@ -150,12 +150,8 @@ function newDistribution(k: number, pooled: boolean, estimated: boolean): ScoreD
 }
 
 /** Shared engine of both Thompson variants: everything after the score distribution is known. */
-abstract class ThompsonBase implements BanditPolicy {
+abstract class ThompsonBase extends PolicyBase implements BanditPolicy {
   abstract readonly kind: string;
-  readonly nActions: number;
-  readonly dim: number;
-  readonly actionNames: readonly string[] | undefined;
-  readonly clip: ClipBounds | undefined;
   readonly lambda: number;
   readonly noise: NoiseModel;
   readonly mcSamples: number;
@@ -163,11 +159,7 @@ abstract class ThompsonBase implements BanditPolicy {
   protected readonly ties: Int32Array;
 
   constructor(params: ThompsonParams) {
-    const base = checkBaseParams(params);
-    this.nActions = base.nActions;
-    this.dim = base.dim;
-    this.actionNames = base.actionNames;
-    this.clip = base.clip;
+    super(params);
     this.lambda = params.lambda ?? 1;
     this.noise = params.noise ?? { kind: 'estimated', a0: 2, b0: 1 };
     this.mcSamples = checkMcSamples(params.mcSamples ?? DEFAULT_MC_SAMPLES);
@@ -193,9 +185,14 @@ abstract class ThompsonBase implements BanditPolicy {
       p[0] = 1 - p[1];
       return { probabilities: p, method: 'exact' };
     }
-    for (let i = 0; i < m; i++) p[argmaxRandomTies(drawScores(dist, rng, this.scores), rng, this.ties)] += 1;
-    for (let a = 0; a < k; a++) p[a] /= m;
-    return { probabilities: p, method: 'monte_carlo', mcSamples: m };
+    return { probabilities: this.monteCarlo(dist, rng, m, p, 0), method: 'monte_carlo', mcSamples: m };
+  }
+
+  /** Adds the argmax of posterior draws `from`..m−1 to the counts in p, then divides by m. */
+  private monteCarlo(dist: ScoreDistribution, rng: Rng, m: number, p: Float64Array, from: number): Float64Array {
+    for (let i = from; i < m; i++) p[argmaxRandomTies(drawScores(dist, rng, this.scores), rng, this.ties)] += 1;
+    for (let a = 0; a < p.length; a++) p[a] /= m;
+    return p;
   }
 
   /** One joint posterior draw of the K action scores at x: the randomisation behind an unclipped
@@ -224,14 +221,10 @@ abstract class ThompsonBase implements BanditPolicy {
       // The draw that chose the action is the first of the m Monte Carlo draws.
       p = new Float64Array(k);
       p[action] = 1;
-      for (let i = 1; i < m; i++) p[argmaxRandomTies(drawScores(dist, rng, this.scores), rng, this.ties)] += 1;
-      for (let a = 0; a < k; a++) p[a] /= m;
+      this.monteCarlo(dist, rng, m, p, 1);
       method = 'monte_carlo';
     }
-    const choice: Choice = { action, probability: p[action], probabilities: p, rngState, method };
-    if (this.actionNames) choice.actionName = this.actionNames[action];
-    if (method === 'monte_carlo') choice.mcSamples = m;
-    return choice;
+    return choiceOf(action, p, rngState, this.actionNames, method, m);
   }
 
   actionProbabilities(context: ArrayLike<number>, rng: Rng, opts: ChooseOptions = {}): ProbabilityEstimate {
@@ -242,11 +235,8 @@ abstract class ThompsonBase implements BanditPolicy {
     return { ...est, probabilities: projectProbabilities(est.probabilities, this.clip) };
   }
 
-  protected paramsJSON(): Record<string, unknown> {
-    const out: Record<string, unknown> = { nActions: this.nActions, dim: this.dim, lambda: this.lambda, noise: { ...this.noise }, mcSamples: this.mcSamples };
-    if (this.actionNames) out.actionNames = [...this.actionNames];
-    if (this.clip) out.clip = { ...this.clip };
-    return out;
+  protected thompsonParamsJSON(): ThompsonParams {
+    return this.paramsJSON({ lambda: this.lambda, noise: { ...this.noise }, mcSamples: this.mcSamples });
   }
 }
 
@@ -265,8 +255,7 @@ export class ThompsonSampling extends ThompsonBase {
 
   constructor(params: ThompsonParams) {
     super(params);
-    this.models = [];
-    for (let a = 0; a < this.nActions; a++) this.models.push(new BayesLinearModel({ dim: this.dim, lambda: this.lambda, noise: this.noise }));
+    this.models = actionModels(this.nActions, { dim: this.dim, lambda: this.lambda, noise: this.noise });
   }
 
   protected distribution(x: ArrayLike<number>): ScoreDistribution {
@@ -288,35 +277,23 @@ export class ThompsonSampling extends ThompsonBase {
   }
 
   update(context: ArrayLike<number>, action: number | string, reward: number): this {
-    checkContext(context, this.dim);
-    checkReward(reward);
-    this.models[resolveAction(action, this.nActions, this.actionNames)].update(context, reward);
+    this.models[this.observation(context, action, reward)].update(context, reward);
     return this;
   }
 
   updateBatch(contexts: Matrix, actions: ArrayLike<number>, rewards: ArrayLike<number>): this {
-    const acts = checkBatch(contexts, actions, rewards, this.nActions, this.dim);
-    for (let a = 0; a < this.nActions; a++) {
-      const rows = groupRows(contexts, acts, rewards, a);
-      if (rows.r.length > 0) this.models[a].updateBatch(rows.X, rows.r);
-    }
+    updateActionModels(this.models, contexts, checkBatch(contexts, actions, rewards, this.nActions, this.dim), rewards);
     return this;
   }
 
   toJSON(): ThompsonJSON {
-    return { kind: 'ThompsonSampling', version: 1, params: this.paramsJSON() as unknown as ThompsonParams, models: this.models.map((m) => m.toJSON()) };
+    return { kind: 'ThompsonSampling', version: 1, params: this.thompsonParamsJSON(), models: this.models.map((m) => m.toJSON()) };
   }
 
   static fromJSON(json: ThompsonJSON): ThompsonSampling {
     const j = checkHeader(json, 'ThompsonSampling', 1);
     const policy = new ThompsonSampling(j.params as ThompsonParams);
-    const models = j.models as BayesLinearJSON[];
-    if (!Array.isArray(models) || models.length !== policy.nActions) throw new RangeError(`models must hold nActions = ${policy.nActions} entries`);
-    for (let a = 0; a < policy.nActions; a++) {
-      const m = BayesLinearModel.fromJSON(models[a]);
-      if (m.dim !== policy.dim) throw new RangeError(`models[${a}] has dim ${m.dim}, expected ${policy.dim}`);
-      policy.models[a] = m;
-    }
+    loadActionModels(j.models, policy.models, policy.dim);
     return policy;
   }
 }
@@ -385,10 +362,7 @@ export class PooledThompsonSampling extends ThompsonBase {
   }
 
   update(context: ArrayLike<number>, action: number | string, reward: number): this {
-    checkContext(context, this.dim);
-    checkReward(reward);
-    const a = resolveAction(action, this.nActions, this.actionNames);
-    this.model.update(this.features(context, a), reward);
+    this.model.update(this.features(context, this.observation(context, action, reward)), reward);
     return this;
   }
 
@@ -403,7 +377,7 @@ export class PooledThompsonSampling extends ThompsonBase {
   }
 
   toJSON(): PooledThompsonJSON {
-    return { kind: 'PooledThompsonSampling', version: 1, params: this.paramsJSON() as unknown as ThompsonParams, model: this.model.toJSON() };
+    return { kind: 'PooledThompsonSampling', version: 1, params: this.thompsonParamsJSON(), model: this.model.toJSON() };
   }
 
   static fromJSON(json: PooledThompsonJSON): PooledThompsonSampling {

@@ -1,8 +1,11 @@
 // The contract every contextual-bandit policy keeps, and the pieces they share: parameter checks,
 // the probability-clipping projection of micro-randomized trials, the draw from a probability
-// vector, and tie-aware argmax. A policy's `choose` logs the probability with which the returned
-// action was actually drawn, which is what makes inverse-propensity estimates on its logs unbiased.
+// vector, and tie-aware argmax; PolicyBase holds what every policy keeps from its base params, and
+// the per-action helpers serve the policies that keep one Bayesian linear model per action.
+// A policy's `choose` logs the probability with which the returned action was actually drawn,
+// which is what makes inverse-propensity estimates on its logs unbiased.
 
+import { BayesLinearModel, type BayesLinearJSON, type BayesLinearParams } from './bandit-bayes-linear.ts';
 import type { Matrix } from './matrix.ts';
 import type { Rng, RngState } from './rng.ts';
 
@@ -263,8 +266,19 @@ export function chooseFromVector(
   mcSamples?: number,
 ): Choice {
   const q = clip ? projectProbabilities(proposed, clip) : proposed;
-  const action = drawIndex(q, rng.next());
-  const choice: Choice = { action, probability: q[action], probabilities: q, rngState, method };
+  return choiceOf(drawIndex(q, rng.next()), q, rngState, names, method, mcSamples);
+}
+
+/** The Choice record of an action drawn from `probabilities`. */
+export function choiceOf(
+  action: number,
+  probabilities: Float64Array,
+  rngState: RngState,
+  names: readonly string[] | undefined,
+  method: ProbabilityMethod,
+  mcSamples?: number,
+): Choice {
+  const choice: Choice = { action, probability: probabilities[action], probabilities, rngState, method };
   if (names) choice.actionName = names[action];
   if (method === 'monte_carlo') choice.mcSamples = mcSamples;
   return choice;
@@ -293,4 +307,77 @@ export function groupRows(contexts: Matrix, actions: Int32Array, rewards: ArrayL
     r[k++] = rewards[i];
   }
   return { X: { data, rows: n, cols: d }, r };
+}
+
+/** One Bayesian linear model per action, all with the same prior. */
+export function actionModels(nActions: number, params: BayesLinearParams): BayesLinearModel[] {
+  const models: BayesLinearModel[] = [];
+  for (let a = 0; a < nActions; a++) models.push(new BayesLinearModel(params));
+  return models;
+}
+
+/** Batch update of per-action models: each model learns from the rows logged with its action. */
+export function updateActionModels(models: BayesLinearModel[], contexts: Matrix, actions: Int32Array, rewards: ArrayLike<number>): void {
+  for (let a = 0; a < models.length; a++) {
+    const rows = groupRows(contexts, actions, rewards, a);
+    if (rows.r.length > 0) models[a].updateBatch(rows.X, rows.r);
+  }
+}
+
+/** Restores per-action models from their JSON into `models` (one per action), checking each one's dim. */
+export function loadActionModels(json: unknown, models: BayesLinearModel[], dim: number): void {
+  const list = json as BayesLinearJSON[];
+  if (!Array.isArray(list) || list.length !== models.length) throw new RangeError(`models must hold nActions = ${models.length} entries`);
+  for (let a = 0; a < models.length; a++) {
+    const m = BayesLinearModel.fromJSON(list[a]);
+    if (m.dim !== dim) throw new RangeError(`models[${a}] has dim ${m.dim}, expected ${dim}`);
+    models[a] = m;
+  }
+}
+
+/**
+ * What every policy keeps from its base params (checked by checkBaseParams), and the pieces that
+ * need nothing else: the params part of toJSON, the checks of one observation, and choosing from
+ * an exact probability vector. Subclasses must not redeclare these fields (a redeclared field
+ * would be reset to undefined after this constructor runs).
+ */
+export abstract class PolicyBase {
+  readonly nActions: number;
+  readonly dim: number;
+  readonly actionNames: readonly string[] | undefined;
+  readonly clip: ClipBounds | undefined;
+
+  constructor(params: BanditBaseParams) {
+    const base = checkBaseParams(params);
+    this.nActions = base.nActions;
+    this.dim = base.dim;
+    this.actionNames = base.actionNames;
+    this.clip = base.clip;
+  }
+
+  /** toJSON's params: nActions and dim, the policy's own params, then actionNames and clip when set. */
+  protected paramsJSON<P extends object>(own: P): BanditBaseParams & P {
+    const params = { nActions: this.nActions, dim: this.dim, ...own } as BanditBaseParams & P;
+    if (this.actionNames) params.actionNames = [...this.actionNames];
+    if (this.clip) params.clip = { ...this.clip };
+    return params;
+  }
+
+  /** Checks the context and reward of one observation and returns the action's index. */
+  protected observation(context: ArrayLike<number>, action: number | string, reward: number): number {
+    checkContext(context, this.dim);
+    checkReward(reward);
+    return resolveAction(action, this.nActions, this.actionNames);
+  }
+
+  /** Draws from an exact proposed vector, clipped if configured. */
+  protected chooseExact(proposed: Float64Array, rng: Rng): Choice {
+    const rngState = captureState(rng);
+    return chooseFromVector(proposed, this.clip, rng, rngState, this.actionNames, 'exact');
+  }
+
+  /** The vector chooseExact draws from. */
+  protected exactProbabilities(proposed: Float64Array): ProbabilityEstimate {
+    return { probabilities: this.clip ? projectProbabilities(proposed, this.clip) : proposed, method: 'exact' };
+  }
 }

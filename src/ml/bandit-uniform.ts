@@ -5,18 +5,15 @@
 import type { Matrix } from './matrix.ts';
 import type { Rng } from './rng.ts';
 import {
-  captureState,
-  checkBaseParams,
   checkBatch,
   checkContext,
   checkHeader,
   checkReward,
-  chooseFromVector,
+  PolicyBase,
   resolveAction,
   type BanditBaseParams,
   type BanditPolicy,
   type Choice,
-  type ClipBounds,
   type ProbabilityEstimate,
 } from './bandit-types.ts';
 
@@ -26,31 +23,21 @@ export interface UniformRandomJSON {
   params: BanditBaseParams;
 }
 
-export class UniformRandom implements BanditPolicy {
+export class UniformRandom extends PolicyBase implements BanditPolicy {
   readonly kind = 'UniformRandom';
   static readonly version = 1;
-  readonly nActions: number;
-  readonly dim: number;
-  readonly actionNames: readonly string[] | undefined;
-  readonly clip: ClipBounds | undefined;
 
-  constructor(params: BanditBaseParams) {
-    const base = checkBaseParams(params);
-    this.nActions = base.nActions;
-    this.dim = base.dim;
-    this.actionNames = base.actionNames;
-    this.clip = base.clip;
+  private uniform(context: ArrayLike<number>): Float64Array {
+    checkContext(context, this.dim);
+    return new Float64Array(this.nActions).fill(1 / this.nActions);
   }
 
   choose(context: ArrayLike<number>, rng: Rng): Choice {
-    checkContext(context, this.dim);
-    const rngState = captureState(rng);
-    return chooseFromVector(new Float64Array(this.nActions).fill(1 / this.nActions), this.clip, rng, rngState, this.actionNames, 'exact');
+    return this.chooseExact(this.uniform(context), rng);
   }
 
   actionProbabilities(context: ArrayLike<number>): ProbabilityEstimate {
-    checkContext(context, this.dim);
-    return { probabilities: new Float64Array(this.nActions).fill(1 / this.nActions), method: 'exact' };
+    return { probabilities: this.uniform(context), method: 'exact' };
   }
 
   /** Validates and ignores the observation: the uniform policy has nothing to learn. */
@@ -67,10 +54,7 @@ export class UniformRandom implements BanditPolicy {
   }
 
   toJSON(): UniformRandomJSON {
-    const params: BanditBaseParams = { nActions: this.nActions, dim: this.dim };
-    if (this.actionNames) params.actionNames = [...this.actionNames];
-    if (this.clip) params.clip = { ...this.clip };
-    return { kind: 'UniformRandom', version: 1, params };
+    return { kind: 'UniformRandom', version: 1, params: this.paramsJSON({}) };
   }
 
   static fromJSON(json: UniformRandomJSON): UniformRandom {
