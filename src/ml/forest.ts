@@ -10,6 +10,7 @@ import { binMatrix, fitBinMapper, MAX_BINS } from './binning.ts';
 import { NotFittedError } from './errors.ts';
 import { bootstrapCounts, growForestParallel, growForestSync, startForestWorkers, type ForestJob } from './forest-train.ts';
 import type { Matrix } from './matrix.ts';
+import { accuracy, r2Score } from './metrics.ts';
 import { Rng } from './rng.ts';
 import type { FlatTree, TreeData } from './tree-build.ts';
 import {
@@ -287,9 +288,7 @@ export class RandomForestClassifier extends BaseForest<RandomForestClassifierPar
   protected computeOob(x: Matrix, job: ForestJob): number {
     const K = job.data.nClasses;
     const pred = argmaxLabels({ data: this.oobPredictions(x, job, K), rows: x.rows, cols: K }, Int32Array.from({ length: K }, (_, k) => k));
-    let hit = 0;
-    for (let i = 0; i < x.rows; i++) if (pred[i] === job.data.yc[i]) hit++;
-    return hit / x.rows;
+    return accuracy(job.data.yc, pred);
   }
 
   predictProba(x: Matrix): Matrix {
@@ -333,7 +332,7 @@ export class RandomForestRegressor extends BaseForest<RandomForestRegressorParam
   }
 
   protected computeOob(x: Matrix, job: ForestJob): number {
-    return r2(job.data.yr, this.oobPredictions(x, job, 1));
+    return r2Score(job.data.yr, this.oobPredictions(x, job, 1));
   }
 
   predict(x: Matrix): Float64Array {
@@ -365,17 +364,4 @@ function emptyData(x: Matrix, task: 'clf' | 'reg', yc: Int32Array, nClasses: num
     nClasses,
     yr,
   };
-}
-
-function r2(y: Float64Array, pred: Float64Array): number {
-  let mean = 0;
-  for (let i = 0; i < y.length; i++) mean += y[i];
-  mean /= y.length;
-  let ssRes = 0;
-  let ssTot = 0;
-  for (let i = 0; i < y.length; i++) {
-    ssRes += (y[i] - pred[i]) ** 2;
-    ssTot += (y[i] - mean) ** 2;
-  }
-  return ssTot === 0 ? (ssRes === 0 ? 1 : 0) : 1 - ssRes / ssTot;
 }
