@@ -6,35 +6,36 @@
 // tree t only uses Rng.derive(seed, t).
 
 import { availableParallelism } from 'node:os';
-import { binMatrix, fitBinMapper, MAX_BINS } from './binning.ts';
+import { MAX_BINS } from './binning.ts';
 import { NotFittedError } from './errors.ts';
 import { bootstrapCounts, growForestParallel, growForestSync, startForestWorkers, type ForestJob } from './forest-train.ts';
 import type { Matrix } from './matrix.ts';
 import { accuracy, r2Score } from './metrics.ts';
 import { Rng } from './rng.ts';
-import type { FlatTree, TreeData } from './tree-build.ts';
+import type { FlatTree } from './tree-build.ts';
 import {
+  binnedTreeData,
   checkPredictX,
   checkRegressionTargets,
   checkVersion,
   checkXy,
-  classWeights,
-  encodeLabels,
+  classesFromJSON,
+  classificationTargets,
+  classTargets,
+  regressionTargets,
   type ClassWeight,
   type Labels,
+  type TreeTargets,
 } from './tree-data.ts';
 import {
   anyOf,
   boolean,
-  classWeightConstraint,
+  classifierOnlyConstraints,
   func,
+  growthConstraints,
   intRange,
-  maxFeaturesConstraint,
-  minSamplesLeafConstraint,
-  minSamplesSplitConstraint,
   nullValue,
-  oneOf,
-  realRange,
+  regressorOnlyConstraints,
   seedConstraint,
   validateParams,
   type Constraints,
@@ -75,11 +76,7 @@ export interface ForestRuntime {
 
 const commonConstraints: Constraints = {
   nEstimators: intRange(1, 100000),
-  maxDepth: anyOf(intRange(1), nullValue),
-  minSamplesSplit: minSamplesSplitConstraint,
-  minSamplesLeaf: minSamplesLeafConstraint,
-  maxFeatures: maxFeaturesConstraint,
-  minImpurityDecrease: realRange(0, Infinity, true),
+  ...growthConstraints,
   bootstrap: boolean,
   oobScore: boolean,
   seed: seedConstraint,
@@ -87,12 +84,8 @@ const commonConstraints: Constraints = {
   nJobs: intRange(1, 1024),
   onProgress: anyOf(func, nullValue),
 };
-export const forestClassifierConstraints: Constraints = {
-  ...commonConstraints,
-  criterion: oneOf('gini', 'entropy'),
-  classWeight: classWeightConstraint,
-};
-export const forestRegressorConstraints: Constraints = { ...commonConstraints, criterion: oneOf('squared_error') };
+export const forestClassifierConstraints: Constraints = { ...commonConstraints, ...classifierOnlyConstraints };
+export const forestRegressorConstraints: Constraints = { ...commonConstraints, ...regressorOnlyConstraints };
 
 const commonDefaults = {
   nEstimators: 100,
@@ -135,19 +128,15 @@ abstract class BaseForest<P extends CommonForestParams & { criterion: 'gini' | '
     if (params.oobScore && !params.bootstrap) throw new RangeError('oobScore requires bootstrap: true (as sklearn)');
   }
 
-  protected abstract prepare(x: Matrix, y: Labels): { data: TreeData; baseW: Float64Array };
+  /** The encoded targets, and each row's weight before bootstrapping. */
+  protected abstract prepare(x: Matrix, y: Labels): { targets: TreeTargets; baseW: Float64Array };
   protected abstract computeOob(x: Matrix, job: ForestJob): number;
 
   private makeJob(x: Matrix, y: Labels): ForestJob {
     checkXy(x, y, this.kind);
-    const mapper = fitBinMapper(x, this.params.maxBins);
-    const { data, baseW } = this.prepare(x, y);
-    data.codes = binMatrix(x, mapper).codes;
-    data.nBins = mapper.nBins;
-    data.binLo = mapper.binLo;
-    data.binHi = mapper.binHi;
+    const { targets, baseW } = this.prepare(x, y);
     return {
-      data,
+      data: binnedTreeData(x, this.params.maxBins, targets),
       baseW,
       opts: buildOptions(this.params, x.rows, x.cols),
       bootstrap: this.params.bootstrap,
@@ -276,13 +265,10 @@ export class RandomForestClassifier extends BaseForest<RandomForestClassifierPar
     super({ ...commonDefaults, maxFeatures: 'sqrt', criterion: 'gini', classWeight: null, ...definedOnly(rest) }, runtime);
   }
 
-  protected prepare(x: Matrix, y: Labels): { data: TreeData; baseW: Float64Array } {
-    const { classes, yc } = encodeLabels(y, this.kind);
-    const cw = classWeights(this.params.classWeight, classes, yc, this.kind);
+  protected prepare(_x: Matrix, y: Labels): { targets: TreeTargets; baseW: Float64Array } {
+    const { classes, yc, w } = classificationTargets(y, this.params.classWeight, this.kind);
     this.classes = classes;
-    const baseW = new Float64Array(x.rows);
-    for (let i = 0; i < x.rows; i++) baseW[i] = cw[yc[i]];
-    return { data: emptyData(x, 'clf', yc, classes.length, new Float64Array(0)), baseW };
+    return { targets: classTargets(yc, classes.length), baseW: w };
   }
 
   protected computeOob(x: Matrix, job: ForestJob): number {
@@ -308,10 +294,7 @@ export class RandomForestClassifier extends BaseForest<RandomForestClassifierPar
     const j = checkVersion(json, RandomForestClassifier.kind, VERSION) as unknown as ForestJSON<RandomForestClassifierParams>;
     const m = new RandomForestClassifier({ ...j.params, nJobs: 1 });
     m.loadJSON(j);
-    if (!Array.isArray(j.classes) || j.classes.length !== m.trees![0].nOutputs) {
-      throw new TypeError(`${RandomForestClassifier.kind}.fromJSON: classes must list ${m.trees![0].nOutputs} labels`);
-    }
-    m.classes = Int32Array.from(j.classes);
+    m.classes = classesFromJSON(j.classes, m.trees![0].nOutputs, RandomForestClassifier.kind);
     return m;
   }
 }
@@ -326,9 +309,9 @@ export class RandomForestRegressor extends BaseForest<RandomForestRegressorParam
     super({ ...commonDefaults, maxFeatures: 1, criterion: 'squared_error', ...definedOnly(rest) }, runtime);
   }
 
-  protected prepare(x: Matrix, y: Labels): { data: TreeData; baseW: Float64Array } {
+  protected prepare(x: Matrix, y: Labels): { targets: TreeTargets; baseW: Float64Array } {
     const yr = checkRegressionTargets(y, this.kind);
-    return { data: emptyData(x, 'reg', new Int32Array(0), 0, yr), baseW: new Float64Array(x.rows).fill(1) };
+    return { targets: regressionTargets(yr), baseW: new Float64Array(x.rows).fill(1) };
   }
 
   protected computeOob(x: Matrix, job: ForestJob): number {
@@ -349,19 +332,4 @@ export class RandomForestRegressor extends BaseForest<RandomForestRegressorParam
     m.loadJSON(j);
     return m;
   }
-}
-
-function emptyData(x: Matrix, task: 'clf' | 'reg', yc: Int32Array, nClasses: number, yr: Float64Array): TreeData {
-  return {
-    codes: new Uint8Array(0),
-    n: x.rows,
-    p: x.cols,
-    nBins: new Int32Array(0),
-    binLo: new Float64Array(0),
-    binHi: new Float64Array(0),
-    task,
-    yc,
-    nClasses,
-    yr,
-  };
 }

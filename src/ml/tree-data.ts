@@ -1,8 +1,10 @@
 // Input checks and target encoding shared by trees and forests: labels become 0..k-1 with
 // the sorted distinct labels kept as `classes` (as sklearn's np.unique), class weights
-// become one weight per row.
+// become one weight per row, and X is binned into the TreeData the builder grows on.
 
+import { binMatrix, fitBinMapper } from './binning.ts';
 import { assertFinite, type Matrix } from './matrix.ts';
+import type { TreeData } from './tree-build.ts';
 
 export type Labels = Int32Array | Float64Array;
 export type ClassWeight = 'balanced' | Record<string, number> | null;
@@ -78,6 +80,41 @@ export function classWeights(cw: ClassWeight, classes: Int32Array, yc: Int32Arra
     out[c] = cw[key];
   }
   return out;
+}
+
+/** Encoded labels with their classes and one weight per row (its class weight). */
+export function classificationTargets(y: ArrayLike<number>, cw: ClassWeight, owner: string): { classes: Int32Array; yc: Int32Array; w: Float64Array } {
+  const { classes, yc } = encodeLabels(y, owner);
+  const byClass = classWeights(cw, classes, yc, owner);
+  const w = new Float64Array(yc.length);
+  for (let i = 0; i < yc.length; i++) w[i] = byClass[yc[i]];
+  return { classes, yc, w };
+}
+
+/** The targets part of TreeData: class indices for 'clf', values for 'reg' (the other left empty). */
+export type TreeTargets = Pick<TreeData, 'task' | 'yc' | 'nClasses' | 'yr'>;
+
+export function classTargets(yc: Int32Array, nClasses: number): TreeTargets {
+  return { task: 'clf', yc, nClasses, yr: new Float64Array(0) };
+}
+
+export function regressionTargets(yr: Float64Array): TreeTargets {
+  return { task: 'reg', yc: new Int32Array(0), nClasses: 0, yr };
+}
+
+/** X binned with at most maxBins bins per feature, with the targets: what buildTree grows on. */
+export function binnedTreeData(x: Matrix, maxBins: number, targets: TreeTargets): TreeData {
+  const mapper = fitBinMapper(x, maxBins);
+  const { codes } = binMatrix(x, mapper);
+  return { codes, n: x.rows, p: x.cols, nBins: mapper.nBins, binLo: mapper.binLo, binHi: mapper.binHi, ...targets };
+}
+
+/** The class labels of a fitted classifier's JSON: one per output of its tree(s). */
+export function classesFromJSON(classes: unknown, nOutputs: number, kind: string): Int32Array {
+  if (!Array.isArray(classes) || classes.length !== nOutputs) {
+    throw new TypeError(`${kind}.fromJSON: classes must list ${nOutputs} labels`);
+  }
+  return Int32Array.from(classes);
 }
 
 export function checkRegressionTargets(y: ArrayLike<number>, owner: string): Float64Array {

@@ -114,3 +114,16 @@ export const minSamplesLeafConstraint: Constraint = anyOf(intRange(1), fraction(
 function fraction(): Constraint {
   return { desc: 'a fraction in (0, 1)', type: isNum, range: (v) => (v as number) > 0 && (v as number) < 1 };
 }
+
+/** Constraints of the parameters that shape how one tree grows, shared by trees and forests. */
+export const growthConstraints: Constraints = {
+  maxDepth: anyOf(intRange(1), nullValue),
+  minSamplesSplit: minSamplesSplitConstraint,
+  minSamplesLeaf: minSamplesLeafConstraint,
+  maxFeatures: maxFeaturesConstraint,
+  minImpurityDecrease: realRange(0, Infinity, true),
+};
+
+/** Constraints that differ between classifiers and regressors (trees and forests alike). */
+export const classifierOnlyConstraints: Constraints = { criterion: oneOf('gini', 'entropy'), classWeight: classWeightConstraint };
+export const regressorOnlyConstraints: Constraints = { criterion: oneOf('squared_error') };
