@@ -1,32 +1,33 @@
 // CART decision trees (classifier and regressor) with sklearn's parameters and semantics,
 // grown on histogram-binned features (see binning.ts, tree-build.ts).
 
-import { binMatrix, fitBinMapper, MAX_BINS } from './binning.ts';
+import { MAX_BINS } from './binning.ts';
 import { NotFittedError } from './errors.ts';
 import type { Matrix } from './matrix.ts';
 import { Rng } from './rng.ts';
-import { buildTree, type BuildOptions, type FlatTree, type TreeData } from './tree-build.ts';
+import { buildTree, type BuildOptions, type FlatTree } from './tree-build.ts';
 import {
+  binnedTreeData,
   checkPredictX,
   checkRegressionTargets,
   checkVersion,
   checkXy,
-  classWeights,
-  encodeLabels,
+  classesFromJSON,
+  classificationTargets,
+  classTargets,
+  regressionTargets,
   type ClassWeight,
   type Labels,
+  type TreeTargets,
 } from './tree-data.ts';
 import {
   anyOf,
-  classWeightConstraint,
+  classifierOnlyConstraints,
   func,
+  growthConstraints,
   intRange,
-  maxFeaturesConstraint,
-  minSamplesLeafConstraint,
-  minSamplesSplitConstraint,
   nullValue,
-  oneOf,
-  realRange,
+  regressorOnlyConstraints,
   resolveMaxFeatures,
   resolveMinSamples,
   seedConstraint,
@@ -60,22 +61,14 @@ export interface DecisionTreeRegressorParams extends CommonTreeParams {
 }
 
 const commonConstraints: Constraints = {
-  maxDepth: anyOf(intRange(1), nullValue),
-  minSamplesSplit: minSamplesSplitConstraint,
-  minSamplesLeaf: minSamplesLeafConstraint,
-  maxFeatures: maxFeaturesConstraint,
-  minImpurityDecrease: realRange(0, Infinity, true),
+  ...growthConstraints,
   seed: seedConstraint,
   maxBins: intRange(2, MAX_BINS),
   onProgress: anyOf(func, nullValue),
 };
 
-export const classifierConstraints: Constraints = {
-  ...commonConstraints,
-  criterion: oneOf('gini', 'entropy'),
-  classWeight: classWeightConstraint,
-};
-export const regressorConstraints: Constraints = { ...commonConstraints, criterion: oneOf('squared_error') };
+export const classifierConstraints: Constraints = { ...commonConstraints, ...classifierOnlyConstraints };
+export const regressorConstraints: Constraints = { ...commonConstraints, ...regressorOnlyConstraints };
 
 const commonDefaults: CommonTreeParams = {
   maxDepth: null,
@@ -100,144 +93,38 @@ export function buildOptions(p: CommonTreeParams & { criterion: BuildOptions['cr
   };
 }
 
-function stripProgress<T extends object>(params: T & Progress): { rest: T; onProgress: ((f: number) => void) | null } {
+/** Checks params against the table and fills the defaults; onProgress is kept apart (not in toJSON). */
+function treeParams<P>(kind: string, params: object & Progress, table: Constraints, defaults: P): { params: P; onProgress: ((f: number) => void) | null } {
+  validateParams(kind, params, table);
   const { onProgress, ...rest } = params;
-  return { rest: rest as T, onProgress: onProgress ?? null };
+  return { params: { ...defaults, ...definedOnly(rest) }, onProgress: onProgress ?? null };
 }
 
-export class DecisionTreeClassifier {
-  static readonly kind = 'DecisionTreeClassifier';
-  readonly params: DecisionTreeClassifierParams;
-  private onProgress: ((f: number) => void) | null;
-  classes: Int32Array | null = null;
+/** The shared part of both trees: parameters, growing on binned X, and the fitted tree. */
+abstract class BaseTree<P extends CommonTreeParams & { criterion: BuildOptions['criterion'] }> {
+  readonly params: P;
+  protected onProgress: ((f: number) => void) | null;
   nFeatures = 0;
   tree: FlatTree | null = null;
 
-  constructor(params: Partial<DecisionTreeClassifierParams> & Progress = {}) {
-    validateParams(DecisionTreeClassifier.kind, params, classifierConstraints);
-    const { rest, onProgress } = stripProgress(params);
-    this.params = { ...commonDefaults, criterion: 'gini', classWeight: null, ...definedOnly(rest) };
-    this.onProgress = onProgress;
+  protected abstract readonly kind: string;
+
+  constructor(checked: { params: P; onProgress: ((f: number) => void) | null }) {
+    this.params = checked.params;
+    this.onProgress = checked.onProgress;
   }
 
-  fit(x: Matrix, y: Labels): this {
-    const owner = DecisionTreeClassifier.kind;
-    checkXy(x, y, owner);
-    const { classes, yc } = encodeLabels(y, owner);
-    const cw = classWeights(this.params.classWeight, classes, yc, owner);
-    const mapper = fitBinMapper(x, this.params.maxBins);
-    const { codes } = binMatrix(x, mapper);
-    const data: TreeData = {
-      codes,
-      n: x.rows,
-      p: x.cols,
-      nBins: mapper.nBins,
-      binLo: mapper.binLo,
-      binHi: mapper.binHi,
-      task: 'clf',
-      yc,
-      nClasses: classes.length,
-      yr: new Float64Array(0),
-    };
-    const w = new Float64Array(x.rows);
-    for (let i = 0; i < x.rows; i++) w[i] = cw[yc[i]];
+  /** Bins X and grows the tree on it with one weight per row. */
+  protected grow(x: Matrix, targets: TreeTargets, w: Float64Array): void {
+    const data = binnedTreeData(x, this.params.maxBins, targets);
     this.tree = buildTree(data, w, buildOptions(this.params, x.rows, x.cols), new Rng(this.params.seed));
-    this.classes = classes;
-    this.nFeatures = x.cols;
-    this.onProgress?.(1);
-    return this;
   }
 
-  /** Class probabilities: leaf class frequencies (weighted), one column per entry of `classes`. */
-  predictProba(x: Matrix): Matrix {
+  /** The leaf values (width per row) of each row of X. */
+  protected leafValues(x: Matrix, width: number): Float64Array {
     const tree = this.fitted();
-    checkPredictX(x, this.nFeatures, DecisionTreeClassifier.kind);
-    const out = new Float64Array(x.rows * tree.nOutputs);
-    accumulateTree(tree, x, out);
-    return { data: out, rows: x.rows, cols: tree.nOutputs };
-  }
-
-  predict(x: Matrix): Int32Array {
-    return argmaxLabels(this.predictProba(x), this.classes!);
-  }
-
-  get featureImportances(): Float64Array {
-    return treeImportances(this.fitted(), this.nFeatures);
-  }
-
-  private fitted(): FlatTree {
-    if (this.tree === null) throw new NotFittedError(DecisionTreeClassifier.kind);
-    return this.tree;
-  }
-
-  toJSON(): DecisionTreeJSON<DecisionTreeClassifierParams> {
-    const tree = this.fitted();
-    return {
-      kind: DecisionTreeClassifier.kind,
-      version: VERSION,
-      params: this.params,
-      nFeatures: this.nFeatures,
-      classes: Array.from(this.classes!),
-      tree: treeToJSON(tree),
-    };
-  }
-
-  static fromJSON(json: unknown): DecisionTreeClassifier {
-    const j = checkVersion(json, DecisionTreeClassifier.kind, VERSION) as unknown as DecisionTreeJSON<DecisionTreeClassifierParams>;
-    const m = new DecisionTreeClassifier(j.params);
-    m.tree = treeFromJSON(j.tree);
-    m.nFeatures = j.nFeatures;
-    if (!Array.isArray(j.classes) || j.classes.length !== m.tree.nOutputs) {
-      throw new TypeError(`${DecisionTreeClassifier.kind}.fromJSON: classes must list ${m.tree.nOutputs} labels`);
-    }
-    m.classes = Int32Array.from(j.classes);
-    return m;
-  }
-}
-
-export class DecisionTreeRegressor {
-  static readonly kind = 'DecisionTreeRegressor';
-  readonly params: DecisionTreeRegressorParams;
-  private onProgress: ((f: number) => void) | null;
-  nFeatures = 0;
-  tree: FlatTree | null = null;
-
-  constructor(params: Partial<DecisionTreeRegressorParams> & Progress = {}) {
-    validateParams(DecisionTreeRegressor.kind, params, regressorConstraints);
-    const { rest, onProgress } = stripProgress(params);
-    this.params = { ...commonDefaults, criterion: 'squared_error', ...definedOnly(rest) };
-    this.onProgress = onProgress;
-  }
-
-  fit(x: Matrix, y: Labels): this {
-    const owner = DecisionTreeRegressor.kind;
-    checkXy(x, y, owner);
-    const yr = checkRegressionTargets(y, owner);
-    const mapper = fitBinMapper(x, this.params.maxBins);
-    const { codes } = binMatrix(x, mapper);
-    const data: TreeData = {
-      codes,
-      n: x.rows,
-      p: x.cols,
-      nBins: mapper.nBins,
-      binLo: mapper.binLo,
-      binHi: mapper.binHi,
-      task: 'reg',
-      yc: new Int32Array(0),
-      nClasses: 0,
-      yr,
-    };
-    const w = new Float64Array(x.rows).fill(1);
-    this.tree = buildTree(data, w, buildOptions(this.params, x.rows, x.cols), new Rng(this.params.seed));
-    this.nFeatures = x.cols;
-    this.onProgress?.(1);
-    return this;
-  }
-
-  predict(x: Matrix): Float64Array {
-    const tree = this.fitted();
-    checkPredictX(x, this.nFeatures, DecisionTreeRegressor.kind);
-    const out = new Float64Array(x.rows);
+    checkPredictX(x, this.nFeatures, this.kind);
+    const out = new Float64Array(x.rows * width);
     accumulateTree(tree, x, out);
     return out;
   }
@@ -246,27 +133,100 @@ export class DecisionTreeRegressor {
     return treeImportances(this.fitted(), this.nFeatures);
   }
 
-  private fitted(): FlatTree {
-    if (this.tree === null) throw new NotFittedError(DecisionTreeRegressor.kind);
+  protected fitted(): FlatTree {
+    if (this.tree === null) throw new NotFittedError(this.kind);
     return this.tree;
   }
 
-  toJSON(): DecisionTreeJSON<DecisionTreeRegressorParams> {
+  protected baseJSON(classes: Int32Array | null): DecisionTreeJSON<P> {
+    const tree = this.fitted();
     return {
-      kind: DecisionTreeRegressor.kind,
+      kind: this.kind,
       version: VERSION,
       params: this.params,
       nFeatures: this.nFeatures,
-      classes: null,
-      tree: treeToJSON(this.fitted()),
+      classes: classes === null ? null : Array.from(classes),
+      tree: treeToJSON(tree),
     };
+  }
+
+  protected loadJSON(j: DecisionTreeJSON<P>): void {
+    this.tree = treeFromJSON(j.tree);
+    this.nFeatures = j.nFeatures;
+  }
+}
+
+export class DecisionTreeClassifier extends BaseTree<DecisionTreeClassifierParams> {
+  static readonly kind = 'DecisionTreeClassifier';
+  protected readonly kind = DecisionTreeClassifier.kind;
+  classes: Int32Array | null = null;
+
+  constructor(params: Partial<DecisionTreeClassifierParams> & Progress = {}) {
+    super(treeParams(DecisionTreeClassifier.kind, params, classifierConstraints, { ...commonDefaults, criterion: 'gini', classWeight: null } as DecisionTreeClassifierParams));
+  }
+
+  fit(x: Matrix, y: Labels): this {
+    checkXy(x, y, this.kind);
+    const { classes, yc, w } = classificationTargets(y, this.params.classWeight, this.kind);
+    this.grow(x, classTargets(yc, classes.length), w);
+    this.classes = classes;
+    this.nFeatures = x.cols;
+    this.onProgress?.(1);
+    return this;
+  }
+
+  /** Class probabilities: leaf class frequencies (weighted), one column per entry of `classes`. */
+  predictProba(x: Matrix): Matrix {
+    const K = this.fitted().nOutputs;
+    return { data: this.leafValues(x, K), rows: x.rows, cols: K };
+  }
+
+  predict(x: Matrix): Int32Array {
+    return argmaxLabels(this.predictProba(x), this.classes!);
+  }
+
+  toJSON(): DecisionTreeJSON<DecisionTreeClassifierParams> {
+    return this.baseJSON(this.classes);
+  }
+
+  static fromJSON(json: unknown): DecisionTreeClassifier {
+    const j = checkVersion(json, DecisionTreeClassifier.kind, VERSION) as unknown as DecisionTreeJSON<DecisionTreeClassifierParams>;
+    const m = new DecisionTreeClassifier(j.params);
+    m.loadJSON(j);
+    m.classes = classesFromJSON(j.classes, m.tree!.nOutputs, DecisionTreeClassifier.kind);
+    return m;
+  }
+}
+
+export class DecisionTreeRegressor extends BaseTree<DecisionTreeRegressorParams> {
+  static readonly kind = 'DecisionTreeRegressor';
+  protected readonly kind = DecisionTreeRegressor.kind;
+
+  constructor(params: Partial<DecisionTreeRegressorParams> & Progress = {}) {
+    super(treeParams(DecisionTreeRegressor.kind, params, regressorConstraints, { ...commonDefaults, criterion: 'squared_error' } as DecisionTreeRegressorParams));
+  }
+
+  fit(x: Matrix, y: Labels): this {
+    checkXy(x, y, this.kind);
+    const yr = checkRegressionTargets(y, this.kind);
+    this.grow(x, regressionTargets(yr), new Float64Array(x.rows).fill(1));
+    this.nFeatures = x.cols;
+    this.onProgress?.(1);
+    return this;
+  }
+
+  predict(x: Matrix): Float64Array {
+    return this.leafValues(x, 1);
+  }
+
+  toJSON(): DecisionTreeJSON<DecisionTreeRegressorParams> {
+    return this.baseJSON(null);
   }
 
   static fromJSON(json: unknown): DecisionTreeRegressor {
     const j = checkVersion(json, DecisionTreeRegressor.kind, VERSION) as unknown as DecisionTreeJSON<DecisionTreeRegressorParams>;
     const m = new DecisionTreeRegressor(j.params);
-    m.tree = treeFromJSON(j.tree);
-    m.nFeatures = j.nFeatures;
+    m.loadJSON(j);
     return m;
   }
 }
