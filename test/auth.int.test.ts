@@ -11,7 +11,8 @@ import { buildApp } from '../src/app.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { startTestApp, httpRequest, type TestApp } from './helpers/app.ts';
 import { createAccount } from './helpers/auth.ts';
-import { usingPostgres } from './helpers/db.ts';
+import { createTestDatabase, usingPostgres } from './helpers/db.ts';
+import { exited, killAllServers, spawnServer, viaServer } from './helpers/server.ts';
 import { runScenarios, type Scenario } from './helpers/scenarios.ts';
 
 const SECRET = 'test-secret-with-enough-entropy-0123456789abcdef';
@@ -332,27 +333,27 @@ describe('keys and secrets', () => {
 });
 
 describe('revocation across processes sharing one database', { skip: !usingPostgres && 'needs PostgreSQL' }, () => {
-  test('a logout on one server is refused by another within the sync interval', async () => {
-    const shared = { secretKey: SECRET, revocationSyncMs: 100 };
-    const a = await startTestApp({ auth: shared });
+  after(killAllServers);
+  test('a logout on one server process is refused by another within the sync interval', async () => {
+    const db = await createTestDatabase();
+    const env = { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: db.config.databaseUrl!, SECRET_KEY: SECRET, REVOCATION_SYNC_MS: '100', REDIS_PREFIX: `arbiter:test:${Date.now()}:` };
     try {
-      const b = await buildApp({ ...a.config });
-      const bUrl = await b.listen({ port: 0, host: '127.0.0.1' });
-      try {
-        const acct = await createAccount(a);
-        assert.equal((await httpRequest(bUrl, 'GET', '/api/v1/users/me', { headers: acct.headers })).status, 200, 'B accepts A\'s token');
-        assert.equal((await a.request('POST', '/api/v1/auth/logout', { headers: acct.headers })).status, 200);
-        await new Promise((r) => setTimeout(r, 400));
-        const res = await httpRequest(bUrl, 'GET', '/api/v1/users/me', { headers: acct.headers });
-        assert.equal(res.status, 401, 'B sees the revocation made on A');
-        const refreshOnB = await httpRequest(bUrl, 'POST', '/api/v1/auth/refresh', { body: { refresh: acct.refresh } });
-        assert.equal(refreshOnB.status, 200);
-        assert.equal((await a.request('POST', '/api/v1/auth/refresh', { body: { refresh: acct.refresh } })).status, 401, 'a refresh token used on B is spent on A');
-      } finally {
-        await b.close();
-      }
+      const [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+      const acct = await createAccount(viaServer(a.url));
+      const onB = (m: string, p: string, o: object = {}) => httpRequest(b.url, m, p, o);
+      assert.equal((await onB('GET', '/api/v1/users/me', { headers: acct.headers })).status, 200, "B accepts A's token");
+      assert.equal((await httpRequest(a.url, 'POST', '/api/v1/auth/logout', { headers: acct.headers })).status, 200);
+      await new Promise((r) => setTimeout(r, 400));
+      const res = await onB('GET', '/api/v1/users/me', { headers: acct.headers });
+      assert.equal(res.status, 401, 'B sees the revocation made on A');
+      const second = await createAccount(viaServer(b.url));
+      assert.equal((await onB('POST', '/api/v1/auth/refresh', { body: { refresh: second.refresh } })).status, 200);
+      assert.equal((await httpRequest(a.url, 'POST', '/api/v1/auth/refresh', { body: { refresh: second.refresh } })).status, 401, 'a refresh token used on B is spent on A');
+      for (const p of [a.proc, b.proc]) p.kill('SIGTERM');
+      await Promise.all([exited(a.proc), exited(b.proc)]);
     } finally {
-      await a.close();
+      await killAllServers();
+      await db.drop();
     }
   });
 });

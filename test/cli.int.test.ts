@@ -1,20 +1,19 @@
 // The CLI and the server process: migrate, reset-db, create-admin, graceful SIGTERM, and what an
 // embedded database keeps after kill -9.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { httpRequest } from './helpers/app.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from './helpers/db.ts';
+import { CLI, exited, killAllServers, spawnServer } from './helpers/server.ts';
 
-const CLI = path.resolve('src/cli.ts');
 let testDb: TestDatabase;
 let dataDir: string;
 
 const ADMIN = { email: 'ops@example.com', password: 'ops-password-123' };
-const running = new Set<ChildProcess>();
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   // Every server here bootstraps the same admin; tests act as it.
@@ -30,7 +29,7 @@ function cli(args: string[], extra: Record<string, string> = {}) {
 
 /** Starts `arbiter serve` and signs in as the bootstrap admin; `call` sends authenticated requests. */
 async function startServer(extra: Record<string, string> = {}) {
-  const { proc, url } = await spawnServer(extra);
+  const { proc, url } = await spawnServer(env(extra));
   const login = await httpRequest(url, 'POST', '/api/v1/auth/login', { body: ADMIN });
   assert.equal(login.status, 200, login.text);
   const headers = { authorization: `Bearer ${login.body.access}` };
@@ -38,39 +37,12 @@ async function startServer(extra: Record<string, string> = {}) {
   return { proc, url, call };
 }
 
-async function spawnServer(extra: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string }> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const proc = spawn(process.execPath, [CLI, 'serve'], { env: env({ PORT: String(port), HOST: '127.0.0.1', ...extra }), stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(proc);
-  proc.once('exit', () => running.delete(proc));
-  let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}: ${stderr}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { proc, url };
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  proc.kill('SIGKILL');
-  throw new Error(`server did not start: ${stderr}`);
-}
-
-const exited = (proc: ChildProcess) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) resolve({ code: proc.exitCode, signal: proc.signalCode });
-    else proc.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-
 before(async () => {
   testDb = await createTestDatabase();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-cli-'));
 });
 after(async () => {
-  for (const p of running) p.kill('SIGKILL'); // a failed test must not leave a server keeping the run alive
+  await killAllServers();
   await testDb.drop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
@@ -113,7 +85,7 @@ describe('CLI', () => {
     assert.match(key.stdout.trim(), /^arb_[\w-]{32}$/);
     assert.equal(cli(['create-api-key', '--email', 'root@example.com', '--name', 'x', '--scopes', 'god']).status, 2);
 
-    const { proc, url } = await spawnServer();
+    const { proc, url } = await spawnServer(env());
     const old = await httpRequest(url, 'POST', '/api/v1/auth/login', { body: { email: 'root@example.com', password: 'first-password' } });
     assert.equal(old.status, 401, 'the old password no longer works');
     const login = await httpRequest(url, 'POST', '/api/v1/auth/login', { body: { email: 'root@example.com', password: 'second-password' } });
