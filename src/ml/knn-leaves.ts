@@ -35,6 +35,8 @@ export interface LeafIndex {
 export const LEAF_SIZE = 96;
 /** Queries searched together: they share leaf visits and the 2×4 dot tiles. */
 const QUERY_BLOCK = 16;
+/** Rows a split looks at (at most about) to choose its direction. */
+const SAMPLE = 2048;
 
 function sharedF64(len: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(Math.max(1, len) * 8), 0, len);
@@ -44,90 +46,102 @@ function sharedI32(len: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(Math.max(1, len) * 4), 0, len);
 }
 
-/** Builds the leaves over the n×d rows X; norms are the euclidean ||p||² (null for cosine). */
+/**
+ * Builds the leaves over the n×d rows X; norms are the euclidean ||p||² (null for cosine).
+ * The rows are copied once into leaf order and every split permutes its node's rows in place
+ * (through a scratch copy), so each pass over a node reads contiguous memory; the median comes
+ * from a selection (expected linear time), not a sort. O(n·d·depth) in all.
+ */
 export function buildLeaves(X: Float64Array, n: number, d: number, norms: Float64Array | null): LeafIndex {
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
+  const points = sharedF64(n * d);
+  points.set(X.subarray(0, n * d));
+  const perm = sharedI32(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
   const key = new Float64Array(n);
-  const scratch = new Int32Array(n);
+  const sel = new Float64Array(n);
+  const left = new Uint8Array(n);
   const mean = new Float64Array(d);
   const dir = new Float64Array(d);
-  const leaves: [number, number][] = [];
-  const farthest = (lo: number, hi: number, ref: Float64Array, rOff: number): number => {
-    let best = -1;
-    let bi = idx[lo];
-    for (let a = lo; a < hi; a++) {
-      const o = idx[a] * d;
-      let s = 0;
-      for (let t = 0; t < d; t++) {
-        const diff = X[o + t] - ref[rOff + t];
-        s += diff * diff;
-      }
-      if (s > best) {
-        best = s;
-        bi = idx[a];
-      }
-    }
-    return bi;
-  };
-  const stack: [number, number][] = [[0, n]];
+  const bounds: number[] = []; // leaf j is rows bounds[j]..bounds[j+1]-1, in tree order
+  const stack: number[] = [0, n];
   while (stack.length > 0) {
-    const [lo, hi] = stack.pop() as [number, number];
+    const hi = stack.pop() as number;
+    const lo = stack.pop() as number;
     if (hi - lo <= LEAF_SIZE) {
-      leaves.push([lo, hi]);
+      bounds.push(lo);
       continue;
     }
-    mean.fill(0);
-    for (let a = lo; a < hi; a++) for (let t = 0; t < d; t++) mean[t] += X[idx[a] * d + t];
-    for (let t = 0; t < d; t++) mean[t] /= hi - lo;
-    const pa = farthest(lo, hi, mean, 0);
-    const pb = farthest(lo, hi, X, pa * d);
-    for (let t = 0; t < d; t++) dir[t] = X[pb * d + t] - X[pa * d + t];
-    for (let a = lo; a < hi; a++) {
-      const o = idx[a] * d;
-      let s = 0;
-      for (let t = 0; t < d; t++) s += X[o + t] * dir[t];
-      key[idx[a]] = s;
-    }
+    // The split direction joins two far-apart rows, found on an evenly strided sample of at most
+    // ~SAMPLE rows of a large node (the direction only shapes the partition, never the result).
+    const step = Math.max(1, Math.floor((hi - lo) / SAMPLE));
+    nodeMean(points, lo, hi, step, d, mean);
+    const pa = farthestRow(points, lo, hi, step, d, mean, 0);
+    const pb = farthestRow(points, lo, hi, step, d, points, pa * d);
+    for (let t = 0; t < d; t++) dir[t] = points[pb * d + t] - points[pa * d + t];
+    project(points, lo, hi, d, dir, key);
     // Median split: the (mid-lo) smallest keys go left (ties in the current order).
     const mid = (lo + hi) >> 1;
-    const sorted = new Float64Array(hi - lo);
-    for (let a = lo; a < hi; a++) sorted[a - lo] = key[idx[a]];
-    sorted.sort();
-    const med = sorted[mid - lo];
-    let nLess = 0;
-    for (let a = lo; a < hi; a++) if (key[idx[a]] < med) nLess++;
-    let eqLeft = mid - lo - nLess;
-    let wl = lo;
-    let wr = mid;
-    for (let a = lo; a < hi; a++) {
-      const i = idx[a];
-      const kv = key[i];
-      if (kv < med || (kv === med && eqLeft-- > 0)) scratch[wl++] = i;
-      else scratch[wr++] = i;
-    }
-    idx.set(scratch.subarray(lo, hi), lo);
-    stack.push([mid, hi], [lo, mid]); // left popped first: leaves come out in tree order
+    sel.set(key.subarray(lo, hi));
+    const med = selectNth(sel, hi - lo, mid - lo);
+    partition(points, perm, key, lo, mid, hi, d, med, left);
+    stack.push(mid, hi, lo, mid); // left popped first: leaves come out in tree order
   }
-  const L = leaves.length;
-  const points = sharedF64(n * d);
-  const perm = sharedI32(n);
+  const L = bounds.length;
   const pn = sharedF64(n);
   const start = sharedI32(L + 1);
   const centre = sharedF64(L * d);
   const radius = sharedF64(L);
   let pnMax = 0;
-  for (let a = 0; a < n; a++) {
-    const i = idx[a];
-    perm[a] = i;
-    points.set(X.subarray(i * d, i * d + d), a * d);
-    pn[a] = norms === null ? 0 : norms[i];
-  }
+  if (norms !== null) for (let a = 0; a < n; a++) pn[a] = norms[perm[a]];
   const own = rowNormsSq(points, n, d);
   for (let a = 0; a < n; a++) if (own[a] > pnMax) pnMax = own[a];
+  for (let j = 0; j < L; j++) start[j] = bounds[j];
+  start[L] = n;
+  leafBalls(points, start, L, d, centre, radius);
+  const cnorm = rowNormsSq(centre, L, d, sharedF64(L));
+  return { n, d, nLeaves: L, points, perm, pn, pnMax, start, centre, cnorm, radius };
+}
+
+/**
+ * Moves the rows lo..hi-1 (and their fitted indices) in place so that the mid-lo rows with the
+ * smallest keys come first (of the rows whose key equals med, the first ones in the current
+ * order); med is the key of rank mid-lo. Swaps whole rows, no scratch copy of the node (fresh
+ * memory is expensive to touch on this machine).
+ */
+function partition(points: Float64Array, perm: Int32Array, key: Float64Array, lo: number, mid: number, hi: number, d: number, med: number, left: Uint8Array): void {
+  let nLess = 0;
+  for (let a = lo; a < hi; a++) if (key[a] < med) nLess++;
+  let eqLeft = mid - lo - nLess;
+  for (let a = lo; a < hi; a++) {
+    const kv = key[a];
+    left[a] = kv < med || (kv === med && eqLeft-- > 0) ? 1 : 0;
+  }
+  let i = lo;
+  let j = hi - 1;
+  for (;;) {
+    while (i < mid && left[i] === 1) i++;
+    while (j >= mid && left[j] === 0) j--;
+    if (i >= mid || j < mid) break; // as many left rows as slots: both sides finish together
+    const io = i * d;
+    const jo = j * d;
+    for (let t = 0; t < d; t++) {
+      const v = points[io + t];
+      points[io + t] = points[jo + t];
+      points[jo + t] = v;
+    }
+    const pi = perm[i];
+    perm[i] = perm[j];
+    perm[j] = pi;
+    i++;
+    j--;
+  }
+}
+
+/** Centre (mean) and radius (largest direct distance, slightly inflated) of every leaf. */
+function leafBalls(points: Float64Array, start: Int32Array, L: number, d: number, centre: Float64Array, radius: Float64Array): void {
   for (let j = 0; j < L; j++) {
-    const [lo, hi] = leaves[j];
-    start[j] = lo;
+    const lo = start[j];
+    const hi = start[j + 1];
     const co = j * d;
     for (let a = lo; a < hi; a++) for (let t = 0; t < d; t++) centre[co + t] += points[a * d + t];
     for (let t = 0; t < d; t++) centre[co + t] /= hi - lo;
@@ -142,9 +156,76 @@ export function buildLeaves(X: Float64Array, n: number, d: number, norms: Float6
     }
     radius[j] = Math.sqrt(r) * (1 + 1e-10); // direct differences: relative rounding far below 1e-10
   }
-  start[L] = n;
-  const cnorm = rowNormsSq(centre, L, d, sharedF64(L));
-  return { n, d, nLeaves: L, points, perm, pn, pnMax, start, centre, cnorm, radius };
+}
+
+function nodeMean(P: Float64Array, lo: number, hi: number, step: number, d: number, mean: Float64Array): void {
+  mean.fill(0);
+  let cnt = 0;
+  for (let a = lo; a < hi; a += step) {
+    const o = a * d;
+    for (let t = 0; t < d; t++) mean[t] += P[o + t];
+    cnt++;
+  }
+  for (let t = 0; t < d; t++) mean[t] /= cnt;
+}
+
+/** Position among rows lo, lo+step, … < hi of the row of P farthest from ref[rOff..rOff+d) (first on ties). */
+function farthestRow(P: Float64Array, lo: number, hi: number, step: number, d: number, ref: Float64Array, rOff: number): number {
+  let best = -1;
+  let bi = lo;
+  for (let a = lo; a < hi; a += step) {
+    const o = a * d;
+    let s = 0;
+    for (let t = 0; t < d; t++) {
+      const diff = P[o + t] - ref[rOff + t];
+      s += diff * diff;
+    }
+    if (s > best) {
+      best = s;
+      bi = a;
+    }
+  }
+  return bi;
+}
+
+function project(P: Float64Array, lo: number, hi: number, d: number, dir: Float64Array, key: Float64Array): void {
+  for (let a = lo; a < hi; a++) {
+    const o = a * d;
+    let s = 0;
+    for (let t = 0; t < d; t++) s += P[o + t] * dir[t];
+    key[a] = s;
+  }
+}
+
+/** The value of rank nth (0-based) among v[0..len), by quickselect; reorders v. */
+function selectNth(v: Float64Array, len: number, nth: number): number {
+  let lo = 0;
+  let hi = len - 1;
+  while (hi > lo) {
+    const m = (lo + hi) >> 1;
+    // median of three as pivot
+    const x = v[lo];
+    const y = v[m];
+    const z = v[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        const t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (nth <= j) hi = j;
+    else if (nth >= i) lo = i;
+    else return v[nth];
+  }
+  return v[nth];
 }
 
 /**
