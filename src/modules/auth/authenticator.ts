@@ -7,7 +7,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { UsersService } from '../users/users.service.ts';
 import type { ApiKeyRepository, ApiKeyRow } from './api-keys.repository.ts';
 import type { RevocationStore } from './revocation.ts';
-import type { TokenService } from './tokens.ts';
+import type { TokenClaims, TokenService } from './tokens.ts';
 
 export const API_KEY_PREFIX = 'arb_';
 export const API_KEY_SCOPES = ['user', 'admin', 'service'] as const;
@@ -18,6 +18,8 @@ export const hashApiKey = (key: string) => createHash('sha256').update(key).dige
 const unauthorized = (detail: string) => new AppError('UNAUTHORIZED', detail, { headers: { 'www-authenticate': 'Bearer' } });
 const NOT_AUTHENTICATED = 'Not authenticated';
 const FAILED = 'Failed to validate';
+const VERIFIED_TOKEN_CACHE_MS = 5_000;
+const VERIFIED_TOKEN_CACHE_MAX = 10_000;
 export const FORBIDDEN = 'You do not have permission to perform this action.';
 
 interface Headers {
@@ -70,8 +72,25 @@ export function createAuthenticator(deps: {
     return { kind: 'api_key', userId: row.user_id, role: state.role, keyId: row.id, scopes: row.scopes };
   }
 
-  async function fromJwt(token: string): Promise<Principal> {
+  // Verified access tokens by their exact string, for a few seconds: the signature check is the
+  // costliest step of a request (HS256 through WebCrypto is async). Only what the signature proves
+  // is cached; expiry, revocation and the user's state are still checked on every request.
+  const verifiedTokens = new Map<string, { claims: TokenClaims; at: number }>();
+
+  async function verifiedAccessToken(token: string): Promise<TokenClaims | null> {
+    const t = now();
+    const hit = verifiedTokens.get(token);
+    if (hit && t - hit.at < VERIFIED_TOKEN_CACHE_MS) return hit.claims.exp * 1000 > t ? hit.claims : null;
     const claims = await tokens.verify(token, 'access');
+    if (claims) {
+      if (verifiedTokens.size >= VERIFIED_TOKEN_CACHE_MAX) verifiedTokens.clear();
+      verifiedTokens.set(token, { claims, at: t });
+    }
+    return claims;
+  }
+
+  async function fromJwt(token: string): Promise<Principal> {
+    const claims = await verifiedAccessToken(token);
     if (!claims || (await revocations.isRevoked(claims.jti))) throw unauthorized(FAILED);
     const userId = Number(claims.sub);
     const state = await userState(userId);
