@@ -2,7 +2,10 @@
 // users, on the embedded database and on PostgreSQL, each beside the raw driver ceiling of the same
 // statement (select events_ingest(…)) measured in the same run, and the ratio to the original
 // Flask service's ~120 events/s. Every answer is sent after the event's transaction committed.
-//   node bench/events.ts [--seconds 10] [--connections 50] [--users 50] [--pg postgres://postgres@127.0.0.1:5432/test] [--skip-pg] [--skip-embedded]
+// The server logs at LOG_LEVEL=warn (at info, pino writes two lines per request). Beside each phase
+// it prints the 1-minute load average (the machine is shared) and the client's CPU, so a saturated
+// client (autocannon) would show.
+//   node bench/events.ts [--seconds 10] [--connections 50] [--users 50] [--pool 10] [--pg postgres://postgres@127.0.0.1:5432/test] [--skip-pg] [--skip-embedded]
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +21,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     users: { type: 'string', default: '50' },
+    pool: { type: 'string', default: '10' },
     pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     'skip-pg': { type: 'boolean', default: false },
     'skip-embedded': { type: 'boolean', default: false },
@@ -26,6 +30,7 @@ const { values: args } = parseArgs({
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
 const USERS = Number(args.users);
+const POOL = Number(args.pool);
 const ORIGINAL_EVENTS_PER_S = 120;
 const FIRST_USER = 500_001;
 
@@ -55,6 +60,10 @@ interface Row {
   alertRate: number;
   driver: number;
   driverP99: number;
+  /** The bench process's CPU while autocannon ran, in % of one core. */
+  clientCpu: number;
+  /** 1-minute load average at the end of the HTTP phase and of the driver phase. */
+  load: [number, number];
 }
 
 async function startServer(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string }> {
@@ -88,7 +97,7 @@ async function authHeader(url: string): Promise<Record<string, string>> {
   return { authorization: `Bearer ${access}` };
 }
 
-async function benchHttp(url: string): Promise<Omit<Row, 'backend' | 'driver' | 'driverP99'> & { auth: boolean }> {
+async function benchHttp(url: string): Promise<Omit<Row, 'backend' | 'driver' | 'driverP99' | 'load'> & { auth: boolean }> {
   const auth = await authHeader(url);
   const headers = { 'content-type': 'application/json', ...auth };
   for (let u = 0; u < USERS; u++) {
@@ -98,6 +107,8 @@ async function benchHttp(url: string): Promise<Omit<Row, 'backend' | 'driver' | 
   const next = eventSource(42);
   let answers = 0;
   let alerting = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -108,7 +119,9 @@ async function benchHttp(url: string): Promise<Omit<Row, 'backend' | 'driver' | 
       if (body.includes('"alert":true')) alerting++;
     } }],
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, alertRate: answers ? alerting / answers : 0, auth: Object.keys(auth).length > 0 };
+  const cpu = process.cpuUsage(cpu0);
+  const clientCpu = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, alertRate: answers ? alerting / answers : 0, clientCpu, auth: Object.keys(auth).length > 0 };
 }
 
 /** The same statement the route sends, straight through the driver, at the same concurrency. */
@@ -153,12 +166,13 @@ async function benchBackend(name: string, env: Record<string, string>, dbConfig:
     await new Promise((r) => proc.once('exit', r));
   }
   authUsed ||= http.auth;
+  const httpLoad = os.loadavg()[0];
   const database = await openDatabase(dbConfig);
   await database.migrate();
   const ceiling = await driverCeiling(database);
   await database.close();
   if (http.errors) console.error(`${name}: ${http.errors} errors or non-2xx answers`);
-  return { backend: name, ...http, driver: ceiling.ops, driverP99: ceiling.p99 };
+  return { backend: name, ...http, driver: ceiling.ops, driverP99: ceiling.p99, load: [httpLoad, os.loadavg()[0]] };
 }
 
 const rows: Row[] = [];
@@ -176,17 +190,17 @@ try {
     const [[{ sync }]] = [await admin`select current_setting('synchronous_commit') as sync`];
     await admin.end();
     const at = (db: string) => Object.assign(new URL(args.pg!), { pathname: `/${db}` }).toString();
-    rows.push(await benchBackend(`PostgreSQL 15 (synchronous_commit=${sync})`, { DATABASE_URL: at('arbiter_bench_events_http') }, { databaseUrl: at('arbiter_bench_events_driver'), dataDir: dir, memoryDb: false, dbPoolSize: 10 }));
+    rows.push(await benchBackend(`PostgreSQL 15 (synchronous_commit=${sync})`, { DATABASE_URL: at('arbiter_bench_events_http'), DB_POOL_SIZE: String(POOL) }, { databaseUrl: at('arbiter_bench_events_driver'), dataDir: dir, memoryDb: false, dbPoolSize: POOL }));
   }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`\nEvents benchmark: POST /api/events with the 4 default rules, ${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per phase, loopback, ${os.cpus().length} cores, node ${process.version}, auth ${authUsed ? 'on (bearer token)' : 'off (no auth module yet)'}`);
-console.log('| backend | events/s | p50 (ms) | p99 (ms) | alerting answers | driver ceiling events/s | driver p99 (ms) | HTTP / driver | vs original 120/s |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log(`\nEvents benchmark: POST /api/events with the 4 default rules, ${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per phase, loopback, ${os.cpus().length} cores, node ${process.version}, auth ${authUsed ? 'on (bearer token)' : 'off (no auth module yet)'}, server LOG_LEVEL=warn, PostgreSQL pool ${POOL} (server and driver)`);
+console.log('| backend | events/s | p50 (ms) | p99 (ms) | alerting answers | driver ceiling events/s | driver p99 (ms) | HTTP / driver | vs original 120/s | client CPU | load (HTTP, driver) |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
   console.log(
-    `| ${r.backend} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.alertRate * 100).toFixed(0)}% | ${r.driver.toFixed(0)} | ${r.driverP99.toFixed(1)} | ${(r.rps / r.driver).toFixed(2)} | ${(r.rps / ORIGINAL_EVENTS_PER_S).toFixed(1)}× |`,
+    `| ${r.backend} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.alertRate * 100).toFixed(0)}% | ${r.driver.toFixed(0)} | ${r.driverP99.toFixed(1)} | ${(r.rps / r.driver).toFixed(2)} | ${(r.rps / ORIGINAL_EVENTS_PER_S).toFixed(1)}× | ${r.clientCpu.toFixed(0)}% | ${r.load[0].toFixed(1)}, ${r.load[1].toFixed(1)} |`,
   );
 }

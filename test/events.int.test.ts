@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { authHeaders } from './helpers/auth.ts';
 import { runScenarios, type Scenario } from './helpers/scenarios.ts';
-import { usingPostgres } from './helpers/db.ts';
+import { createTestDatabase, usingPostgres } from './helpers/db.ts';
+import { openDatabase } from '../src/platform/db.ts';
 import { DEFAULT_RULES, evaluateRules, parseCents, type EventType, type HistoryEvent } from '../src/modules/events/rules.ts';
 
 let ctx: TestApp;
@@ -234,6 +235,33 @@ describe('users', () => {
       assert.equal((await auto.request('GET', '/users/987654321', { headers: h })).status, 200);
     } finally {
       await auto.close();
+    }
+  });
+});
+
+describe('integrity without foreign keys on alerts', () => {
+  test('deleting a user, or an event, or truncating the events deletes their alerts', async () => {
+    const testDb = await createTestDatabase();
+    const database = await openDatabase({ ...testDb.config, dataDir: '', dbPoolSize: 1 });
+    try {
+      await database.migrate();
+      const q = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
+        const client = (database.db as unknown as { $client: any }).$client;
+        return database.kind === 'postgres' ? client.unsafe(text, params) : (await client.query(text, params)).rows;
+      };
+      const count = async () => Number((await q('select count(*)::int as n from alerts'))[0].n);
+      await q("insert into users (user_id) values ('1'), ('2')");
+      for (const u of ['1', '2']) for (let t = 1; t <= 3; t++) await q("select events_ingest($1, 'withdraw', 150, $2, false, false)", [u, t]);
+      assert.equal(await count(), 2 * (3 + 1)); // 1100 on each, 30 on the third
+      await q("delete from users where user_id = '1'");
+      assert.equal(await count(), 4);
+      await q("delete from alert_events where seq = (select max(seq) from alert_events)");
+      assert.equal(await count(), 2);
+      await q('truncate alert_events');
+      assert.equal(await count(), 0);
+    } finally {
+      await database.close();
+      await testDb.drop();
     }
   });
 });
