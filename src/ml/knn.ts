@@ -3,10 +3,12 @@
 // Dense queries run in blocks of queries × blocks of points through the tiled dot kernel and the
 // ||p||² - 2q·p expansion; a bounded max-heap per query keeps the k best, never a full sort.
 
+import { availableParallelism } from 'node:os';
 import { NotFittedError } from './errors.ts';
 import { TopKHeaps } from './heap.ts';
 import { dot, dotsABt, rowNormsSq } from './linalg.ts';
-import { buildLeaves, type LeafIndex, searchPruned } from './knn-leaves.ts';
+import { buildLeaves, type LeafIndex, QUERY_BLOCK as PRUNED_BLOCK, queryOrder, searchPruned } from './knn-leaves.ts';
+import { KnnPool } from './knn-pool.ts';
 import type { Matrix } from './matrix.ts';
 import {
   type CsrMatrix,
@@ -34,6 +36,11 @@ export interface NearestNeighborsParams {
    * every kept distance identically, so their results are identical.
    */
   search?: 'pruned' | 'brute';
+}
+
+export interface KNeighborsAsyncOptions {
+  /** Worker threads searching query blocks in parallel (default os.availableParallelism()); 1 searches in the calling thread. */
+  nJobs?: number;
 }
 
 export interface KNeighborsResult {
@@ -100,6 +107,7 @@ export class NearestNeighbors {
   private norms: Float64Array | null = null; // squared row norms (euclidean)
   private source: Matrix | CsrMatrix | null = null;
   private leaves: LeafIndex | null = null; // dense 'pruned' search
+  private pool: KnnPool | null = null; // kneighborsAsync workers, kept until close()
   nSamplesFit = 0;
   nFeaturesIn = 0;
 
@@ -141,6 +149,66 @@ export class NearestNeighbors {
 
   /** The k nearest fitted rows of every row of Q (k defaults to nNeighbors). */
   kneighbors(Q: Matrix | CsrMatrix, k: number = this.nNeighbors): KNeighborsResult {
+    const q = this.checkQuery(Q, k);
+    return isCsr(q) ? this.kneighborsSparse(q, k) : this.kneighborsDense(q, k);
+  }
+
+  /**
+   * kneighbors() on nJobs worker threads: they take blocks of the (nearest-leaf ordered) queries
+   * from a shared counter and search the shared leaf index. The result is identical to
+   * kneighbors() for any nJobs, since each query's result depends only on that query. The
+   * workers start on the first call and are kept for later calls; they never keep the process
+   * alive while idle, and close() terminates them. Only the dense pruned search runs in workers;
+   * CSR and 'brute' search (and nJobs 1) run kneighbors() in the calling thread.
+   */
+  async kneighborsAsync(Q: Matrix | CsrMatrix, k: number = this.nNeighbors, options: KNeighborsAsyncOptions = {}): Promise<KNeighborsResult> {
+    const nJobs = options.nJobs ?? availableParallelism();
+    if (!Number.isInteger(nJobs) || nJobs < 1) throw new RangeError(`kneighborsAsync: nJobs must be an integer >= 1, got ${nJobs}`);
+    const q = this.checkQuery(Q, k);
+    if (isCsr(q)) return this.kneighborsSparse(q, k);
+    const m = q.rows;
+    const jobs = Math.min(nJobs, Math.ceil(m / PRUNED_BLOCK));
+    if (this.leaves === null || jobs <= 1) return this.kneighborsDense(q, k);
+    const d = this.nFeaturesIn;
+    const cosine = this.metric === 'cosine';
+    const qd = new Float64Array(new SharedArrayBuffer(Math.max(1, m * d) * 8), 0, m * d);
+    if (cosine) qd.set(normalizeDense(q));
+    else qd.set(q.data);
+    const order = queryOrder(this.leaves, qd, m, d);
+    const sharedOrder = new Int32Array(new SharedArrayBuffer(Math.max(1, m) * 4), 0, m);
+    sharedOrder.set(order);
+    const outIdx = new Int32Array(new SharedArrayBuffer(m * k * 4));
+    const outVal = new Float64Array(new SharedArrayBuffer(m * k * 8));
+    if (this.pool !== null && this.pool.size !== jobs) {
+      await this.pool.close();
+      this.pool = null;
+    }
+    if (this.pool === null) this.pool = new KnnPool(jobs);
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    const ix = this.leaves;
+    try {
+      await this.pool.run({ ix, qd, d, k, cosine, order: sharedOrder, counter, chunk: PRUNED_BLOCK, outIdx, outVal });
+    } catch (e) {
+      const pool = this.pool;
+      this.pool = null;
+      await pool?.close();
+      throw e;
+    }
+    const indices = outIdx.slice();
+    const distances = outVal.slice();
+    this.rerank(qd, m, k, indices, distances);
+    return { indices, distances, rows: m, k };
+  }
+
+  /** Terminates the kneighborsAsync worker threads (they restart on the next call). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.close();
+  }
+
+  /** Validates the query; returns it in the index's format (dense or CSR), checked finite. */
+  private checkQuery(Q: Matrix | CsrMatrix, k: number): Matrix | CsrMatrix {
     if (this.source === null) throw new NotFittedError(KIND);
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`kneighbors: k must be an integer >= 1, got ${k}`);
     if (k > this.nSamplesFit) throw new RangeError(`kneighbors: k must be <= the ${this.nSamplesFit} fitted rows, got ${k}`);
@@ -148,11 +216,11 @@ export class NearestNeighbors {
     if (this.sparse !== null) {
       const q = isCsr(Q) ? Q : csrFromDense(Q);
       csrAssertFinite(q, 'Q');
-      return this.kneighborsSparse(q, k);
+      return q;
     }
     const q = isCsr(Q) ? csrToDense(Q) : Q;
     assertDenseFinite(q, 'Q');
-    return this.kneighborsDense(q, k);
+    return q;
   }
 
   private kneighborsDense(Q: Matrix, k: number): KNeighborsResult {
@@ -169,7 +237,7 @@ export class NearestNeighbors {
     const indices = new Int32Array(m * k);
     const distances = new Float64Array(m * k);
     if (this.leaves !== null) {
-      searchPruned(this.leaves, qd, m, d, k, cosine, 0, m, indices, distances);
+      searchPruned(this.leaves, qd, d, k, cosine, queryOrder(this.leaves, qd, m, d), 0, m, indices, distances);
       this.rerank(qd, m, k, indices, distances);
       return { indices, distances, rows: m, k };
     }
