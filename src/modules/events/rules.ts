@@ -1,5 +1,5 @@
 // Alert rules as data: the four kinds, their parameters, validation at save time, and a reference
-// evaluator. The database function events_ingest (drizzle/0002_events.sql) evaluates rules in
+// evaluator. The database function events_ingest (drizzle/0003_events_perf.sql) evaluates rules in
 // production; `evaluateRules` states the same semantics in TypeScript, with money as integer cents,
 // so tests can replay a history sequentially and compare.
 import { AppError } from '../../platform/errors.ts';
