@@ -62,7 +62,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     const users = registerUsersModule(app, { database });
     await registerAuthModule(app, { database, config, redis, users, clock: systemClock });
     registerResourcesModule(app, { database });
-    await registerEventsModule(app, { database, config });
+    await registerEventsModule(app, { database, config, users });
     await app.ready();
   } catch (err) {
     await app.close();

@@ -2,61 +2,35 @@
 // evaluated as if one at a time; a rule changed through one process applies on the other at once;
 // an SSE stream on one process receives the alerts raised on the other. PostgreSQL only.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '../src/config.ts';
 import { DEFAULT_RULES, evaluateRules, parseCents, type EventType, type HistoryEvent } from '../src/modules/events/rules.ts';
-import { httpRequest, type TestApp } from './helpers/app.ts';
+import { httpRequest } from './helpers/app.ts';
 import { authHeaders } from './helpers/auth.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from './helpers/db.ts';
+import { killAllServers, spawnServer, viaServer } from './helpers/server.ts';
 
-const CLI = path.resolve('src/cli.ts');
 let testDb: TestDatabase;
 let dataDir: string;
-const servers: ChildProcess[] = [];
 let urls: string[] = [];
 let headers: Record<string, string>;
 let admin: Record<string, string>;
-
-async function startServer(env: NodeJS.ProcessEnv): Promise<string> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const proc = spawn(process.execPath, [CLI, 'serve'], { env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  servers.push(proc);
-  let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}: ${stderr}`);
-    try {
-      if ((await fetch(`${url}/ready`)).ok) return url;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`server did not start: ${stderr}`);
-}
-
-/** Enough of a TestApp for the auth helper: requests go to the given process. */
-const via = (url: string) => ({ url, request: (m: string, p: string, o?: object) => httpRequest(url, m, p, o), config: loadConfig({}) }) as unknown as TestApp;
 
 before(async () => {
   if (!usingPostgres) return;
   testDb = await createTestDatabase();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-events-'));
   const env = { ...process.env, LOG_LEVEL: 'warn', DATA_DIR: dataDir, DATABASE_URL: testDb.config.databaseUrl!, SECRET_KEY: randomBytes(32).toString('hex') };
-  urls = await Promise.all([startServer(env), startServer(env)]);
-  headers = await authHeaders(via(urls[0]), 'user');
-  admin = await authHeaders(via(urls[1]), 'admin');
+  urls = (await Promise.all([spawnServer(env), spawnServer(env)])).map((s) => s.url);
+  headers = await authHeaders(viaServer(urls[0]), 'user');
+  admin = await authHeaders(viaServer(urls[1]), 'admin');
 });
 
 after(async () => {
-  for (const p of servers) if (p.exitCode === null) p.kill('SIGTERM');
-  await Promise.all(servers.map((p) => (p.exitCode !== null ? null : new Promise((r) => p.once('exit', r)))));
+  await killAllServers();
   await testDb?.drop();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });

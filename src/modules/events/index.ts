@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Sql } from 'postgres';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db.ts';
-import { createUsersService } from '../users/users.service.ts';
+import type { UsersService } from '../users/users.service.ts';
 import { createAlertStreams, createMemoryAlertBus, createPostgresAlertBus, createRedisAlertBus, type AlertBus } from './alert-stream.ts';
 import { createEventsRepository } from './events.repository.ts';
 import { registerEventsRoutes } from './events.routes.ts';
@@ -13,7 +13,8 @@ import { createEventsService } from './events.service.ts';
 
 export interface EventsModuleDeps {
   database: Database;
-  config: Pick<Config, 'databaseUrl' | 'eventsAutoCreateUsers'> & { redisUrl?: string | null };
+  config: Pick<Config, 'databaseUrl' | 'eventsAutoCreateUsers' | 'redisUrl' | 'redisPrefix'>;
+  users: UsersService;
   /** Heartbeat interval of the SSE stream (default 15 s). */
   heartbeatMs?: number;
 }
@@ -25,7 +26,7 @@ async function openBus(app: FastifyInstance, deps: EventsModuleDeps): Promise<Al
   if (config.redisUrl) {
     // One channel per database, so servers of different databases sharing a Redis never mix alerts.
     const db = config.databaseUrl ? new URL(config.databaseUrl) : null;
-    const channel = `arbiter:alerts:${db ? `${db.host}${db.pathname}` : 'embedded'}`;
+    const channel = `${config.redisPrefix}alerts:${db ? `${db.host}${db.pathname}` : 'embedded'}`;
     return createRedisAlertBus(config.redisUrl, channel, app.log);
   }
   return createPostgresAlertBus((database.db as unknown as { $client: Sql }).$client, app.log);
@@ -40,7 +41,7 @@ export async function registerEventsModule(app: FastifyInstance, deps: EventsMod
   const service = createEventsService({
     repo: createEventsRepository(deps.database),
     bus,
-    users: createUsersService({ db: deps.database.db }),
+    users: deps.users,
     autoCreateUsers: deps.config.eventsAutoCreateUsers,
   });
   registerEventsRoutes(app, service, streams);
