@@ -3,9 +3,11 @@
 // centre shift <= tol × mean feature variance), empty clusters moved to the farthest points.
 // Works on dense rows and on CSR rows (TF-IDF vectors in the recommendation service).
 
+import { availableParallelism } from 'node:os';
 import { NotFittedError } from './errors.ts';
 import { dotSeq, dotsABt, dotsRowK, rowNormsSq } from './linalg.ts';
 import type { FloatArray, Matrix } from './matrix.ts';
+import { KMeansPool, type KMeansWorkerInit, type KMeansWorkerStep } from './kmeans-pool.ts';
 import { Rng } from './rng.ts';
 import { type CsrMatrix, csrAssertFinite, csrRowNorms, isCsr } from './sparse.ts';
 
@@ -88,7 +90,7 @@ function resolve(p: KMeansParams): Resolved {
 }
 
 /** The samples, dense or CSR, with their squared norms. */
-interface Data {
+export interface Data {
   dense: FloatArray | null;
   csr: CsrMatrix | null;
   n: number;
@@ -152,8 +154,8 @@ function assign(
       const m = Math.min(CHUNK, n - i0);
       dotsABt(x, i0 * d, m, centers, 0, k, d, tile);
       total += argminChunk(tile, m, k, cnorm, xnorm, i0, labels, minDist);
-      if (sums !== null) accumulateChunk(x, d, i0, m, labels, sums, counts as Float64Array);
     }
+    if (sums !== null) chunkedSums(x, n, d, k, labels, sums, counts as Float64Array);
     return total;
   }
   const { indptr, indices, data } = X.csr as CsrMatrix;
@@ -224,14 +226,91 @@ function argminChunk(
   return total;
 }
 
-/** Adds the chunk's samples into their clusters' sums (the M-step numerators). */
-function accumulateChunk(x: FloatArray, d: number, i0: number, m: number, labels: Int32Array, sums: Float64Array, counts: Float64Array): void {
-  for (let i = i0; i < i0 + m; i++) {
-    const bc = labels[i];
-    const so = bc * d;
-    const xo = i * d;
-    for (let t = 0; t < d; t++) sums[so + t] += x[xo + t];
-    counts[bc]++;
+/**
+ * Samples per block of the M-step sums. Every dense algorithm (and every worker split) sums
+ * each block in sample order from 0, then adds the blocks' partial sums in block order, so
+ * centres are bit-identical across 'lloyd', 'hamerly', 'elkan' and any nJobs.
+ */
+export const SUM_CHUNK = 1024;
+const SUM_SHIFT = 10; // log2(SUM_CHUNK)
+
+/** partial[slot·d ..] += the row x[xo..xo+d), pcounts[slot]++ (slot = block·k + cluster). */
+function addToBlock(x: FloatArray, xo: number, d: number, partial: Float64Array, pcounts: Float64Array, slot: number): void {
+  const so = slot * d;
+  for (let t = 0; t < d; t++) partial[so + t] += x[xo + t];
+  pcounts[slot]++;
+}
+
+/** Partial sums and counts of the blocks ch0..ch1-1 (rows ch·SUM_CHUNK.. of x), block-major. */
+function blockPartials(
+  x: FloatArray,
+  n: number,
+  d: number,
+  k: number,
+  labels: Int32Array,
+  ch0: number,
+  ch1: number,
+  partial: Float64Array,
+  pcounts: Float64Array,
+): void {
+  for (let ch = ch0; ch < ch1; ch++) {
+    const po = ch * k * d;
+    const co = ch * k;
+    partial.fill(0, po, po + k * d);
+    pcounts.fill(0, co, co + k);
+    const hi = Math.min(n, (ch + 1) * SUM_CHUNK);
+    for (let i = ch * SUM_CHUNK; i < hi; i++) {
+      const c = labels[i];
+      const so = po + c * d;
+      const xo = i * d;
+      for (let t = 0; t < d; t++) partial[so + t] += x[xo + t];
+      pcounts[co + c]++;
+    }
+  }
+}
+
+/** sums/counts = the blocks' partials added in block order. */
+export function mergePartials(nChunks: number, k: number, d: number, partial: Float64Array, pcounts: Float64Array, sums: Float64Array, counts: Float64Array): void {
+  sums.fill(0);
+  counts.fill(0);
+  const kd = k * d;
+  for (let ch = 0; ch < nChunks; ch++) {
+    const po = ch * kd;
+    for (let j = 0; j < kd; j++) sums[j] += partial[po + j];
+    for (let c = 0; c < k; c++) counts[c] += pcounts[ch * k + c];
+  }
+}
+
+/** The M-step numerators and counts of a dense fit in the fixed block order (see SUM_CHUNK). */
+function chunkedSums(x: FloatArray, n: number, d: number, k: number, labels: Int32Array, sums: Float64Array, counts: Float64Array): void {
+  const nChunks = Math.ceil(n / SUM_CHUNK);
+  const partial = new Float64Array(nChunks * k * d);
+  const pcounts = new Float64Array(nChunks * k);
+  blockPartials(x, n, d, k, labels, 0, nChunks, partial, pcounts);
+  mergePartials(nChunks, k, d, partial, pcounts, sums, counts);
+}
+
+/** Iteration inertia from the sufficient statistics: Σ‖x‖² − 2Σ c·S_c + Σ n_c‖c‖², clamped at 0. */
+export function inertiaFromStats(xnormSum: number, centers: Float64Array, cnorm: Float64Array, k: number, d: number, sums: Float64Array, counts: Float64Array): number {
+  let cross = 0;
+  let own = 0;
+  for (let c = 0; c < k; c++) {
+    own += counts[c] * cnorm[c];
+    cross += dotSeq(centers, c * d, sums, c * d, d);
+  }
+  const total = xnormSum - 2 * cross + own;
+  return total > 0 ? total : 0;
+}
+
+/** minDist[i] = Lloyd's squared distance of sample i to its centre (dense; empty-cluster relocation). */
+export function fillMinDistDense(X: Data, k: number, centers: Float64Array, labels: Int32Array, minDist: Float64Array): void {
+  const { n, d, xnorm } = X;
+  const x = X.dense as FloatArray;
+  const cnorm = rowNormsSq(centers, k, d);
+  for (let i = 0; i < n; i++) {
+    const a = labels[i];
+    const v = xnorm[i] + (cnorm[a] - 2 * dotSeq(x, i * d, centers, a * d, d));
+    minDist[i] = v > 0 ? v : 0;
   }
 }
 
@@ -447,7 +526,7 @@ function lloydAssigner(X: Data, k: number, s: Scratch): Assigner {
  * to Lloyd's. The iteration's inertia comes from the sums (Σ‖x‖² − 2Σ c·S_c + Σ n_c‖c‖²), equal
  * to Lloyd's per-sample sum up to rounding.
  */
-class BoundedDense implements Assigner {
+export class BoundedDense implements Assigner {
   private readonly X: Data;
   private readonly k: number;
   private readonly elkan: boolean;
@@ -460,6 +539,8 @@ class BoundedDense implements Assigner {
   private readonly cnorm: Float64Array;
   private readonly dots: Float64Array;
   private readonly xnormSum: number;
+  private partial: Float64Array | null = null;
+  private pcounts: Float64Array | null = null;
   private valid = false;
   /** Sample-centre distances computed in the last step (for benchmarks). */
   computed = 0;
@@ -486,36 +567,44 @@ class BoundedDense implements Assigner {
   }
 
   fillMinDist(centers: Float64Array, labels: Int32Array, minDist: Float64Array): void {
-    const { n, d, xnorm } = this.X;
-    const x = this.X.dense as FloatArray;
-    const cnorm = rowNormsSq(centers, this.k, d, this.cnorm);
-    for (let i = 0; i < n; i++) {
-      const a = labels[i];
-      const v = xnorm[i] + (cnorm[a] - 2 * dotSeq(x, i * d, centers, a * d, d));
-      minDist[i] = v > 0 ? v : 0;
-    }
+    fillMinDistDense(this.X, this.k, centers, labels, minDist);
   }
 
   step(centers: Float64Array, labels: Int32Array, _minDist: Float64Array, sums: Float64Array, counts: Float64Array): number {
+    const { n, d } = this.X;
+    const nChunks = Math.ceil(n / SUM_CHUNK);
+    if (this.partial === null) {
+      this.partial = new Float64Array(nChunks * this.k * d);
+      this.pcounts = new Float64Array(nChunks * this.k);
+    }
+    this.estep(centers, labels, this.partial, this.pcounts as Float64Array, 0);
+    mergePartials(nChunks, this.k, d, this.partial, this.pcounts as Float64Array, sums, counts);
+    return inertiaFromStats(this.xnormSum, centers, this.cnorm, this.k, d, sums, counts);
+  }
+
+  /**
+   * The E-step: labels and bounds of this.X's samples against `centers` (sets this.cnorm), and in
+   * the same pass the partial sums of its blocks of SUM_CHUNK samples (this.X's sample 0 starts
+   * block ch0 of partial/pcounts), each block summed in sample order.
+   */
+  estep(centers: Float64Array, labels: Int32Array, partial: Float64Array, pcounts: Float64Array, ch0: number): void {
     const { n, d, xnorm } = this.X;
     const x = this.X.dense as FloatArray;
     const k = this.k;
+    const nChunks = Math.ceil(n / SUM_CHUNK);
+    partial.fill(0, ch0 * k * d, (ch0 + nChunks) * k * d);
+    pcounts.fill(0, ch0 * k, (ch0 + nChunks) * k);
     const { u, l, prev, drift, half, gap } = this;
     const cnorm = rowNormsSq(centers, k, d, this.cnorm);
     let cmax = 0;
     for (let c = 0; c < k; c++) if (cnorm[c] > cmax) cmax = cnorm[c];
     const c0 = 1e-11 + 32 * (d + 4) * Number.EPSILON;
-    sums.fill(0);
-    counts.fill(0);
     let computed = 0;
     if (!this.valid) {
       for (let i = 0; i < n; i++) {
         const a = this.scan(x, i, centers, cnorm);
         labels[i] = a;
-        const so = a * d;
-        const xo = i * d;
-        for (let t = 0; t < d; t++) sums[so + t] += x[xo + t];
-        counts[a]++;
+        addToBlock(x, i * d, d, partial, pcounts, (ch0 + (i >> SUM_SHIFT)) * k + a);
       }
       computed = n * k;
     } else {
@@ -578,6 +667,7 @@ class BoundedDense implements Assigner {
           l[i] = li;
           u[i] = ui;
           labels[i] = a;
+          addToBlock(x, xo, d, partial, pcounts, (ch0 + (i >> SUM_SHIFT)) * k + a);
         } else {
           const lo = i * k;
           for (let c = 0; c < k; c++) {
@@ -616,24 +706,13 @@ class BoundedDense implements Assigner {
             u[i] = ui;
             labels[i] = a;
           } else u[i] = ui;
+          addToBlock(x, xo, d, partial, pcounts, (ch0 + (i >> SUM_SHIFT)) * k + a);
         }
-        const so = a * d;
-        for (let t = 0; t < d; t++) sums[so + t] += x[xo + t];
-        counts[a]++;
       }
     }
     this.computed = computed;
     prev.set(centers);
     this.valid = true;
-    // Inertia from the sufficient statistics of the new labels against `centers`.
-    let cross = 0;
-    let own = 0;
-    for (let c = 0; c < k; c++) {
-      own += counts[c] * cnorm[c];
-      cross += dotSeq(centers, c * d, sums, c * d, d);
-    }
-    const total = this.xnormSum - 2 * cross + own;
-    return total > 0 ? total : 0;
   }
 
   /** All k distances of sample i, as Lloyd computes them: sets the bounds, returns the label. */
@@ -669,7 +748,21 @@ class BoundedDense implements Assigner {
   }
 }
 
-function lloyd(
+/** What one E-step (plus the M-step sums) works on; the driver of lloydRun performs it. */
+interface StepArgs {
+  centers: Float64Array;
+  labels: Int32Array;
+  minDist: Float64Array;
+  sums: Float64Array;
+  counts: Float64Array;
+}
+
+/**
+ * One run of Lloyd iterations as a generator: it yields each E-step for its driver to perform
+ * (in this thread, or on worker threads) and takes back the iteration's inertia, so the sync
+ * and the parallel fit share one loop.
+ */
+function* lloydRun(
   X: Data,
   init: Float64Array,
   k: number,
@@ -677,15 +770,13 @@ function lloyd(
   tol: number,
   run: number,
   onIteration: Resolved['onIteration'],
-  algorithm: Resolved['algorithm'] = 'lloyd',
-): RunResult {
+  assigner: Pick<Assigner, 'invalidate' | 'fillMinDist'>,
+  labels: Int32Array,
+  s: Scratch,
+): Generator<StepArgs, RunResult, number> {
   const { n, d } = X;
-  const sparse = X.csr !== null;
-  const s = makeScratch(k, d, sparse);
-  const assigner: Assigner = algorithm !== 'lloyd' && !sparse ? new BoundedDense(X, k, algorithm === 'elkan') : lloydAssigner(X, k, s);
   let centers = Float64Array.from(init);
   let next = new Float64Array(k * d);
-  const labels = new Int32Array(n);
   const labelsOld = new Int32Array(n).fill(-1);
   const minDist = new Float64Array(n);
   const counts = new Float64Array(k);
@@ -694,7 +785,7 @@ function lloyd(
   let strict = false;
   let it = 0;
   for (; it < maxIter; it++) {
-    const inertia = assigner.step(centers, labels, minDist, next, counts);
+    const inertia: number = yield { centers, labels, minDist, sums: next, counts };
     // Empty clusters take the samples farthest from their centres (sklearn's relocation).
     let nEmpty = 0;
     for (let c = 0; c < k; c++) if (counts[c] === 0) nEmpty++;
@@ -750,6 +841,90 @@ function lloyd(
   return { centers, labels, inertia: inertiaOf(X, centers, labels), nIter: Math.min(it + 1, maxIter), history };
 }
 
+function lloyd(
+  X: Data,
+  init: Float64Array,
+  k: number,
+  maxIter: number,
+  tol: number,
+  run: number,
+  onIteration: Resolved['onIteration'],
+  algorithm: Resolved['algorithm'] = 'lloyd',
+): RunResult {
+  const sparse = X.csr !== null;
+  const s = makeScratch(k, X.d, sparse);
+  const assigner: Assigner = algorithm !== 'lloyd' && !sparse ? new BoundedDense(X, k, algorithm === 'elkan') : lloydAssigner(X, k, s);
+  const gen = lloydRun(X, init, k, maxIter, tol, run, onIteration, assigner, new Int32Array(X.n), s);
+  let r = gen.next();
+  while (!r.done) {
+    const a = r.value;
+    r = gen.next(assigner.step(a.centers, a.labels, a.minDist, a.sums, a.counts));
+  }
+  return r.value;
+}
+
+/**
+ * The same run with the bounded E-step split over the workers of `pool` by blocks of SUM_CHUNK
+ * samples (each worker keeps the bounds of its blocks); partial sums are merged in block order,
+ * so the result is bit-identical to lloyd() with the same algorithm.
+ */
+async function lloydParallel(
+  X: Data,
+  init: Float64Array,
+  k: number,
+  maxIter: number,
+  tol: number,
+  run: number,
+  onIteration: Resolved['onIteration'],
+  elkan: boolean,
+  pool: KMeansPool,
+): Promise<RunResult> {
+  const { n, d } = X;
+  const sharedF64 = (len: number) => new Float64Array(new SharedArrayBuffer(Math.max(1, len) * 8), 0, len);
+  const x = sharedF64(n * d);
+  x.set(X.dense as FloatArray);
+  const xnorm = sharedF64(n);
+  xnorm.set(X.xnorm);
+  const labels = new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+  const nChunks = Math.ceil(n / SUM_CHUNK);
+  const jobs = Math.min(pool.size, nChunks);
+  const centersShared = sharedF64(k * d);
+  const partial = sharedF64(nChunks * k * d);
+  const pcounts = sharedF64(nChunks * k);
+  const inits: KMeansWorkerInit[] = [];
+  for (let w = 0; w < pool.size; w++) {
+    const ch0 = w < jobs ? Math.round((w * nChunks) / jobs) : nChunks;
+    const ch1 = w < jobs ? Math.round(((w + 1) * nChunks) / jobs) : nChunks;
+    inits.push({ type: 'init', x, xnorm, labels, n, d, k, elkan, ch0, ch1, centers: centersShared, partial, pcounts });
+  }
+  await pool.run(inits);
+  let xnormSum = 0;
+  for (let i = 0; i < n; i++) xnormSum += X.xnorm[i];
+  const cnorm = new Float64Array(k);
+  let invalid = false;
+  const assigner = {
+    invalidate: () => {
+      invalid = true;
+    },
+    fillMinDist: (centers: Float64Array, lab: Int32Array, minDist: Float64Array) => fillMinDistDense(X, k, centers, lab, minDist),
+  };
+  const s = makeScratch(k, d, false);
+  const gen = lloydRun(X, init, k, maxIter, tol, run, onIteration, assigner, labels, s);
+  let r = gen.next();
+  while (!r.done) {
+    const a = r.value;
+    centersShared.set(a.centers);
+    const step: KMeansWorkerStep = { type: 'step', invalidate: invalid };
+    await pool.run(Array.from({ length: pool.size }, () => step));
+    invalid = false;
+    mergePartials(nChunks, k, d, partial, pcounts, a.sums, a.counts);
+    rowNormsSq(a.centers, k, d, cnorm);
+    r = gen.next(inertiaFromStats(xnormSum, a.centers, cnorm, k, d, a.sums, a.counts));
+  }
+  const res = r.value;
+  return { ...res, labels: res.labels.slice() };
+}
+
 function subtractRowInto(X: Data, i: number, out: Float64Array, off: number): void {
   const d = X.d;
   if (X.dense !== null) {
@@ -771,12 +946,23 @@ export class KMeans {
   inertiaHistory: number[] = [];
   /** The initial centres of the kept run (e.g. to give sklearn the same start). */
   initCenters: Float64Array = new Float64Array(0) as Float64Array;
+  private pool: KMeansPool | null = null; // fitAsync workers, kept until close()
+  private queue: Promise<void> = Promise.resolve(); // fitAsync calls run one at a time
 
   constructor(params: KMeansParams = {}) {
     this.params = resolve(params);
   }
 
   fit(X: Matrix | CsrMatrix): this {
+    const algorithm = this.params.algorithm;
+    return this.fitRuns(X, (data, start, k, maxIter, tol, run, onIteration) => lloyd(data, start, k, maxIter, tol, run, onIteration, algorithm));
+  }
+
+  /** Checks X, then runs nInit initialisations through runOne (sync or async) and keeps the best. */
+  private fitRuns<R extends RunResult | Promise<RunResult>>(
+    X: Matrix | CsrMatrix,
+    runOne: (data: Data, start: Float64Array, k: number, maxIter: number, tol: number, run: number, onIteration: Resolved['onIteration']) => R,
+  ): R extends Promise<RunResult> ? Promise<this> : this {
     const { nClusters: k, init, maxIter, seed, onIteration } = this.params;
     const data = toData(X);
     if (data.n < k) throw new RangeError(`KMeans: nClusters=${k} must be <= the number of samples (${data.n})`);
@@ -786,24 +972,79 @@ export class KMeans {
     const rng = new Rng(seed);
     let best: RunResult | null = null;
     let bestInit: Float64Array = new Float64Array(0);
-    for (let run = 0; run < nInit; run++) {
-      const start =
-        init === 'k-means++' ? kmeansPlusPlus(data, k, rng) : init === 'random' ? randomInit(data, k, rng) : Float64Array.from(init.data);
-      const r = lloyd(data, start, k, maxIter, tol, run, onIteration, this.params.algorithm);
+    const starts: Float64Array[] = [];
+    const keep = (r: RunResult, start: Float64Array) => {
       if (best === null || r.inertia < best.inertia) {
         best = r;
         bestInit = start;
       }
+    };
+    const finish = (): this => {
+      const b = best as unknown as RunResult;
+      this.centers = b.centers;
+      this.nFeatures = data.d;
+      this.labels = b.labels;
+      this.inertia = b.inertia;
+      this.nIter = b.nIter;
+      this.inertiaHistory = b.history;
+      this.initCenters = bestInit;
+      return this;
+    };
+    const nextStart = () =>
+      init === 'k-means++' ? kmeansPlusPlus(data, k, rng) : init === 'random' ? randomInit(data, k, rng) : Float64Array.from(init.data);
+    // The initialisations draw from one Rng in run order, as fit() always has.
+    for (let run = 0; run < nInit; run++) starts.push(nextStart());
+    const first = runOne(data, starts[0], k, maxIter, tol, 0, onIteration);
+    if (first instanceof Promise) {
+      return (async () => {
+        keep(await first, starts[0]);
+        for (let run = 1; run < nInit; run++) keep(await runOne(data, starts[run], k, maxIter, tol, run, onIteration), starts[run]);
+        return finish();
+      })() as never;
     }
-    const b = best as RunResult;
-    this.centers = b.centers;
-    this.nFeatures = data.d;
-    this.labels = b.labels;
-    this.inertia = b.inertia;
-    this.nIter = b.nIter;
-    this.inertiaHistory = b.history;
-    this.initCenters = bestInit;
-    return this;
+    keep(first as RunResult, starts[0]);
+    for (let run = 1; run < nInit; run++) keep(runOne(data, starts[run], k, maxIter, tol, run, onIteration) as RunResult, starts[run]);
+    return finish() as never;
+  }
+
+  /**
+   * fit() with the bounded E-step ('hamerly' or 'elkan') on nJobs worker threads (default
+   * os.availableParallelism()), each keeping the bounds of a fixed range of sample blocks. The
+   * result is bit-identical to fit() for any nJobs (M-step sums are added per block of SUM_CHUNK
+   * samples, then block by block, on every path). The workers are kept for later fits, never
+   * keep the process alive while idle, and stop on close(). 'lloyd', CSR input and nJobs 1 run
+   * fit() in the calling thread.
+   */
+  async fitAsync(X: Matrix | CsrMatrix, options: { nJobs?: number } = {}): Promise<this> {
+    const nJobs = options.nJobs ?? availableParallelism();
+    if (!Number.isInteger(nJobs) || nJobs < 1) throw new RangeError(`KMeans.fitAsync: nJobs must be an integer >= 1, got ${nJobs}`);
+    const jobs = Math.min(nJobs, Math.ceil(X.rows / SUM_CHUNK));
+    if (jobs <= 1 || isCsr(X) || this.params.algorithm === 'lloyd') return this.fit(X);
+    const prev = this.queue;
+    let release!: () => void;
+    this.queue = new Promise<void>((r) => (release = r));
+    await prev;
+    try {
+      if (this.pool !== null && this.pool.size !== jobs) await this.close();
+      if (this.pool === null) this.pool = new KMeansPool(jobs);
+      const pool = this.pool;
+      const elkan = this.params.algorithm === 'elkan';
+      try {
+        return await this.fitRuns(X, (data, start, k, maxIter, tol, run, onIteration) => lloydParallel(data, start, k, maxIter, tol, run, onIteration, elkan, pool));
+      } catch (e) {
+        await this.close();
+        throw e;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** Terminates fitAsync's worker threads (they restart on the next call). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.close();
   }
 
   fitPredict(X: Matrix | CsrMatrix): Int32Array {
