@@ -32,7 +32,7 @@ function same(a: KMeans, b: KMeans, msg: string, history = true): void {
   assert.deepEqual(a.initCenters, b.initCenters, msg);
 }
 
-test('fitAsync with nJobs 1, 2, 3 equals fit() and lloyd, for hamerly and elkan', async () => {
+test('fitAsync with nJobs 1, 2, 3 equals fit() and lloyd, for lloyd, hamerly and elkan', async () => {
   const cases: [number, number, number, number, number, KMeansParams][] = [
     // seed, n, d, k, spread, params (n spans several SUM_CHUNK blocks, not a multiple of one)
     [1, 5000, 16, 8, 6, { tol: 0, maxIter: 60 }],
@@ -42,7 +42,7 @@ test('fitAsync with nJobs 1, 2, 3 equals fit() and lloyd, for hamerly and elkan'
   for (const [seed, n, d, k, spread, p] of cases) {
     const X = blobs(seed, n, d, k, spread);
     const ref = new KMeans({ ...p, nClusters: k, seed, algorithm: 'lloyd' }).fit(X);
-    for (const algorithm of ['hamerly', 'elkan'] as const) {
+    for (const algorithm of ['lloyd', 'hamerly', 'elkan'] as const) {
       const params = { ...p, nClusters: k, seed, algorithm };
       const sync = new KMeans(params).fit(X);
       same(sync, ref, `seed ${seed} ${algorithm} vs lloyd`, false);
@@ -65,6 +65,10 @@ test('fitAsync: empty-cluster relocation, lloyd/CSR/small inputs in the calling 
   same(ref, new KMeans({ ...p, algorithm: 'lloyd' }).fit(base), 'relocation vs lloyd', false);
   const km = new KMeans(p);
   same(await km.fitAsync(base, { nJobs: 2 }), ref, 'relocation');
+  const refL = new KMeans({ ...p, algorithm: 'lloyd' }).fit(base);
+  const kmL = new KMeans({ ...p, algorithm: 'lloyd' });
+  same(await kmL.fitAsync(base, { nJobs: 2 }), refL, 'relocation, parallel lloyd');
+  await kmL.close();
   await assert.rejects(km.fitAsync(base, { nJobs: 0 }), /nJobs must be an integer >= 1/);
   const [a, b] = await Promise.all([new KMeans(p).fitAsync(base, { nJobs: 2 }), km.fitAsync(base, { nJobs: 2 })]);
   same(a, ref, 'concurrent a');

@@ -14,7 +14,7 @@ export interface KMeansWorkerInit {
   n: number;
   d: number;
   k: number;
-  elkan: boolean;
+  algorithm: 'lloyd' | 'hamerly' | 'elkan';
   ch0: number;
   ch1: number;
   /** Read by every step: the current centres (k×d). */
@@ -22,9 +22,11 @@ export interface KMeansWorkerInit {
   /** Written by every step: each block's partial sums (k×d) and counts (k). */
   partial: Float64Array;
   pcounts: Float64Array;
+  /** Written by every 'lloyd' step: each CHUNK's sum of squared distances (global CHUNK index). */
+  totals: Float64Array;
 }
 
-/** One bounded E-step over the worker's blocks, then their partial sums. */
+/** One E-step (bounded, or Lloyd's full one) over the worker's blocks, then their partial sums. */
 export interface KMeansWorkerStep {
   type: 'step';
   /** Labels were changed outside the step (empty-cluster relocation): bounds are void. */

@@ -112,7 +112,7 @@ function toData(X: Matrix | CsrMatrix): Data {
 
 // Samples per block of the dense assignment step: a 256×d block and its 256×k tile of dot
 // products stay in L1/L2 while centres are reused across the block.
-const CHUNK = 256;
+export const CHUNK = 256;
 
 /**
  * Scratch buffers for one fit, allocated once. `tile` holds CHUNK×k dots (dense) or k dots
@@ -122,10 +122,64 @@ interface Scratch {
   tile: Float64Array;
   cnorm: Float64Array;
   ct: Float64Array;
+  /** Dense M-step: per-block partial sums and counts, per-CHUNK inertia (sized on first use). */
+  partial: Float64Array | null;
+  pcounts: Float64Array | null;
+  totals: Float64Array | null;
 }
 
 function makeScratch(k: number, d: number, sparse: boolean): Scratch {
-  return { tile: new Float64Array(CHUNK * k), cnorm: new Float64Array(k), ct: sparse ? new Float64Array(d * k) : new Float64Array(0) };
+  return {
+    tile: new Float64Array(CHUNK * k),
+    cnorm: new Float64Array(k),
+    ct: sparse ? new Float64Array(d * k) : new Float64Array(0),
+    partial: null,
+    pcounts: null,
+    totals: null,
+  };
+}
+
+/** Sum of totals[0..m) in index order from 0 (the order of Lloyd's per-chunk inertia). */
+export function sumInOrder(totals: Float64Array, m: number): number {
+  let s = 0;
+  for (let j = 0; j < m; j++) s += totals[j];
+  return s;
+}
+
+/**
+ * Lloyd's dense E-step and M-step sums over the n rows of x (row 0 starts a block of SUM_CHUNK
+ * samples): per block, its CHUNK-sample tiles go through the block kernel and the argmin, then
+ * the block's partial sums (in sample order) go to partial/pcounts (block-major, local block
+ * index) and each CHUNK's sum of squared distances to totals (local chunk index). A worker
+ * running it on its range of blocks writes exactly the entries the one-thread fit writes.
+ */
+export function lloydBlocks(
+  x: FloatArray,
+  xnorm: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  centers: Float64Array,
+  cnorm: Float64Array,
+  labels: Int32Array,
+  minDist: Float64Array | null,
+  partial: Float64Array,
+  pcounts: Float64Array,
+  totals: Float64Array,
+  tile: Float64Array,
+): void {
+  const nBlocks = Math.ceil(n / SUM_CHUNK);
+  let j = 0;
+  for (let ch = 0; ch < nBlocks; ch++) {
+    const lo = ch * SUM_CHUNK;
+    const hi = Math.min(n, lo + SUM_CHUNK);
+    for (let i0 = lo; i0 < hi; i0 += CHUNK) {
+      const m = Math.min(CHUNK, hi - i0);
+      dotsABt(x, i0 * d, m, centers, 0, k, d, tile);
+      totals[j++] = argminChunk(tile, m, k, cnorm, xnorm, i0, labels, minDist);
+    }
+    blockPartials(x, n, d, k, labels, ch, ch + 1, partial, pcounts);
+  }
 }
 
 /**
@@ -150,12 +204,24 @@ function assign(
   let total = 0;
   if (X.dense !== null) {
     const x = X.dense;
+    if (sums !== null) {
+      const nBlocks = Math.ceil(n / SUM_CHUNK);
+      const nTiles = Math.ceil(n / CHUNK);
+      if (s.partial === null || s.partial.length !== nBlocks * k * d) {
+        s.partial = new Float64Array(nBlocks * k * d);
+        s.pcounts = new Float64Array(nBlocks * k);
+        s.totals = new Float64Array(nTiles);
+      }
+      const totals = s.totals as Float64Array;
+      lloydBlocks(x, xnorm, n, d, k, centers, cnorm, labels, minDist, s.partial, s.pcounts as Float64Array, totals, tile);
+      mergePartials(nBlocks, k, d, s.partial, s.pcounts as Float64Array, sums, counts as Float64Array);
+      return sumInOrder(totals, nTiles);
+    }
     for (let i0 = 0; i0 < n; i0 += CHUNK) {
       const m = Math.min(CHUNK, n - i0);
       dotsABt(x, i0 * d, m, centers, 0, k, d, tile);
       total += argminChunk(tile, m, k, cnorm, xnorm, i0, labels, minDist);
     }
-    if (sums !== null) chunkedSums(x, n, d, k, labels, sums, counts as Float64Array);
     return total;
   }
   const { indptr, indices, data } = X.csr as CsrMatrix;
@@ -279,15 +345,6 @@ export function mergePartials(nChunks: number, k: number, d: number, partial: Fl
     for (let j = 0; j < kd; j++) sums[j] += partial[po + j];
     for (let c = 0; c < k; c++) counts[c] += pcounts[ch * k + c];
   }
-}
-
-/** The M-step numerators and counts of a dense fit in the fixed block order (see SUM_CHUNK). */
-function chunkedSums(x: FloatArray, n: number, d: number, k: number, labels: Int32Array, sums: Float64Array, counts: Float64Array): void {
-  const nChunks = Math.ceil(n / SUM_CHUNK);
-  const partial = new Float64Array(nChunks * k * d);
-  const pcounts = new Float64Array(nChunks * k);
-  blockPartials(x, n, d, k, labels, 0, nChunks, partial, pcounts);
-  mergePartials(nChunks, k, d, partial, pcounts, sums, counts);
 }
 
 /** Iteration inertia from the sufficient statistics: Σ‖x‖² − 2Σ c·S_c + Σ n_c‖c‖², clamped at 0. */
@@ -876,7 +933,7 @@ async function lloydParallel(
   tol: number,
   run: number,
   onIteration: Resolved['onIteration'],
-  elkan: boolean,
+  algorithm: Resolved['algorithm'],
   pool: KMeansPool,
 ): Promise<RunResult> {
   const { n, d } = X;
@@ -891,11 +948,13 @@ async function lloydParallel(
   const centersShared = sharedF64(k * d);
   const partial = sharedF64(nChunks * k * d);
   const pcounts = sharedF64(nChunks * k);
+  const nTiles = Math.ceil(n / CHUNK);
+  const totals = sharedF64(nTiles);
   const inits: KMeansWorkerInit[] = [];
   for (let w = 0; w < pool.size; w++) {
     const ch0 = w < jobs ? Math.round((w * nChunks) / jobs) : nChunks;
     const ch1 = w < jobs ? Math.round(((w + 1) * nChunks) / jobs) : nChunks;
-    inits.push({ type: 'init', x, xnorm, labels, n, d, k, elkan, ch0, ch1, centers: centersShared, partial, pcounts });
+    inits.push({ type: 'init', x, xnorm, labels, n, d, k, algorithm, ch0, ch1, centers: centersShared, partial, pcounts, totals });
   }
   await pool.run(inits);
   let xnormSum = 0;
@@ -918,8 +977,13 @@ async function lloydParallel(
     await pool.run(Array.from({ length: pool.size }, () => step));
     invalid = false;
     mergePartials(nChunks, k, d, partial, pcounts, a.sums, a.counts);
-    rowNormsSq(a.centers, k, d, cnorm);
-    r = gen.next(inertiaFromStats(xnormSum, a.centers, cnorm, k, d, a.sums, a.counts));
+    if (algorithm === 'lloyd') {
+      // Lloyd's inertia: the per-CHUNK sums added in order, as the one-thread fit adds them.
+      r = gen.next(sumInOrder(totals, nTiles));
+    } else {
+      rowNormsSq(a.centers, k, d, cnorm);
+      r = gen.next(inertiaFromStats(xnormSum, a.centers, cnorm, k, d, a.sums, a.counts));
+    }
   }
   const res = r.value;
   return { ...res, labels: res.labels.slice() };
@@ -1019,7 +1083,7 @@ export class KMeans {
     const nJobs = options.nJobs ?? availableParallelism();
     if (!Number.isInteger(nJobs) || nJobs < 1) throw new RangeError(`KMeans.fitAsync: nJobs must be an integer >= 1, got ${nJobs}`);
     const jobs = Math.min(nJobs, Math.ceil(X.rows / SUM_CHUNK));
-    if (jobs <= 1 || isCsr(X) || this.params.algorithm === 'lloyd') return this.fit(X);
+    if (jobs <= 1 || isCsr(X)) return this.fit(X);
     const prev = this.queue;
     let release!: () => void;
     this.queue = new Promise<void>((r) => (release = r));
@@ -1028,9 +1092,9 @@ export class KMeans {
       if (this.pool !== null && this.pool.size !== jobs) await this.close();
       if (this.pool === null) this.pool = new KMeansPool(jobs);
       const pool = this.pool;
-      const elkan = this.params.algorithm === 'elkan';
+      const algorithm = this.params.algorithm;
       try {
-        return await this.fitRuns(X, (data, start, k, maxIter, tol, run, onIteration) => lloydParallel(data, start, k, maxIter, tol, run, onIteration, elkan, pool));
+        return await this.fitRuns(X, (data, start, k, maxIter, tol, run, onIteration) => lloydParallel(data, start, k, maxIter, tol, run, onIteration, algorithm, pool));
       } catch (e) {
         await this.close();
         throw e;
