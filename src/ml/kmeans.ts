@@ -1081,12 +1081,12 @@ export class KMeans {
   }
 
   /**
-   * fit() with the bounded E-step ('hamerly' or 'elkan') on nJobs worker threads (default
-   * os.availableParallelism()), each keeping the bounds of a fixed range of sample blocks. The
-   * result is bit-identical to fit() for any nJobs (M-step sums are added per block of SUM_CHUNK
-   * samples, then block by block, on every path). The workers are kept for later fits, never
-   * keep the process alive while idle, and stop on close(). 'lloyd', CSR input and nJobs 1 run
-   * fit() in the calling thread.
+   * fit() with the E-step on nJobs worker threads (default os.availableParallelism()), each
+   * owning a fixed range of sample blocks: 'hamerly'/'elkan' keep their bounds, 'lloyd' assigns
+   * them with the block kernel. The result is bit-identical to fit() for any nJobs (M-step sums
+   * are added per block of SUM_CHUNK samples, then block by block, on every path). The workers
+   * are kept for later fits, never keep the process alive while idle, and stop on close(). CSR
+   * input and nJobs 1 run fit() in the calling thread.
    */
   async fitAsync(X: Matrix | CsrMatrix, options: { nJobs?: number } = {}): Promise<this> {
     const nJobs = options.nJobs ?? availableParallelism();
