@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { authHeaders } from './helpers/auth.ts';
+import { eventsClient } from './helpers/events.ts';
 import { runScenarios, type Scenario } from './helpers/scenarios.ts';
 import { createTestDatabase, usingPostgres } from './helpers/db.ts';
 import { openDatabase } from '../src/platform/db.ts';
@@ -12,8 +13,7 @@ import { DEFAULT_RULES, evaluateRules, parseCents, type EventType, type HistoryE
 
 let ctx: TestApp;
 let user: Record<string, string>;
-// Accounts made by the auth helper take small integer user ids; seed-001 users here start far above.
-let nextUser = 700_000 + Math.floor(Math.random() * 100_000) * 10;
+const { newUser, send } = eventsClient(() => ctx, () => user, 700_000);
 
 before(async () => {
   ctx = await startTestApp();
@@ -21,22 +21,7 @@ before(async () => {
 });
 after(async () => ctx?.close());
 
-async function newUser(): Promise<number> {
-  const id = nextUser++;
-  const res = await ctx.request('POST', '/users', { body: { user_id: String(id) }, headers: user });
-  assert.equal(res.status, 201, res.text);
-  return id;
-}
-
 type Ev = [EventType, string, number];
-
-async function send(userId: number, type: EventType, amount: string, time: number): Promise<number[]> {
-  const res = await ctx.request('POST', '/api/events', { body: { type, amount, user_id: userId, time }, headers: user });
-  assert.equal(res.status, 200, res.text);
-  assert.equal(res.body.user_id, userId);
-  assert.equal(res.body.alert, res.body.alert_codes.length > 0);
-  return res.body.alert_codes;
-}
 
 /** Sends the events in order and returns each one's codes. */
 async function play(events: Ev[], userId?: number): Promise<number[][]> {

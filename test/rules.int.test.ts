@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { authHeaders } from './helpers/auth.ts';
+import { eventsClient } from './helpers/events.ts';
 import { runScenarios, type Scenario } from './helpers/scenarios.ts';
 
 let ctx: TestApp;
 let user: Record<string, string>;
 let admin: Record<string, string>;
-let nextUser = 800_000 + Math.floor(Math.random() * 100_000) * 10;
+const { newUser, send } = eventsClient(() => ctx, () => user, 800_000);
 
 before(async () => {
   ctx = await startTestApp();
@@ -17,19 +18,6 @@ before(async () => {
   admin = await authHeaders(ctx, 'admin');
 });
 after(async () => ctx?.close());
-
-async function newUser(): Promise<number> {
-  const id = nextUser++;
-  const res = await ctx.request('POST', '/users', { body: { user_id: String(id) }, headers: user });
-  assert.equal(res.status, 201, res.text);
-  return id;
-}
-
-async function send(userId: number, type: string, amount: string, time: number): Promise<number[]> {
-  const res = await ctx.request('POST', '/api/events', { body: { type, amount, user_id: userId, time }, headers: user });
-  assert.equal(res.status, 200, res.text);
-  return res.body.alert_codes;
-}
 
 async function createRule(body: Record<string, unknown>) {
   const res = await ctx.request('POST', '/api/rules', { body, headers: admin });
