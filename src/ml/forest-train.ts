@@ -2,9 +2,10 @@
 // its bootstrap and its per-node feature samples from Rng.derive(seed, t) alone, so a forest
 // is bit-identical whatever the number of threads and whichever thread grows which tree.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Rng } from './rng.ts';
 import { buildTree, type BuildOptions, type FlatTree, type TreeData } from './tree-build.ts';
+import { runWorkersToExit, startWorkers } from './worker-pool.ts';
 
 export interface ForestJob {
   data: TreeData;
@@ -65,9 +66,7 @@ export interface WorkerTreeMessage {
  * them the job with growForestParallel, or terminate them.
  */
 export function startForestWorkers(count: number): Worker[] {
-  const out: Worker[] = [];
-  for (let k = 0; k < count; k++) out.push(new Worker(new URL('./forest-worker.ts', import.meta.url)));
-  return out;
+  return startWorkers(new URL('./forest-worker.ts', import.meta.url), count);
 }
 
 /**
@@ -84,27 +83,13 @@ export async function growForestParallel(job: ForestJob, workers: Worker[], onPr
   const counter = new Int32Array(new SharedArrayBuffer(4));
   const trees: FlatTree[] = new Array(job.nTrees);
   let done = 0;
-  const runs = workers.map(
-    (worker) =>
-      new Promise<void>((resolve, reject) => {
-        worker.on('message', (m: WorkerTreeMessage) => {
-          trees[m.t] = m.tree;
-          done++;
-          onProgress?.(done / job.nTrees);
-        });
-        worker.on('error', reject);
-        worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`forest worker exited with code ${code}`))));
-        worker.postMessage({ job: sharedJob, counter });
-      }),
-  );
-  try {
-    await Promise.all(runs);
-  } catch (e) {
-    // Stop the others at their next tree, and make sure no thread outlives the call.
-    Atomics.store(counter, 0, job.nTrees);
-    await Promise.all(workers.map((w) => w.terminate()));
-    throw e;
-  }
+  const onTree = (m: WorkerTreeMessage) => {
+    trees[m.t] = m.tree;
+    done++;
+    onProgress?.(done / job.nTrees);
+  };
+  // On failure, stop the others at their next tree.
+  await runWorkersToExit(workers, 'forest', onTree, () => Atomics.store(counter, 0, job.nTrees), { job: sharedJob, counter });
   for (let t = 0; t < job.nTrees; t++) if (trees[t] === undefined) throw new Error(`forest worker lost tree ${t}`);
   return trees;
 }

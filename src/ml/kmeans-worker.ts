@@ -3,10 +3,10 @@
 // its samples against the shared centres and writes its blocks' partial sums (in sample order
 // within each block, as every dense fit), plus Lloyd's per-CHUNK inertia.
 
-import { parentPort } from 'node:worker_threads';
 import { BoundedDense, CHUNK, SUM_CHUNK, lloydBlocks } from './kmeans.ts';
 import { rowNormsSq } from './linalg.ts';
 import type { KMeansWorkerInit, KMeansWorkerStep } from './kmeans-pool.ts';
+import { serveJobs } from './worker-pool.ts';
 
 let job: KMeansWorkerInit | null = null;
 let bounded: BoundedDense | null = null;
@@ -26,54 +26,49 @@ let cnorm = new Float64Array(0);
 let tile = new Float64Array(0);
 let totals = new Float64Array(0);
 
-parentPort!.on('message', (m: (KMeansWorkerInit | KMeansWorkerStep) & { id: number }) => {
-  try {
-    if (m.type === 'init') {
-      job = m;
-      lo = Math.min(m.n, m.ch0 * SUM_CHUNK);
-      hi = Math.min(m.n, m.ch1 * SUM_CHUNK);
-      const { d, k } = m;
-      const nc = m.ch1 - m.ch0;
-      labels = new Int32Array(hi - lo);
-      partial = new Float64Array(nc * k * d);
-      pcounts = new Float64Array(nc * k);
-      centers = new Float64Array(k * d);
-      bounded = null;
-      if (m.algorithm === 'lloyd') {
-        x = m.x.slice(lo * d, hi * d);
-        xnorm = m.xnorm.slice(lo, hi);
-        cnorm = new Float64Array(k);
-        tile = new Float64Array(CHUNK * k);
-        totals = new Float64Array(Math.ceil((hi - lo) / CHUNK));
-      } else if (hi > lo) {
-        x = new Float64Array(0);
-        xnorm = new Float64Array(0);
-        bounded = new BoundedDense({ dense: m.x.slice(lo * d, hi * d), csr: null, n: hi - lo, d, xnorm: m.xnorm.slice(lo, hi) }, k, m.algorithm === 'elkan');
-      }
-    } else {
-      const j = job as KMeansWorkerInit;
-      if (j.algorithm === 'lloyd') {
-        if (hi > lo) {
-          centers.set(j.centers);
-          rowNormsSq(centers, j.k, j.d, cnorm);
-          lloydBlocks(x, xnorm, hi - lo, j.d, j.k, centers, cnorm, labels, null, partial, pcounts, totals, tile);
-          j.labels.set(labels, lo);
-          j.partial.set(partial, j.ch0 * j.k * j.d);
-          j.pcounts.set(pcounts, j.ch0 * j.k);
-          j.totals.set(totals, (j.ch0 * SUM_CHUNK) / CHUNK);
-        }
-      } else if (bounded !== null) {
-        if (m.invalidate) bounded.invalidate();
-        if (m.invalidate) labels.set(j.labels.subarray(lo, hi)); // relocation moved some samples
+serveJobs<KMeansWorkerInit | KMeansWorkerStep>((m) => {
+  if (m.type === 'init') {
+    job = m;
+    lo = Math.min(m.n, m.ch0 * SUM_CHUNK);
+    hi = Math.min(m.n, m.ch1 * SUM_CHUNK);
+    const { d, k } = m;
+    const nc = m.ch1 - m.ch0;
+    labels = new Int32Array(hi - lo);
+    partial = new Float64Array(nc * k * d);
+    pcounts = new Float64Array(nc * k);
+    centers = new Float64Array(k * d);
+    bounded = null;
+    if (m.algorithm === 'lloyd') {
+      x = m.x.slice(lo * d, hi * d);
+      xnorm = m.xnorm.slice(lo, hi);
+      cnorm = new Float64Array(k);
+      tile = new Float64Array(CHUNK * k);
+      totals = new Float64Array(Math.ceil((hi - lo) / CHUNK));
+    } else if (hi > lo) {
+      x = new Float64Array(0);
+      xnorm = new Float64Array(0);
+      bounded = new BoundedDense({ dense: m.x.slice(lo * d, hi * d), csr: null, n: hi - lo, d, xnorm: m.xnorm.slice(lo, hi) }, k, m.algorithm === 'elkan');
+    }
+  } else {
+    const j = job as KMeansWorkerInit;
+    if (j.algorithm === 'lloyd') {
+      if (hi > lo) {
         centers.set(j.centers);
-        bounded.estep(centers, labels, partial, pcounts, 0);
+        rowNormsSq(centers, j.k, j.d, cnorm);
+        lloydBlocks(x, xnorm, hi - lo, j.d, j.k, centers, cnorm, labels, null, partial, pcounts, totals, tile);
         j.labels.set(labels, lo);
         j.partial.set(partial, j.ch0 * j.k * j.d);
         j.pcounts.set(pcounts, j.ch0 * j.k);
+        j.totals.set(totals, (j.ch0 * SUM_CHUNK) / CHUNK);
       }
+    } else if (bounded !== null) {
+      if (m.invalidate) bounded.invalidate();
+      if (m.invalidate) labels.set(j.labels.subarray(lo, hi)); // relocation moved some samples
+      centers.set(j.centers);
+      bounded.estep(centers, labels, partial, pcounts, 0);
+      j.labels.set(labels, lo);
+      j.partial.set(partial, j.ch0 * j.k * j.d);
+      j.pcounts.set(pcounts, j.ch0 * j.k);
     }
-    parentPort!.postMessage({ id: m.id, ok: true });
-  } catch (e) {
-    parentPort!.postMessage({ id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) });
   }
 });

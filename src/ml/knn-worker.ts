@@ -3,21 +3,16 @@
 // shared result arrays, and reports when no chunk is left. It stays alive between jobs (the
 // estimator's pool unrefs it while idle and terminates it on close()).
 
-import { parentPort } from 'node:worker_threads';
 import { searchPruned } from './knn-leaves.ts';
 import type { KnnJob } from './knn-pool.ts';
+import { serveJobs } from './worker-pool.ts';
 
-parentPort!.on('message', (job: KnnJob) => {
-  try {
-    const { ix, qd, d, k, cosine, order, counter, chunk, outIdx, outVal } = job;
-    const m = order.length;
-    for (;;) {
-      const from = Atomics.add(counter, 0, chunk);
-      if (from >= m) break;
-      searchPruned(ix, qd, d, k, cosine, order, from, Math.min(m, from + chunk), outIdx, outVal);
-    }
-    parentPort!.postMessage({ id: job.id, ok: true });
-  } catch (e) {
-    parentPort!.postMessage({ id: job.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+serveJobs<KnnJob>((job) => {
+  const { ix, qd, d, k, cosine, order, counter, chunk, outIdx, outVal } = job;
+  const m = order.length;
+  for (;;) {
+    const from = Atomics.add(counter, 0, chunk);
+    if (from >= m) break;
+    searchPruned(ix, qd, d, k, cosine, order, from, Math.min(m, from + chunk), outIdx, outVal);
   }
 });

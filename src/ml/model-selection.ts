@@ -3,7 +3,6 @@
 // enumerated in ParameterGrid order, and ranks, best index and refit follow GridSearchCV.
 // Candidate × split tasks run on worker threads (nJobs) with results identical to nJobs = 1.
 
-import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { Matrix } from './matrix.ts';
 import { SCORER_NAMES, type ScorerName } from './metrics.ts';
@@ -20,6 +19,7 @@ import {
 } from './model-selection-tasks.ts';
 import { Rng } from './rng.ts';
 import { shared } from './forest-train.ts';
+import { runWorkersToExit, startWorkers } from './worker-pool.ts';
 
 export { SKLEARN_PARAM_NAMES, ESTIMATOR_KINDS, type Estimator, type EstimatorKind } from './model-selection-tasks.ts';
 
@@ -244,29 +244,12 @@ async function evaluateAll(
     counter: new Int32Array(new SharedArrayBuffer(4)),
   };
   let done = 0;
-  const workers: Worker[] = [];
-  const runs: Promise<void>[] = [];
-  for (let k = 0; k < Math.min(nJobs, nTasks); k++) {
-    const w = new Worker(new URL('./model-selection-worker.ts', import.meta.url), { workerData: input });
-    workers.push(w);
-    runs.push(
-      new Promise<void>((resolve, reject) => {
-        w.on('message', (m: CvWorkerMessage) => {
-          scores[m.task] = m.score;
-          onProgress?.(++done / nTasks);
-        });
-        w.on('error', reject);
-        w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`grid search worker exited with code ${code}`))));
-      }),
-    );
-  }
-  try {
-    await Promise.all(runs);
-  } catch (e) {
-    Atomics.store(input.counter, 0, nTasks);
-    await Promise.all(workers.map((w) => w.terminate()));
-    throw e;
-  }
+  const workers = startWorkers(new URL('./model-selection-worker.ts', import.meta.url), Math.min(nJobs, nTasks), input);
+  const onScore = (m: CvWorkerMessage) => {
+    scores[m.task] = m.score;
+    onProgress?.(++done / nTasks);
+  };
+  await runWorkersToExit(workers, 'grid search', onScore, () => Atomics.store(input.counter, 0, nTasks));
   return scores;
 }
 
