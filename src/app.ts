@@ -50,8 +50,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     app.addHook('onSend', async (req, reply) => {
       reply.header('x-request-id', req.id);
     });
-    // JSON only: any other body type is refused with 415 instead of being parsed as a string.
-    app.removeContentTypeParser(['text/plain']);
+    // JSON only: any other body type is refused with 415 instead of being parsed as a string. An empty
+    // JSON body is no body (clients send the header on DELETE); routes that need one still say so.
+    app.removeContentTypeParser(['text/plain', 'application/json']);
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+      body === '' ? done(null, undefined) : parseJson(req, body as string, done),
+    );
     registerErrorHandling(app);
     registerValidation(app);
     registerAccessPolicy(app);
