@@ -236,21 +236,9 @@ function assign(
       const o = indices[p] * k;
       for (let c = 0; c < k; c++) tile[c] += v * ct[o + c];
     }
-    let best = cnorm[0] - 2 * tile[0];
-    let bc = 0;
-    for (let c = 1; c < k; c++) {
-      const v = cnorm[c] - 2 * tile[c];
-      if (v < best) {
-        best = v;
-        bc = c;
-      }
-    }
-    labels[i] = bc;
-    let dist = xnorm[i] + best;
-    if (dist < 0) dist = 0;
-    if (minDist !== null) minDist[i] = dist;
-    total += dist;
+    total += argminChunk(tile, 1, k, cnorm, xnorm, i, labels, minDist);
     if (sums !== null) {
+      const bc = labels[i];
       const so = bc * d;
       for (let p = a; p < b; p++) sums[so + indices[p]] += data[p];
       (counts as Float64Array)[bc]++;
