@@ -971,7 +971,7 @@ async function lloydParallel(
     const a = r.value;
     centersShared.set(a.centers);
     const step: KMeansWorkerStep = { type: 'step', invalidate: invalid };
-    await pool.run(Array.from({ length: pool.size }, () => step));
+    await pool.run(step);
     invalid = false;
     mergePartials(nChunks, k, d, partial, pcounts, a.sums, a.counts);
     if (algorithm === 'lloyd') {
