@@ -7,20 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMeans, type KMeansParams } from './kmeans.ts';
-import { fromRows, matrix, type Matrix } from './matrix.ts';
-import { Rng } from './rng.ts';
+import { fromRows } from './matrix.ts';
+import { blobs } from './test-blobs.ts';
 import { csrFromDense } from './sparse.ts';
-
-function blobs(seed: number, n: number, d: number, k: number, spread: number): Matrix {
-  const rng = new Rng(seed);
-  const centres = Array.from({ length: k }, () => Array.from({ length: d }, () => rng.normal() * 5));
-  const X = matrix(n, d);
-  for (let i = 0; i < n; i++) {
-    const c = centres[rng.int(k)];
-    for (let t = 0; t < d; t++) X.data[i * d + t] = c[t] + rng.normal() * spread;
-  }
-  return X;
-}
 
 /** Same fit bit for bit; history too unless one side is lloyd (its per-iteration inertia sums samples, not statistics). */
 function same(a: KMeans, b: KMeans, msg: string, history = true): void {

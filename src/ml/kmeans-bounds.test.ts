@@ -4,22 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { KMeans, type KMeansParams } from './kmeans.ts';
-import { fromRows, matrix, type Matrix } from './matrix.ts';
-import { Rng } from './rng.ts';
+import { fromRows, type Matrix } from './matrix.ts';
+import { blobs } from './test-blobs.ts';
 import { expectClose } from '../../test/helpers/expect-close.ts';
 
 const blobsFixture = JSON.parse(readFileSync(new URL('./fixtures/kmeans-blobs.json', import.meta.url), 'utf8'));
-
-function blobs(seed: number, n: number, d: number, k: number, spread: number, offset = 0): Matrix {
-  const rng = new Rng(seed);
-  const centres = Array.from({ length: k }, () => Array.from({ length: d }, () => rng.normal() * 5 + offset));
-  const X = matrix(n, d);
-  for (let i = 0; i < n; i++) {
-    const c = centres[rng.int(k)];
-    for (let t = 0; t < d; t++) X.data[i * d + t] = c[t] + rng.normal() * spread;
-  }
-  return X;
-}
 
 function expectSameFit(X: Matrix, p: KMeansParams, msg: string): void {
   const seen: Record<string, number[]> = { lloyd: [], hamerly: [], elkan: [] };
@@ -71,7 +60,7 @@ test('random data, several seeds, k, d, tol, overlap, far from the origin, k-mea
     [6, 2500, 5, 20, 8, 0],
   ];
   for (const [seed, n, d, k, spread, offset] of cases) {
-    const X = blobs(seed, n, d, k, spread, offset);
+    const X = blobs(seed, n, d, k, spread, false, offset);
     expectSameFit(X, { nClusters: k, seed, tol: 0, maxIter: 100 }, `seed ${seed} tol 0`);
     expectSameFit(X, { nClusters: k, seed: seed + 10, init: 'random', nInit: 2 }, `seed ${seed} random init`);
   }

@@ -7,22 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NearestNeighbors } from './knn.ts';
-import { matrix, type Matrix } from './matrix.ts';
 import { Rng } from './rng.ts';
+import { blobs } from './test-blobs.ts';
 import { csrFromDense } from './sparse.ts';
-
-function blobs(rng: Rng, n: number, d: number, k: number, spread: number, round: boolean): Matrix {
-  const centres = Array.from({ length: k }, () => Array.from({ length: d }, () => rng.normal() * 5));
-  const X = matrix(n, d);
-  for (let i = 0; i < n; i++) {
-    const c = centres[rng.int(k)];
-    for (let t = 0; t < d; t++) {
-      const v = c[t] + rng.normal() * spread;
-      X.data[i * d + t] = round ? Math.round(v) : v;
-    }
-  }
-  return X;
-}
 
 test('nJobs 1, 2 and 3 give the sync result bit for bit (both metrics, ties, k = 1 and 10)', async () => {
   const rng = new Rng(7);

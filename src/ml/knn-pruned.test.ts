@@ -2,21 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NearestNeighbors } from './knn.ts';
-import { matrix, type Matrix } from './matrix.ts';
 import { Rng } from './rng.ts';
-
-function blobs(rng: Rng, n: number, d: number, k: number, spread: number, round: boolean): Matrix {
-  const centres = Array.from({ length: k }, () => Array.from({ length: d }, () => rng.normal() * 5));
-  const X = matrix(n, d);
-  for (let i = 0; i < n; i++) {
-    const c = centres[rng.int(k)];
-    for (let t = 0; t < d; t++) {
-      const v = c[t] + rng.normal() * spread;
-      X.data[i * d + t] = round ? Math.round(v) : v; // rounded: many exact ties
-    }
-  }
-  return X;
-}
+import { blobs } from './test-blobs.ts';
 
 test('pruned equals brute force: indices and distances, both metrics, ties, duplicates, zero rows', () => {
   const rng = new Rng(42);
