@@ -11,7 +11,7 @@ import { NearestNeighbors, type KnnMetric } from '../src/ml/knn.ts';
 import { matrix, type Matrix } from '../src/ml/matrix.ts';
 import { Rng } from '../src/ml/rng.ts';
 
-import type { BenchRow } from './ml-table.ts';
+import { bestOf, type BenchRow } from './ml-table.ts';
 
 export type { BenchRow };
 
@@ -35,28 +35,6 @@ function writeCsv(path: string, X: Matrix): void {
   const lines: string[] = new Array(X.rows);
   for (let i = 0; i < X.rows; i++) lines[i] = Array.from(X.data.subarray(i * X.cols, (i + 1) * X.cols)).join(',');
   writeFileSync(path, lines.join('\n') + '\n');
-}
-
-function best<T>(reps: number, fn: () => T): { sec: number; out: T } {
-  let sec = Infinity;
-  let out!: T;
-  for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    out = fn();
-    sec = Math.min(sec, (performance.now() - t) / 1000);
-  }
-  return { sec, out };
-}
-
-async function bestAsync<T>(reps: number, fn: () => Promise<T>): Promise<{ sec: number; out: T }> {
-  let sec = Infinity;
-  let out!: T;
-  for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    out = await fn();
-    sec = Math.min(sec, (performance.now() - t) / 1000);
-  }
-  return { sec, out };
 }
 
 const KNN_JOBS = 2;
@@ -100,7 +78,7 @@ export async function run(dir: string): Promise<BenchRow[]> {
     const t0 = performance.now();
     await kmAsync.fitAsync(Xk, { nJobs: KMEANS_JOBS });
     kmColdSec = (performance.now() - t0) / 1000 / kmAsync.nIter;
-    km = await bestAsync(3, async () => snap(await kmAsync.fitAsync(Xk, { nJobs: KMEANS_JOBS })));
+    km = await bestOf(3, async () => snap(await kmAsync.fitAsync(Xk, { nJobs: KMEANS_JOBS })));
   } finally {
     await kmAsync.close();
   }
@@ -109,12 +87,12 @@ export async function run(dir: string): Promise<BenchRow[]> {
   let kmH2: { sec: number; out: ReturnType<typeof snap> };
   try {
     await kmH.fitAsync(Xk, { nJobs: KMEANS_JOBS });
-    kmH2 = await bestAsync(3, async () => snap(await kmH.fitAsync(Xk, { nJobs: KMEANS_JOBS })));
+    kmH2 = await bestOf(3, async () => snap(await kmH.fitAsync(Xk, { nJobs: KMEANS_JOBS })));
   } finally {
     await kmH.close();
   }
-  const km1 = best(3, () => snap(new KMeans(kmParams).fit(Xk)));
-  const kmL = best(3, () => snap(new KMeans({ ...kmParams, algorithm: 'lloyd' }).fit(Xk)));
+  const km1 = await bestOf(3, () => snap(new KMeans(kmParams).fit(Xk)));
+  const kmL = await bestOf(3, () => snap(new KMeans({ ...kmParams, algorithm: 'lloyd' }).fit(Xk)));
   const same = (a: ReturnType<typeof snap>, b: ReturnType<typeof snap>) =>
     a.nIter === b.nIter && a.inertia === b.inertia && a.labels.every((v, i) => v === b.labels[i]) && a.centers.every((v, i) => v === b.centers[i]);
   const sameAll = same(km.out, km1.out) && same(km.out, kmL.out) && same(km.out, kmH2.out);
@@ -131,8 +109,8 @@ export async function run(dir: string): Promise<BenchRow[]> {
       const t1 = performance.now();
       await nn.kneighborsAsync(queries, KNN_K, { nJobs: KNN_JOBS });
       const coldSec = (performance.now() - t1) / 1000;
-      const r = await bestAsync(3, () => nn.kneighborsAsync(queries, KNN_K, { nJobs: KNN_JOBS }));
-      const s1 = best(3, () => nn.kneighbors(queries));
+      const r = await bestOf(3, () => nn.kneighborsAsync(queries, KNN_K, { nJobs: KNN_JOBS }));
+      const s1 = await bestOf(3, () => nn.kneighbors(queries));
       const same = r.out.indices.every((v, i) => v === s1.out.indices[i]) && r.out.distances.every((v, i) => v === s1.out.distances[i]);
       knn[metric] = { sec: r.sec, idx: r.out.indices, fitSec, syncSec: s1.sec, coldSec, same };
     } finally {

@@ -1,5 +1,6 @@
 // One table for every ML benchmark row (trees and forests from bench/ml.ts, k-means and KNN
-// from bench/ml-cluster.ts): our time against scikit-learn's with 1 and 2 jobs, and accuracy.
+// from bench/ml-cluster.ts): our time against scikit-learn's with 1 and 2 jobs, and accuracy;
+// and the timing helper both use.
 
 export interface BenchRow {
   task: string;
@@ -10,6 +11,19 @@ export interface BenchRow {
   accOurs: number | null;
   accSk: number | null;
   note?: string;
+}
+
+/** Best (smallest) wall time in seconds of `reps` calls of fn, awaiting it when it returns a promise, and its last result. */
+export async function bestOf<T>(reps: number, fn: () => T | Promise<T>): Promise<{ sec: number; out: T }> {
+  let sec = Infinity;
+  let out!: T;
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    const v = fn();
+    out = v instanceof Promise ? await v : v;
+    sec = Math.min(sec, (performance.now() - t) / 1000);
+  }
+  return { sec, out };
 }
 
 const fmt = (v: number | null, digits: number) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits));

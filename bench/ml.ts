@@ -15,7 +15,7 @@ import { matrix, type Matrix } from '../src/ml/matrix.ts';
 import { accuracy } from '../src/ml/metrics.ts';
 import { Rng } from '../src/ml/rng.ts';
 import { DecisionTreeClassifier } from '../src/ml/tree.ts';
-import { printTable, type BenchRow } from './ml-table.ts';
+import { bestOf, printTable, type BenchRow } from './ml-table.ts';
 
 const N = 20_000;
 const P = 20;
@@ -87,17 +87,6 @@ function readSplit(path: string): { xTr: Matrix; yTr: Int32Array; xTe: Matrix; y
   const tr = take(0, nTr);
   const te = take(nTr, rows.length);
   return { xTr: tr.x, yTr: tr.y, xTe: te.x, yTe: te.y };
-}
-
-async function bestOf<T>(reps: number, fn: () => T | Promise<T>): Promise<{ sec: number; out: T }> {
-  let sec = Infinity;
-  let out!: T;
-  for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    out = await fn();
-    sec = Math.min(sec, (performance.now() - t) / 1000);
-  }
-  return { sec, out };
 }
 
 interface SkRow {
