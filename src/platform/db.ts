@@ -27,7 +27,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
 // Any constant works; it keeps concurrently starting servers from migrating at the same time.
 const MIGRATION_LOCK_ID = 7_305_019_241;
 

@@ -43,7 +43,7 @@ interface PgLikeError {
 }
 
 /** Finds the PostgreSQL error (SQLSTATE code) under driver and ORM wrappers. */
-export function findPgError(err: unknown): PgLikeError | null {
+function findPgError(err: unknown): PgLikeError | null {
   let e: unknown = err;
   for (let depth = 0; e && depth < 5; depth++) {
     const c = (e as { code?: unknown }).code;

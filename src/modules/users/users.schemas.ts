@@ -3,7 +3,7 @@ import type { CrudSpec } from '../../platform/crud.ts';
 import { JsonValue } from '../../platform/schemas.ts';
 import { users } from './users.tables.ts';
 
-export const UserIdSchema = Type.String({ minLength: 1, maxLength: 255, description: 'external user id' });
+const UserIdSchema = Type.String({ minLength: 1, maxLength: 255, description: 'external user id' });
 
 /** Seed 002's /users: the profile part of the shared users table; credentials are never exposed. */
 export const userProfileSpec: CrudSpec = {
