@@ -20,6 +20,11 @@ export interface Config {
   redisPrefix: string;
   /** Seed 001: POST /api/events creates an unknown user instead of answering 404. */
   eventsAutoCreateUsers: boolean;
+  /**
+   * Seed 001: concurrent POST /api/events batches per process (PostgreSQL only); each lane takes the
+   * events of a fixed share of users, and holds a pool connection while its batch runs.
+   */
+  eventsIngestLanes: number;
   auth: AuthConfig;
 }
 
@@ -103,6 +108,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     redisUrl: env.REDIS_URL?.trim() || null,
     redisPrefix: env.REDIS_PREFIX?.trim() || 'arbiter:',
     eventsAutoCreateUsers: bool(env, 'EVENTS_AUTO_CREATE_USERS', false),
+    eventsIngestLanes: int(env, 'EVENTS_INGEST_LANES', 1, 1, 64),
     auth: {
       production: bool(env, 'PRODUCTION', false),
       secretKey: env.SECRET_KEY || null,
@@ -123,6 +129,9 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       rateLimitPerAccount: int(env, 'AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
     },
   };
+  if (config.eventsIngestLanes > config.dbPoolSize) {
+    throw new ConfigError(`EVENTS_INGEST_LANES (${config.eventsIngestLanes}) must be at most DB_POOL_SIZE (${config.dbPoolSize}): each lane holds a connection while its batch runs`);
+  }
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
   if (Boolean(config.auth.jwtPrivateKey) !== Boolean(config.auth.jwtPublicKey)) {
     throw new ConfigError('JWT_PRIVATE_KEY and JWT_PUBLIC_KEY must be set together');

@@ -8,6 +8,7 @@ import { authHeaders } from './helpers/auth.ts';
 import { eventsClient } from './helpers/events.ts';
 import { runScenarios, type Scenario } from './helpers/scenarios.ts';
 import { createTestDatabase, usingPostgres } from './helpers/db.ts';
+import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/platform/db.ts';
 import { DEFAULT_RULES, evaluateRules, parseCents, type EventType, type HistoryEvent } from '../src/modules/events/rules.ts';
 
@@ -251,28 +252,58 @@ describe('integrity without foreign keys on alerts', () => {
   });
 });
 
-describe('concurrency', () => {
-  test('many concurrent events for one user give what a sequential replay in arrival order gives', async () => {
-    const id = await newUser();
-    const n = usingPostgres ? 200 : 60;
-    let s = 99;
-    const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const events: Ev[] = Array.from({ length: n }, () => [rnd() < 0.5 ? 'deposit' : 'withdraw', (Math.floor(rnd() * 12000) / 100 + 0.01).toFixed(2), Math.floor(rnd() * 40)]);
-    const answers = await Promise.all(events.map(([type, amount, time]) => send(id, type, amount, time)));
+/** Posts every event of every user at once, then checks each user's stored events against a sequential replay. */
+async function concurrentReplay(app: TestApp, headers: Record<string, string>, users: number[], perUser: number, seed: number) {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const client = eventsClient(() => app, () => headers, 0);
+  const sent = users.flatMap((id) =>
+    Array.from({ length: perUser }, () => [id, rnd() < 0.5 ? 'deposit' : 'withdraw', (Math.floor(rnd() * 12000) / 100 + 0.01).toFixed(2), Math.floor(rnd() * 40)] as const),
+  );
+  // Interleave the users' events so batches mix users.
+  sent.sort(() => rnd() - 0.5);
+  const answers = await Promise.all(sent.map(([id, type, amount, time]) => client.send(id, type, amount, time)));
+  for (const id of users) {
     // The arrival order is the order the database assigned (event ids); replay the same events in it.
     const stored = [];
-    for (let page = 1; stored.length < n; page++) {
-      const res = await ctx.request('GET', `/api/events?user_id=${id}&size=100&page=${page}`, { headers: user });
+    for (let page = 1; stored.length < perUser; page++) {
+      const res = await app.request('GET', `/api/events?user_id=${id}&size=100&page=${page}`, { headers });
       assert.equal(res.status, 200);
+      assert.ok(res.body.length > 0, `user ${id}: only ${stored.length} of ${perUser} events stored`);
       stored.push(...res.body);
     }
     stored.sort((a, b) => a.id - b.id);
     const replay = reference(stored.map((e) => [e.type, e.amount, e.time] as Ev));
-    assert.deepEqual(stored.map((e) => e.alert_codes), replay, 'every stored event raised exactly what a sequential replay raises');
-    const answered = answers.flat().length;
-    assert.equal(answered, replay.flat().length, 'the answers raised as many alerts as the replay');
-    const alerts = await ctx.request('GET', `/api/alerts?user_id=${id}&size=1`, { headers: user });
-    assert.equal(Number(alerts.headers.get('x-total-count')), answered);
+    assert.deepEqual(stored.map((e) => e.alert_codes), replay, `user ${id}: every stored event raised exactly what a sequential replay raises`);
+    const answered = answers.filter((_, i) => sent[i][0] === id).flat();
+    assert.deepEqual(answered.sort(), replay.flat().sort(), `user ${id}: the answers raised the replay's alerts`);
+    const alerts = await app.request('GET', `/api/alerts?user_id=${id}&size=1`, { headers });
+    assert.equal(Number(alerts.headers.get('x-total-count')), answered.length);
+  }
+}
+
+describe('concurrency', () => {
+  test('many concurrent events for one user give what a sequential replay in arrival order gives', async () => {
+    await concurrentReplay(ctx, user, [await newUser()], usingPostgres ? 200 : 60, 99);
+  });
+
+  test('concurrent events of many users, batched over several lanes, give each user its sequential replay', async () => {
+    // Lanes only run side by side on PostgreSQL; embedded runs the same test on its single lane.
+    const laned = await startTestApp({ eventsIngestLanes: 3 });
+    try {
+      const headers = await authHeaders(laned, 'user');
+      const client = eventsClient(() => laned, () => headers, 800_000);
+      const users = [];
+      for (let i = 0; i < 8; i++) users.push(await client.newUser());
+      await concurrentReplay(laned, headers, users, usingPostgres ? 40 : 15, 7);
+    } finally {
+      await laned.close();
+    }
+  });
+
+  test('EVENTS_INGEST_LANES above DB_POOL_SIZE is refused at start', () => {
+    assert.throws(() => loadConfig({ EVENTS_INGEST_LANES: '11', DB_POOL_SIZE: '10' }), /EVENTS_INGEST_LANES \(11\) must be at most DB_POOL_SIZE \(10\)/);
+    assert.throws(() => loadConfig({ EVENTS_INGEST_LANES: '0' }), /EVENTS_INGEST_LANES/);
   });
 });
 

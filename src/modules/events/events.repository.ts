@@ -1,4 +1,4 @@
-// Queries of the events module. The hot path is one prepared statement, `select events_ingest(…)`,
+// Queries of the events module. The hot path is one prepared statement, `select events_ingest_batch(…)`,
 // sent straight through the driver (postgres.js prepares tagged queries; PGlite uses the extended
 // protocol); everything else goes through Drizzle.
 import { and, asc, count, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
@@ -22,12 +22,18 @@ export interface IngestResult {
   alerts: { id: number; rule_id: number; code: number; rule_version: number }[];
 }
 
-export interface IngestArgs {
+/** One event as events_ingest takes it: the external user id and the amount as exact decimal text. */
+export interface IngestInput {
   userId: string;
   type: string;
   amount: string;
   time: number;
+}
+
+export interface IngestOptions {
+  /** Create an unknown user instead of answering null for its event. */
   autoCreate: boolean;
+  /** NOTIFY each alerting event on the arbiter_alerts channel (the PostgreSQL alert bus). */
   notify: boolean;
 }
 
@@ -57,28 +63,20 @@ const externalId = sql<number>`${users.user_id}::bigint`.mapWith(Number);
 
 export function createEventsRepository(database: Database) {
   const { db } = database;
-  const ingest: (a: IngestArgs) => Promise<IngestResult | null> =
+  // One prepared statement with the four arrays as parameters (postgres.js prepares tagged queries and
+  // serializes JS arrays only in them; PGlite uses the extended protocol). The amounts go as text[]:
+  // Drizzle replaces postgres.js's numeric[] serializer with a pass-through, which cannot send an array.
+  const send: (params: [string[], string[], string[], number[], boolean, boolean]) => Promise<(IngestResult | null)[]> =
     database.kind === 'postgres'
       ? (() => {
           const client = (db as unknown as { $client: Sql }).$client;
-          return async (a) => {
-            const rows = await client`select events_ingest(${a.userId}, ${a.type}, ${a.amount}, ${a.time}, ${a.autoCreate}, ${a.notify}) as r`;
-            return (rows[0]?.r ?? null) as IngestResult | null;
-          };
+          return async ([u, t, a, time, create, notify]) =>
+            (await client`select events_ingest_batch(${u}::text[], ${t}::text[], ${a}::text[]::numeric[], ${time}::bigint[], ${create}, ${notify}) as r`)[0].r;
         })()
       : (() => {
           const client = (db as unknown as { $client: PGlite }).$client;
-          return async (a) => {
-            const res = await client.query<{ r: IngestResult | null }>('select events_ingest($1, $2, $3, $4, $5, $6) as r', [
-              a.userId,
-              a.type,
-              a.amount,
-              a.time,
-              a.autoCreate,
-              a.notify,
-            ]);
-            return res.rows[0]?.r ?? null;
-          };
+          return async (params) =>
+            (await client.query<{ r: (IngestResult | null)[] }>('select events_ingest_batch($1::text[], $2::text[], $3::numeric[], $4::bigint[], $5, $6) as r', params)).rows[0].r;
         })();
 
   const guard = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -90,7 +88,12 @@ export function createEventsRepository(database: Database) {
   };
 
   return {
-    ingest,
+    /**
+     * Stores the events and evaluates the rules in one statement and one transaction; one result per
+     * event, in order, null for an unknown user. The events of one user are taken in the given order.
+     */
+    ingestBatch: (events: IngestInput[], options: IngestOptions): Promise<(IngestResult | null)[]> =>
+      send([events.map((e) => e.userId), events.map((e) => e.type), events.map((e) => e.amount), events.map((e) => e.time), options.autoCreate, options.notify]),
 
     async listEvents(q: { userPk?: number; type?: string; from?: number; to?: number; page: number; size: number }) {
       const conds: (SQL | undefined)[] = [];

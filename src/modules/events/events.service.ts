@@ -1,8 +1,9 @@
 // Use cases of seed 001: take an event (store it and evaluate the rules, in the database, under the
 // user's lock), read events and alerts back, and manage the rules.
+import { createBatcher } from '../../platform/batcher.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AlertBus } from './alert-stream.ts';
-import type { EventsRepository, RuleRow } from './events.repository.ts';
+import type { EventsRepository, IngestInput, IngestResult, RuleRow } from './events.repository.ts';
 import type { CreateEvent, CreateRule, ListAlertsQuery, ListEventsQuery, ListRulesQuery, PatchRule } from './events.schemas.ts';
 import { formatCents, parseCents, validateRule } from './rules.ts';
 
@@ -15,6 +16,12 @@ export interface EventsServiceDeps {
   /** Only what the service needs of the users service: the internal key of an external user id. */
   users: { findByExternalId(userId: string): Promise<{ id: number } | null> };
   autoCreateUsers: boolean;
+  /**
+   * Batching of POST /api/events: each lane sends one batch at a time, and the events that arrive
+   * meanwhile go together in its next batch (one statement, one commit). A user's events always take
+   * the same lane, so concurrent batches of one process never wait on each other's user locks.
+   */
+  batching: { lanes: number; maxBatch: number };
 }
 
 /** The external user id as the users table keeps it (decimal string), or a 400 naming the field. */
@@ -39,7 +46,12 @@ function eventAmount(value: string | number): string {
 
 export function createEventsService(deps: EventsServiceDeps) {
   const { repo, bus, users } = deps;
-  const notify = bus.publishedByDatabase;
+  const options = { autoCreate: deps.autoCreateUsers, notify: bus.publishedByDatabase };
+  const lanes = Array.from({ length: deps.batching.lanes }, () =>
+    createBatcher<IngestInput, IngestResult | null>({ maxBatch: deps.batching.maxBatch, run: (events) => repo.ingestBatch(events, options) }),
+  );
+  // userId is a validated decimal string of a safe integer.
+  const ingestOne = (event: IngestInput) => lanes[Number(event.userId) % lanes.length](event);
 
   const userPk = async (userId: number | undefined): Promise<number | undefined> => {
     if (userId === undefined) return undefined;
@@ -51,11 +63,11 @@ export function createEventsService(deps: EventsServiceDeps) {
   const ruleOut = (r: RuleRow) => ({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() });
 
   return {
-    /** POST /api/events: one round trip; the answer is sent only after the event is committed. */
+    /** POST /api/events: the answer is sent only after the event's batch is committed. */
     async ingest(body: CreateEvent) {
       const userId = userKey(body.user_id);
       const amount = eventAmount(body.amount);
-      const result = await repo.ingest({ userId, type: body.type, amount, time: body.time, autoCreate: deps.autoCreateUsers, notify });
+      const result = await ingestOne({ userId, type: body.type, amount, time: body.time });
       if (!result) throw new AppError('NOT_FOUND', `user ${userId} not found`);
       if (result.alerts.length) bus.publish(result);
       const codes = result.alerts.map((a) => a.code);

@@ -11,9 +11,12 @@ import { createEventsRepository } from './events.repository.ts';
 import { registerEventsRoutes } from './events.routes.ts';
 import { createEventsService } from './events.service.ts';
 
+/** The most events in one ingest batch (one statement, one transaction). */
+export const INGEST_MAX_BATCH = 100;
+
 export interface EventsModuleDeps {
   database: Database;
-  config: Pick<Config, 'databaseUrl' | 'eventsAutoCreateUsers' | 'redisUrl' | 'redisPrefix'>;
+  config: Pick<Config, 'databaseUrl' | 'eventsAutoCreateUsers' | 'eventsIngestLanes' | 'redisUrl' | 'redisPrefix'>;
   users: UsersService;
   /** Heartbeat interval of the SSE stream (default 15 s). */
   heartbeatMs?: number;
@@ -43,6 +46,8 @@ export async function registerEventsModule(app: FastifyInstance, deps: EventsMod
     bus,
     users: deps.users,
     autoCreateUsers: deps.config.eventsAutoCreateUsers,
+    // PGlite runs one statement at a time: more lanes would only queue in it.
+    batching: { lanes: deps.database.kind === 'embedded' ? 1 : deps.config.eventsIngestLanes, maxBatch: INGEST_MAX_BATCH },
   });
   registerEventsRoutes(app, service, streams);
   return { service, bus };

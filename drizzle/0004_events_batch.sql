@@ -1,0 +1,25 @@
+-- events_ingest_batch: many events in one statement and one transaction (docs/events.md, "Hot path").
+-- The server gathers the events that arrive while earlier statements are in flight and sends them
+-- together; each event goes through events_ingest exactly as if it came alone, so the rules have one
+-- implementation. Returns a JSON array with events_ingest's answer for each event, in input order
+-- (null for an unknown user).
+--
+-- Locks: events_ingest locks each user's row until the transaction ends. Events are taken in the order
+-- of their user id, then of their position in the batch (the order they arrived in), so every batch
+-- and every single call takes the locks of several users in one global order and two batches cannot
+-- deadlock; the events of one user keep their arrival order.
+CREATE OR REPLACE FUNCTION "events_ingest_batch"(p_users text[], p_types text[], p_amounts numeric[], p_times bigint[], p_create boolean, p_notify boolean)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+  v_out json[] := array_fill(NULL::json, ARRAY[cardinality(p_users)]);
+  v_i int;
+BEGIN
+  IF cardinality(p_types) <> cardinality(p_users) OR cardinality(p_amounts) <> cardinality(p_users) OR cardinality(p_times) <> cardinality(p_users) THEN
+    RAISE EXCEPTION 'events_ingest_batch: the four arrays must have the same length' USING ERRCODE = '22023';
+  END IF;
+  FOR v_i IN SELECT u.ord FROM unnest(p_users) WITH ORDINALITY AS u(id, ord) ORDER BY u.id COLLATE "C", u.ord LOOP
+    v_out[v_i] := events_ingest(p_users[v_i], p_types[v_i], p_amounts[v_i], p_times[v_i], p_create, p_notify);
+  END LOOP;
+  RETURN array_to_json(v_out);
+END
+$$;
