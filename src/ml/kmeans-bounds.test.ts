@@ -31,8 +31,8 @@ function expectSameFit(X: Matrix, p: KMeansParams, msg: string): void {
   }
 }
 
-test('default algorithm is hamerly; the parameter is validated and survives JSON', () => {
-  assert.equal(new KMeans().params.algorithm, 'hamerly');
+test('default algorithm is lloyd; the parameter is validated and survives JSON', () => {
+  assert.equal(new KMeans().params.algorithm, 'lloyd');
   assert.throws(() => new KMeans({ algorithm: 'full' as 'lloyd' }), /algorithm must be 'lloyd', 'hamerly' or 'elkan'/);
   const km = new KMeans({ nClusters: 2, algorithm: 'elkan' });
   assert.equal(KMeans.fromJSON(JSON.parse(JSON.stringify(km.toJSON()))).params.algorithm, 'elkan');

@@ -3,8 +3,9 @@
 // its samples against the shared centres and writes its blocks' partial sums (in sample order
 // within each block, as every dense fit), plus Lloyd's per-CHUNK inertia.
 
-import { BoundedDense, CHUNK, SUM_CHUNK, lloydBlocks } from './kmeans.ts';
+import { BoundedDense, CHUNK, SUM_CHUNK, denseEStep, type DenseEStep } from './kmeans.ts';
 import { rowNormsSq } from './linalg.ts';
+import { simdAvailable } from './simd.ts';
 import type { KMeansWorkerInit, KMeansWorkerStep } from './kmeans-pool.ts';
 import { serveJobs } from './worker-pool.ts';
 
@@ -19,11 +20,11 @@ let labels = new Int32Array(0);
 let partial = new Float64Array(0);
 let pcounts = new Float64Array(0);
 let centers = new Float64Array(0);
-// 'lloyd' only: local rows and norms, centre norms, tile of dots, per-CHUNK inertia.
-let x = new Float64Array(0);
-let xnorm = new Float64Array(0);
+// 'lloyd' only: local rows and norms, centre norms, the dense E-step, per-CHUNK inertia.
+let x: Float64Array<ArrayBufferLike> = new Float64Array(0);
+let xnorm: Float64Array<ArrayBufferLike> = new Float64Array(0);
 let cnorm = new Float64Array(0);
-let tile = new Float64Array(0);
+let estep: DenseEStep | null = null;
 let totals = new Float64Array(0);
 
 serveJobs<KMeansWorkerInit | KMeansWorkerStep>((m) => {
@@ -38,11 +39,14 @@ serveJobs<KMeansWorkerInit | KMeansWorkerStep>((m) => {
     pcounts = new Float64Array(nc * k);
     centers = new Float64Array(k * d);
     bounded = null;
+    estep?.release();
+    estep = null;
     if (m.algorithm === 'lloyd') {
-      x = m.x.slice(lo * d, hi * d);
-      xnorm = m.xnorm.slice(lo, hi);
+      // The WebAssembly kernel copies the rows into its own memory; the scalar code reads local copies.
+      x = simdAvailable ? m.x.subarray(lo * d, hi * d) : m.x.slice(lo * d, hi * d);
+      xnorm = simdAvailable ? m.xnorm.subarray(lo, hi) : m.xnorm.slice(lo, hi);
       cnorm = new Float64Array(k);
-      tile = new Float64Array(CHUNK * k);
+      estep = denseEStep(x, xnorm, hi - lo, d, k);
       totals = new Float64Array(Math.ceil((hi - lo) / CHUNK));
     } else if (hi > lo) {
       x = new Float64Array(0);
@@ -55,7 +59,7 @@ serveJobs<KMeansWorkerInit | KMeansWorkerStep>((m) => {
       if (hi > lo) {
         centers.set(j.centers);
         rowNormsSq(centers, j.k, j.d, cnorm);
-        lloydBlocks(x, xnorm, hi - lo, j.d, j.k, centers, cnorm, labels, null, partial, pcounts, totals, tile);
+        (estep as DenseEStep).run(centers, cnorm, labels, null, totals, partial, pcounts);
         j.labels.set(labels, lo);
         j.partial.set(partial, j.ch0 * j.k * j.d);
         j.pcounts.set(pcounts, j.ch0 * j.k);

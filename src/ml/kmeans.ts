@@ -9,6 +9,7 @@ import { dotSeq, dotsABt, dotsRowK, rowNormsSq } from './linalg.ts';
 import type { FloatArray, Matrix } from './matrix.ts';
 import { KMeansPool, type KMeansWorkerInit, type KMeansWorkerStep } from './kmeans-pool.ts';
 import { Rng } from './rng.ts';
+import { SIMD_MAX_BYTES, SimdLloyd, simdAvailable, simdBytes } from './simd.ts';
 import { type CsrMatrix, csrAssertFinite, csrRowNorms, isCsr } from './sparse.ts';
 
 export interface KMeansIteration {
@@ -34,10 +35,11 @@ export interface KMeansParams {
   tol?: number;
   seed?: number;
   /**
-   * 'hamerly' (default) runs the same Lloyd iterations but skips the distance computations that
-   * Hamerly's bounds (distance to the own centre, to the second closest, centre drift) prove
-   * cannot change a label; labels, centres, inertia and nIter are bit-identical to 'lloyd'.
-   * CSR input always uses 'lloyd'.
+   * 'lloyd' (default, as sklearn) computes every distance, with the WebAssembly SIMD kernel of
+   * simd.ts where it is available. 'hamerly' and 'elkan' run the same iterations but skip the
+   * distance computations that their bounds (distance to the own centre, to the other centres,
+   * centre drift) prove cannot change a label; labels, centres, inertia and nIter are bit-identical
+   * to 'lloyd'. They pay off where the clusters are well separated. CSR input always uses 'lloyd'.
    */
   algorithm?: 'lloyd' | 'hamerly' | 'elkan';
   /** Called after every Lloyd iteration (progress reporting; inertia never rises across calls of one run). */
@@ -71,7 +73,7 @@ function resolve(p: KMeansParams): Resolved {
     maxIter: p.maxIter ?? 300,
     tol: p.tol ?? 1e-4,
     seed: p.seed ?? 0,
-    algorithm: p.algorithm ?? 'hamerly',
+    algorithm: p.algorithm ?? 'lloyd',
     onIteration: p.onIteration ?? null,
   };
   for (const key of Object.keys(CONSTRAINTS) as (keyof typeof CONSTRAINTS)[]) {
@@ -115,22 +117,40 @@ function toData(X: Matrix | CsrMatrix): Data {
 export const CHUNK = 256;
 
 /**
- * Scratch buffers for one fit, allocated once. `tile` holds CHUNK×k dots (dense) or k dots
- * (sparse); `ct` the centres transposed (d×k) for sparse rows.
+ * Scratch buffers for one fit, allocated once. `tile` holds k dots of a sparse row; `ct` the
+ * centres transposed (d×k) for sparse rows; `estep` the dense E-step (made on first use).
  */
 interface Scratch {
   tile: Float64Array;
+  estep: DenseEStep | null;
   cnorm: Float64Array;
   ct: Float64Array;
-  /** Dense M-step: per-block partial sums and counts, per-CHUNK inertia (sized on first use). */
+  /** Dense: per-block partial sums and counts (M-step), per-CHUNK inertia (sized on first use). */
   partial: Float64Array | null;
   pcounts: Float64Array | null;
   totals: Float64Array | null;
 }
 
+/** Runs work with a fresh Scratch, released after. */
+function withScratch<R>(k: number, d: number, sparse: boolean, work: (s: Scratch) => R): R {
+  const s = makeScratch(k, d, sparse);
+  const release = () => s.estep?.release();
+  let out: R;
+  try {
+    out = work(s);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  if (out instanceof Promise) return out.finally(release) as R;
+  release();
+  return out;
+}
+
 function makeScratch(k: number, d: number, sparse: boolean): Scratch {
   return {
-    tile: new Float64Array(CHUNK * k),
+    tile: new Float64Array(sparse ? k : 0),
+    estep: null,
     cnorm: new Float64Array(k),
     ct: sparse ? new Float64Array(d * k) : new Float64Array(0),
     partial: null,
@@ -147,39 +167,72 @@ export function sumInOrder(totals: Float64Array, m: number): number {
 }
 
 /**
- * Lloyd's dense E-step and M-step sums over the n rows of x (row 0 starts a block of SUM_CHUNK
- * samples): per block, its CHUNK-sample tiles go through the block kernel and the argmin, then
- * the block's partial sums (in sample order) go to partial/pcounts (block-major, local block
- * index) and each CHUNK's sum of squared distances to totals (local chunk index). A worker
- * running it on its range of blocks writes exactly the entries the one-thread fit writes.
+ * Lloyd's dense E-step over the n rows of x: labels[i] = the nearest centre (the smallest
+ * cnorm − 2x·c, ties to the lowest index), minDist[i] its squared distance (clamped at 0), each
+ * CHUNK's sum of distances into totals (row order), and, when partial is given, the partial sums and
+ * counts of each block of SUM_CHUNK rows (block-major, rows in order). Rows are taken in blocks, each
+ * block's CHUNK-row tiles first. The WebAssembly SIMD kernel (simd.ts) where it is available and the
+ * data fits, else the scalar code below; both give bit-identical results, so a worker running it on
+ * its own blocks writes exactly the entries the one-thread fit writes.
  */
-export function lloydBlocks(
-  x: FloatArray,
-  xnorm: Float64Array,
-  n: number,
-  d: number,
-  k: number,
-  centers: Float64Array,
-  cnorm: Float64Array,
-  labels: Int32Array,
-  minDist: Float64Array | null,
-  partial: Float64Array,
-  pcounts: Float64Array,
-  totals: Float64Array,
-  tile: Float64Array,
-): void {
+export interface DenseEStep {
+  run(
+    centers: Float64Array,
+    cnorm: Float64Array,
+    labels: Int32Array,
+    minDist: Float64Array | null,
+    totals: Float64Array,
+    partial: Float64Array | null,
+    pcounts: Float64Array | null,
+  ): void;
+  /** Done with this data: frees what the step holds for the next fit in this thread. */
+  release(): void;
+}
+
+export function denseEStep(x: FloatArray, xnorm: Float64Array, n: number, d: number, k: number): DenseEStep {
+  return simdAvailable && simdBytes(n, d, k) <= SIMD_MAX_BYTES ? simdEStep(x, xnorm, n, d, k) : scalarEStep(x, xnorm, n, d, k);
+}
+
+/** The dense E-step on the WebAssembly SIMD kernel. */
+export function simdEStep(x: FloatArray, xnorm: Float64Array, n: number, d: number, k: number): DenseEStep {
   const nBlocks = Math.ceil(n / SUM_CHUNK);
-  let j = 0;
-  for (let ch = 0; ch < nBlocks; ch++) {
-    const lo = ch * SUM_CHUNK;
-    const hi = Math.min(n, lo + SUM_CHUNK);
-    for (let i0 = lo; i0 < hi; i0 += CHUNK) {
-      const m = Math.min(CHUNK, hi - i0);
-      dotsABt(x, i0 * d, m, centers, 0, k, d, tile);
-      totals[j++] = argminChunk(tile, m, k, cnorm, xnorm, i0, labels, minDist);
-    }
-    blockPartials(x, n, d, k, labels, ch, ch + 1, partial, pcounts);
-  }
+  const simd = new SimdLloyd(x, xnorm, n, d, k);
+  return {
+    run(centers, cnorm, labels, minDist, totals, partial, pcounts) {
+      simd.setCenters(centers, cnorm);
+      let j = 0;
+      for (let ch = 0; ch < nBlocks; ch++) {
+        const lo = ch * SUM_CHUNK;
+        const hi = Math.min(n, lo + SUM_CHUNK);
+        for (let i0 = lo; i0 < hi; i0 += CHUNK) totals[j++] = simd.assign(i0, Math.min(CHUNK, hi - i0));
+        if (partial !== null) simd.sums(lo, hi, partial, pcounts as Float64Array, ch);
+      }
+      simd.read(labels, minDist);
+    },
+    release: () => simd.release(),
+  };
+}
+
+/** The dense E-step in scalar TypeScript: the 2×4 block kernel, argminChunk, blockPartials. */
+export function scalarEStep(x: FloatArray, xnorm: Float64Array, n: number, d: number, k: number): DenseEStep {
+  const nBlocks = Math.ceil(n / SUM_CHUNK);
+  const tile = new Float64Array(CHUNK * k);
+  return {
+    run(centers, cnorm, labels, minDist, totals, partial, pcounts) {
+      let j = 0;
+      for (let ch = 0; ch < nBlocks; ch++) {
+        const lo = ch * SUM_CHUNK;
+        const hi = Math.min(n, lo + SUM_CHUNK);
+        for (let i0 = lo; i0 < hi; i0 += CHUNK) {
+          const m = Math.min(CHUNK, hi - i0);
+          dotsABt(x, i0 * d, m, centers, 0, k, d, tile);
+          totals[j++] = argminChunk(tile, m, k, cnorm, xnorm, i0, labels, minDist);
+        }
+        if (partial !== null) blockPartials(x, n, d, k, labels, ch, ch + 1, partial, pcounts as Float64Array);
+      }
+    },
+    release: () => {},
+  };
 }
 
 /**
@@ -203,26 +256,18 @@ function assign(
   if (counts !== null) counts.fill(0);
   let total = 0;
   if (X.dense !== null) {
-    const x = X.dense;
-    if (sums !== null) {
-      const nBlocks = Math.ceil(n / SUM_CHUNK);
-      const nTiles = Math.ceil(n / CHUNK);
-      if (s.partial === null || s.partial.length !== nBlocks * k * d) {
-        s.partial = new Float64Array(nBlocks * k * d);
-        s.pcounts = new Float64Array(nBlocks * k);
-        s.totals = new Float64Array(nTiles);
-      }
-      const totals = s.totals as Float64Array;
-      lloydBlocks(x, xnorm, n, d, k, centers, cnorm, labels, minDist, s.partial, s.pcounts as Float64Array, totals, tile);
-      mergePartials(nBlocks, k, d, s.partial, s.pcounts as Float64Array, sums, counts as Float64Array);
-      return sumInOrder(totals, nTiles);
+    const estep = (s.estep ??= denseEStep(X.dense, xnorm, n, d, k));
+    const nBlocks = Math.ceil(n / SUM_CHUNK);
+    const nTiles = Math.ceil(n / CHUNK);
+    if (s.totals === null || s.totals.length !== nTiles) s.totals = new Float64Array(nTiles);
+    if (sums !== null && (s.partial === null || s.partial.length !== nBlocks * k * d)) {
+      s.partial = new Float64Array(nBlocks * k * d);
+      s.pcounts = new Float64Array(nBlocks * k);
     }
-    for (let i0 = 0; i0 < n; i0 += CHUNK) {
-      const m = Math.min(CHUNK, n - i0);
-      dotsABt(x, i0 * d, m, centers, 0, k, d, tile);
-      total += argminChunk(tile, m, k, cnorm, xnorm, i0, labels, minDist);
-    }
-    return total;
+    const withSums = sums !== null;
+    estep.run(centers, cnorm, labels, minDist, s.totals, withSums ? s.partial : null, withSums ? s.pcounts : null);
+    if (withSums) mergePartials(nBlocks, k, d, s.partial as Float64Array, s.pcounts as Float64Array, sums, counts as Float64Array);
+    return sumInOrder(s.totals, nTiles);
   }
   const { indptr, indices, data } = X.csr as CsrMatrix;
   const ct = s.ct;
@@ -906,15 +951,16 @@ function lloyd(
   algorithm: Resolved['algorithm'] = 'lloyd',
 ): RunResult {
   const sparse = X.csr !== null;
-  const s = makeScratch(k, X.d, sparse);
-  const assigner: Assigner = algorithm !== 'lloyd' && !sparse ? new BoundedDense(X, k, algorithm === 'elkan') : lloydAssigner(X, k, s);
-  const gen = lloydRun(X, init, k, maxIter, tol, run, onIteration, assigner, new Int32Array(X.n), s);
-  let r = gen.next();
-  while (!r.done) {
-    const a = r.value;
-    r = gen.next(assigner.step(a.centers, a.labels, a.minDist, a.sums, a.counts));
-  }
-  return r.value;
+  return withScratch(k, X.d, sparse, (s) => {
+    const assigner: Assigner = algorithm !== 'lloyd' && !sparse ? new BoundedDense(X, k, algorithm === 'elkan') : lloydAssigner(X, k, s);
+    const gen = lloydRun(X, init, k, maxIter, tol, run, onIteration, assigner, new Int32Array(X.n), s);
+    let r = gen.next();
+    while (!r.done) {
+      const a = r.value;
+      r = gen.next(assigner.step(a.centers, a.labels, a.minDist, a.sums, a.counts));
+    }
+    return r.value;
+  });
 }
 
 /**
@@ -964,26 +1010,27 @@ async function lloydParallel(
     },
     fillMinDist: (centers: Float64Array, lab: Int32Array, minDist: Float64Array) => fillMinDistDense(X, k, centers, lab, minDist),
   };
-  const s = makeScratch(k, d, false);
-  const gen = lloydRun(X, init, k, maxIter, tol, run, onIteration, assigner, labels, s);
-  let r = gen.next();
-  while (!r.done) {
-    const a = r.value;
-    centersShared.set(a.centers);
-    const step: KMeansWorkerStep = { type: 'step', invalidate: invalid };
-    await pool.run(step);
-    invalid = false;
-    mergePartials(nChunks, k, d, partial, pcounts, a.sums, a.counts);
-    if (algorithm === 'lloyd') {
-      // Lloyd's inertia: the per-CHUNK sums added in order, as the one-thread fit adds them.
-      r = gen.next(sumInOrder(totals, nTiles));
-    } else {
-      rowNormsSq(a.centers, k, d, cnorm);
-      r = gen.next(inertiaFromStats(xnormSum, a.centers, cnorm, k, d, a.sums, a.counts));
+  return withScratch(k, d, false, async (s) => {
+    const gen = lloydRun(X, init, k, maxIter, tol, run, onIteration, assigner, labels, s);
+    let r = gen.next();
+    while (!r.done) {
+      const a = r.value;
+      centersShared.set(a.centers);
+      const step: KMeansWorkerStep = { type: 'step', invalidate: invalid };
+      await pool.run(step);
+      invalid = false;
+      mergePartials(nChunks, k, d, partial, pcounts, a.sums, a.counts);
+      if (algorithm === 'lloyd') {
+        // Lloyd's inertia: the per-CHUNK sums added in order, as the one-thread fit adds them.
+        r = gen.next(sumInOrder(totals, nTiles));
+      } else {
+        rowNormsSq(a.centers, k, d, cnorm);
+        r = gen.next(inertiaFromStats(xnormSum, a.centers, cnorm, k, d, a.sums, a.counts));
+      }
     }
-  }
-  const res = r.value;
-  return { ...res, labels: res.labels.slice() };
+    const res = r.value;
+    return { ...res, labels: res.labels.slice() };
+  });
 }
 
 function subtractRowInto(X: Data, i: number, out: Float64Array, off: number): void {
@@ -1127,7 +1174,8 @@ export class KMeans {
   predict(X: Matrix | CsrMatrix): Int32Array {
     const data = this.check(X);
     const labels = new Int32Array(data.n);
-    assign(data, this.centers as Float64Array, this.params.nClusters, labels, null, null, null, makeScratch(this.params.nClusters, data.d, data.csr !== null));
+    const k = this.params.nClusters;
+    withScratch(k, data.d, data.csr !== null, (s) => assign(data, this.centers as Float64Array, k, labels, null, null, null, s));
     return labels;
   }
 
