@@ -190,7 +190,7 @@ export interface DenseEStep {
 }
 
 export function denseEStep(x: FloatArray, xnorm: Float64Array, n: number, d: number, k: number): DenseEStep {
-  return simdAvailable && simdBytes(n, d, k) <= SIMD_MAX_BYTES ? simdEStep(x, xnorm, n, d, k) : scalarEStep(x, xnorm, n, d, k);
+  return simdAvailable && d >= 1 && simdBytes(n, d, k) <= SIMD_MAX_BYTES ? simdEStep(x, xnorm, n, d, k) : scalarEStep(x, xnorm, n, d, k);
 }
 
 /** The dense E-step on the WebAssembly SIMD kernel. */

@@ -11,8 +11,11 @@
 
 import { TopKHeaps } from './heap.ts';
 import { dotsABt, rowNormsSq } from './linalg.ts';
+import { SIMD_MAX_BYTES, SimdLeafDots, simdAvailable } from './simd.ts';
 
 export interface LeafIndex {
+  /** Identifies the index in this process's threads (a thread keeps its WebAssembly copy of the last one). */
+  id: number;
   n: number;
   d: number;
   nLeaves: number;
@@ -99,7 +102,20 @@ export function buildLeaves(X: Float64Array, n: number, d: number, norms: Float6
   start[L] = n;
   leafBalls(points, start, L, d, centre, radius);
   const cnorm = rowNormsSq(centre, L, d, sharedF64(L));
-  return { n, d, nLeaves: L, points, perm, pn, pnMax, start, centre, cnorm, radius };
+  return { id: ++lastIndexId, n, d, nLeaves: L, points, perm, pn, pnMax, start, centre, cnorm, radius };
+}
+
+let lastIndexId = 0;
+
+/** This thread's WebAssembly copy of the last index it searched (null: scalar dots). */
+let simdLeaves: { id: number; dots: SimdLeafDots | null } | null = null;
+
+function leafDots(ix: LeafIndex, maxQueries: number): SimdLeafDots | null {
+  if (simdLeaves?.id === ix.id) return simdLeaves.dots;
+  simdLeaves?.dots?.release();
+  const fits = simdAvailable && ix.d >= 1 && SimdLeafDots.bytes(ix.start, ix.nLeaves, ix.d, maxQueries) <= SIMD_MAX_BYTES;
+  simdLeaves = { id: ix.id, dots: fits ? new SimdLeafDots(ix.points, ix.start, ix.nLeaves, ix.d, maxQueries) : null };
+  return simdLeaves.dots;
 }
 
 /**
@@ -299,12 +315,16 @@ export function searchPruned(
   const thr = new Float64Array(QB);
   const margin = new Float64Array(QB);
   const heaps = new TopKHeaps(QB, k);
+  // The leaves' dots on the WebAssembly SIMD kernel when it is available (the same numbers).
+  const simd = leafDots(ix, QB);
+  const qsimd = simd === null ? qsub : simd.sub;
   for (let b = from; b < to; b += QB) {
     const nb = Math.min(QB, to - b);
     for (let r = 0; r < nb; r++) {
       const q = order[b + r];
       for (let t = 0; t < d; t++) qbuf[r * d + t] = qd[q * d + t];
     }
+    simd?.all.set(qbuf.subarray(0, nb * d));
     rowNormsSq(qbuf, nb, d, qnb);
     for (let r = 0; r < nb; r++) {
       margin[r] = (cosine ? 2 : 1) * c0 * (qnb[r] + pnMax);
@@ -327,17 +347,22 @@ export function searchPruned(
       if (nu === 0) continue;
       const s0 = start[j];
       const np = start[j + 1] - s0;
-      if (nu === nb) dotsABt(qbuf, 0, nb, points, s0 * d, np, d, tile);
-      else {
+      if (nu < nb) {
         for (let u = 0; u < nu; u++) {
           const o = act[u] * d;
-          for (let t = 0; t < d; t++) qsub[u * d + t] = qbuf[o + t];
+          for (let t = 0; t < d; t++) qsimd[u * d + t] = qbuf[o + t];
         }
-        dotsABt(qsub, 0, nu, points, s0 * d, np, d, tile);
       }
+      let dots: Float64Array<ArrayBufferLike> = tile;
+      let stride = np;
+      if (simd !== null) {
+        stride = simd.run(j, nu === nb ? 'all' : 'sub', nu);
+        dots = simd.tile;
+      } else if (nu === nb) dotsABt(qbuf, 0, nb, points, s0 * d, np, d, tile);
+      else dotsABt(qsub, 0, nu, points, s0 * d, np, d, tile);
       for (let u = 0; u < nu; u++) {
         const r = act[u];
-        const w = scanLeaf(tile, u * np, np, pn, s0, perm, scale, heaps, r, heaps.worst(r));
+        const w = scanLeaf(dots, u * stride, np, pn, s0, perm, scale, heaps, r, heaps.worst(r));
         if (w !== Infinity) thr[r] = (cosine ? 2 * w + qnb[r] + pnMax : w + qnb[r]) + margin[r];
       }
       maxThr = 0;

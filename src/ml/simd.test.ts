@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { CHUNK, SUM_CHUNK, scalarEStep, simdEStep, type DenseEStep } from './kmeans.ts';
 import { rowNormsSq } from './linalg.ts';
 import { Rng } from './rng.ts';
-import { simdAvailable } from './simd.ts';
+import { SimdLeafDots, simdAvailable } from './simd.ts';
+import { dotsABt } from './linalg.ts';
 import { blobs } from './test-blobs.ts';
 
 function runStep(step: DenseEStep, centers: Float64Array, n: number, d: number, k: number, withSums: boolean, labelsIn?: Int32Array) {
@@ -90,5 +91,32 @@ test('a released kernel is reused by the next data set, growing its memory as ne
     simd.release();
     const b = runStep(scalarEStep(X.data, xnorm, n, d, k), centers, n, d, k, true);
     assert.deepEqual([a.labels, a.totals, a.partial], [b.labels, b.totals, b.partial], `n=${n}`);
+  }
+});
+
+test('the KNN leaf kernel equals dotsABt for every leaf, with all or some of the queries, odd counts', () => {
+  const rng = new Rng(21);
+  for (const d of [1, 2, 7, 32]) {
+    const sizes = [1, 7, 8, 9, 17, 96];
+    const start = new Int32Array(sizes.length + 1);
+    sizes.forEach((s, j) => (start[j + 1] = start[j] + s));
+    const n = start[sizes.length];
+    const points = Float64Array.from({ length: n * d }, () => rng.normal());
+    const maxQ = 13;
+    const queries = Float64Array.from({ length: maxQ * d }, () => rng.normal());
+    const simd = new SimdLeafDots(points, start, sizes.length, d, maxQ);
+    const tile = new Float64Array(maxQ * 96);
+    for (let j = 0; j < sizes.length; j++) {
+      for (const [from, m] of [['all', maxQ], ['sub', 5], ['sub', 1], ['all', 2]] as const) {
+        (from === 'all' ? simd.all : simd.sub).set(queries.subarray(0, m * d));
+        const stride = simd.run(j, from, m);
+        const np = sizes[j];
+        dotsABt(queries, 0, m, points, start[j] * d, np, d, tile);
+        for (let u = 0; u < m; u++) {
+          for (let c = 0; c < np; c++) assert.equal(simd.tile[u * stride + c], tile[u * np + c], `d=${d} leaf ${j} ${from} m=${m} (${u}, ${c})`);
+        }
+      }
+    }
+    simd.release();
   }
 });

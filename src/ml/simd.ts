@@ -1,9 +1,11 @@
-// Lloyd's dense E-step of k-means in WebAssembly SIMD (f64x2), generated here from TypeScript: no
-// binary file, no I/O. V8 compiles JavaScript arithmetic to scalar instructions; the same loops in
+// The dense inner loops of k-means (Lloyd's E-step) and of the pruned KNN search (a block of
+// queries against one leaf) in WebAssembly SIMD (f64x2), generated here from TypeScript: no binary
+// file, no I/O. V8 compiles JavaScript arithmetic to scalar instructions; the same loops in
 // WebAssembly SIMD do two lanes per instruction. On 50,000 × 16 rows against 8 centres the dot
 // products alone measured 0.58 ms against 2.58 ms for linalg.ts's dotsABt.
 //
-// The results are bit-identical to the scalar code in kmeans.ts (tests compare them):
+// The results are bit-identical to the scalar code in kmeans.ts and linalg.ts (simd.test.ts
+// compares them; knn-pruned.test.ts compares the SIMD search with the scalar brute force):
 // - each dot product is a multiply then an add, in order t = 0..d-1, from 0, as dotsABt and dotSeq
 //   sum it (two lanes are two different dots, never two halves of one; no fused multiply-add);
 // - the nearest centre is the smallest cnorm[c] − 2·dot, ties to the lowest index, and the distance
@@ -218,6 +220,49 @@ function sumsFn(): number[] {
   });
 }
 
+/**
+ * dots(a, pairs, ct, d, groups, out), pointers in bytes: for each pair of rows (a, a + 8d) and each
+ * group of 8 columns, the 16 dots Σ_t x[row][t] · ct[t·8·groups + 8g + c] (4 f64x2 accumulators per
+ * row, lanes = columns), stored at out[row·8·groups + 8g + c]. ct: the other operand transposed
+ * (t-major), zero-padded to a multiple of 8 columns.
+ */
+function dotsFn(): number[] {
+  const [A, PAIRS, CT, D, GROUPS, OUT] = [0, 1, 2, 3, 4, 5];
+  const [A1, PC, T, G, ROWBYTES, STRIDE] = [6, 7, 8, 9, 10, 11];
+  let v = 12;
+  const X0 = v++;
+  const X1 = v++;
+  const C = [v++, v++, v++, v++];
+  const ACC = [v++, v++, v++, v++, v++, v++, v++, v++];
+  return fn({ i32: 6, v128: v - 12 }, (emit) => {
+    emit(op.get(D), op.i32(8), op.i32Mul, op.set(ROWBYTES), op.get(GROUPS), op.i32(64), op.i32Mul, op.set(STRIDE));
+    emit(op.block, op.loop); // pairs of rows
+    emit(op.get(PAIRS), op.i32Eqz, op.brIf(1));
+    emit(op.get(A), op.get(ROWBYTES), op.i32Add, op.set(A1), op.get(CT), op.set(PC), op.get(GROUPS), op.set(G));
+    emit(op.loop); // groups of 8 columns
+    for (const acc of ACC) emit(op.zero, op.set(acc));
+    emit(op.get(D), op.set(T));
+    emit(op.loop); // t
+    emit(op.get(A), op.load64Splat(), op.set(X0), op.get(A1), op.load64Splat(), op.set(X1));
+    C.forEach((c, j) => emit(op.get(PC), op.v128Load(16 * j), op.set(c)));
+    C.forEach((c, j) => emit(op.get(ACC[j]), op.get(X0), op.get(c), op.f64x2Mul, op.f64x2Add, op.set(ACC[j])));
+    C.forEach((c, j) => emit(op.get(ACC[4 + j]), op.get(X1), op.get(c), op.f64x2Mul, op.f64x2Add, op.set(ACC[4 + j])));
+    emit(op.get(A), op.i32(8), op.i32Add, op.set(A), op.get(A1), op.i32(8), op.i32Add, op.set(A1));
+    emit(op.get(PC), op.get(STRIDE), op.i32Add, op.set(PC));
+    emit(op.get(T), op.i32(1), op.i32Sub, op.tee(T), op.brIf(0), op.end);
+    ACC.slice(0, 4).forEach((acc, j) => emit(op.get(OUT), op.get(acc), op.v128Store(16 * j)));
+    ACC.slice(4).forEach((acc, j) => emit(op.get(OUT), op.get(STRIDE), op.i32Add, op.get(acc), op.v128Store(16 * j)));
+    // Next group: the same rows again, the next 8 columns.
+    emit(op.get(OUT), op.i32(64), op.i32Add, op.set(OUT));
+    emit(op.get(A), op.get(ROWBYTES), op.i32Sub, op.set(A), op.get(A1), op.get(ROWBYTES), op.i32Sub, op.set(A1));
+    emit(op.get(CT), op.get(GROUPS), op.get(G), op.i32Sub, op.i32(1), op.i32Add, op.i32(64), op.i32Mul, op.i32Add, op.set(PC));
+    emit(op.get(G), op.i32(1), op.i32Sub, op.tee(G), op.brIf(0), op.end);
+    // Next pair: the rows after A1, the output rows after the second.
+    emit(op.get(A1), op.get(ROWBYTES), op.i32Add, op.set(A), op.get(OUT), op.get(STRIDE), op.i32Add, op.set(OUT));
+    emit(op.get(PAIRS), op.i32(1), op.i32Sub, op.set(PAIRS), op.br(0), op.end, op.end);
+  });
+}
+
 function moduleBytes(): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -226,9 +271,9 @@ function moduleBytes(): Uint8Array {
       [0x60, ...u32(6), ...new Array<number>(6).fill(I32), 0x00],
     ])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...u32(1)]])),
-    ...section(3, vector([[0x00], [0x01]])),
-    ...section(7, vector([[...name('assign'), 0x00, 0x00], [...name('sums'), 0x00, 0x01]])),
-    ...section(10, vector([assignFn(), sumsFn()])),
+    ...section(3, vector([[0x00], [0x01], [0x01]])),
+    ...section(7, vector([[...name('assign'), 0x00, 0x00], [...name('sums'), 0x00, 0x01], [...name('dots'), 0x00, 0x02]])),
+    ...section(10, vector([assignFn(), sumsFn(), dotsFn()])),
   ]);
 }
 
@@ -350,5 +395,88 @@ export class SimdLloyd {
   read(labels: Int32Array, minDist: Float64Array | null): void {
     labels.set(this.labelsView.subarray(0, this.n));
     if (minDist !== null) minDist.set(this.heap.subarray(this.at.dist, this.at.dist + this.n));
+  }
+}
+
+/**
+ * The dot products of a block of queries with the rows of one leaf of a KNN index (knn-leaves.ts),
+ * each summed in order as dotsABt sums it. The leaves are copied in once, each transposed (t-major)
+ * and zero-padded to a multiple of 8 rows; the queries are written into `all` (every query of the
+ * block) or `sub` (the ones a leaf can still improve) before run().
+ */
+export class SimdLeafDots {
+  /** (maxQueries + 1) rows of d: the block's queries (the extra row is read for an odd count). */
+  readonly all: Float64Array;
+  readonly sub: Float64Array;
+  /** The dots of the last run: query u, leaf row c at tile[u · stride + c] (stride returned by run). */
+  readonly tile: Float64Array;
+  private kernel: Kernel | null;
+  private readonly dotsFn: (a: number, pairs: number, ct: number, d: number, groups: number, out: number) => void;
+  private readonly leafAt: Int32Array;
+  private readonly groups: Int32Array;
+  private readonly d: number;
+  private readonly allAt: number;
+  private readonly subAt: number;
+  private readonly tileAt: number;
+
+  /** points: the index's rows in leaf order; leaf j holds rows start[j]..start[j+1]-1. */
+  constructor(points: Float64Array, start: Int32Array, nLeaves: number, d: number, maxQueries: number) {
+    if (!simdAvailable) throw new Error('WebAssembly SIMD is not available');
+    const at = SimdLeafDots.layout(start, nLeaves, d, maxQueries);
+    if (at.end * 8 > SIMD_MAX_BYTES) throw new RangeError('index too large for the WebAssembly KNN kernel');
+    this.d = d;
+    this.leafAt = at.leafAt;
+    this.groups = at.groups;
+    this.allAt = at.all;
+    this.subAt = at.sub;
+    this.tileAt = at.tile;
+    this.kernel = takeKernel(at.end * 8);
+    const heap = new Float64Array(this.kernel.memory.buffer);
+    heap.fill(0, 0, at.end);
+    for (let j = 0; j < nLeaves; j++) {
+      const stride = 8 * this.groups[j];
+      const o = this.leafAt[j];
+      for (let r = start[j], c = 0; r < start[j + 1]; r++, c++) for (let t = 0; t < d; t++) heap[o + t * stride + c] = points[r * d + t];
+    }
+    this.dotsFn = this.kernel.exports.dots as SimdLeafDots['dotsFn'];
+    this.all = heap.subarray(at.all, at.sub);
+    this.sub = heap.subarray(at.sub, at.tile);
+    this.tile = heap.subarray(at.tile, at.end);
+  }
+
+  /** Bytes of WebAssembly memory an index of these sizes takes. */
+  static bytes(start: Int32Array, nLeaves: number, d: number, maxQueries: number): number {
+    return SimdLeafDots.layout(start, nLeaves, d, maxQueries).end * 8;
+  }
+
+  /** Where each part goes, in doubles: the transposed leaves, the two query blocks, the tile. */
+  private static layout(start: Int32Array, nLeaves: number, d: number, maxQueries: number) {
+    const leafAt = new Int32Array(nLeaves);
+    const groups = new Int32Array(nLeaves);
+    let at = 0;
+    let maxStride = 8;
+    for (let j = 0; j < nLeaves; j++) {
+      groups[j] = Math.max(1, Math.ceil((start[j + 1] - start[j]) / 8));
+      leafAt[j] = at;
+      at += d * 8 * groups[j];
+      maxStride = Math.max(maxStride, 8 * groups[j]);
+    }
+    const all = at;
+    const sub = all + (maxQueries + 1) * d;
+    const tile = sub + (maxQueries + 1) * d;
+    return { leafAt, groups, all, sub, tile, end: tile + (maxQueries + 1) * maxStride };
+  }
+
+  /** The dots of the first m rows of `all` (from = 'all') or `sub` with leaf j; returns the tile's row stride. */
+  run(j: number, from: 'all' | 'sub', m: number): number {
+    const groups = this.groups[j];
+    this.dotsFn((from === 'all' ? this.allAt : this.subAt) * 8, (m + 1) >> 1, this.leafAt[j] * 8, this.d, groups, this.tileAt * 8);
+    return 8 * groups;
+  }
+
+  /** Gives the memory to the next kernel of this thread; this one must not be used after. */
+  release(): void {
+    if (this.kernel !== null && (spare === null || spare.memory.buffer.byteLength < this.kernel.memory.buffer.byteLength)) spare = this.kernel;
+    this.kernel = null;
   }
 }
