@@ -119,6 +119,48 @@ function fn(locals: { i32?: number; f64?: number; v128?: number }, build: (emit:
   return [...u32(body.length), ...body];
 }
 
+/** The locals of the pair-of-rows × 8-columns dot loop, shared by assign and dots. */
+interface PairLocals {
+  A: number;
+  A1: number;
+  CT: number;
+  PC: number;
+  D: number;
+  T: number;
+  G: number;
+  GROUPS: number;
+  ROWBYTES: number;
+  STRIDE: number;
+  X0: number;
+  X1: number;
+  C: number[];
+  ACC: number[];
+}
+
+/**
+ * Emits the dots of the row pair (A, A1) with the 8 columns of the current group (at PC): the 8
+ * accumulators zeroed, then for t = 0..d-1, ACC[j] (row A) and ACC[4 + j] (row A1) += x[t] · the
+ * columns 2j, 2j+1 at t. A, A1 end one row further (8d bytes), PC d strides further.
+ */
+function emitPairDots(emit: (...p: number[][]) => void, l: PairLocals): void {
+  for (const acc of l.ACC) emit(op.zero, op.set(acc));
+  emit(op.get(l.D), op.set(l.T));
+  emit(op.loop);
+  emit(op.get(l.A), op.load64Splat(), op.set(l.X0), op.get(l.A1), op.load64Splat(), op.set(l.X1));
+  l.C.forEach((c, j) => emit(op.get(l.PC), op.v128Load(16 * j), op.set(c)));
+  l.C.forEach((c, j) => emit(op.get(l.ACC[j]), op.get(l.X0), op.get(c), op.f64x2Mul, op.f64x2Add, op.set(l.ACC[j])));
+  l.C.forEach((c, j) => emit(op.get(l.ACC[4 + j]), op.get(l.X1), op.get(c), op.f64x2Mul, op.f64x2Add, op.set(l.ACC[4 + j])));
+  emit(op.get(l.A), op.i32(8), op.i32Add, op.set(l.A), op.get(l.A1), op.i32(8), op.i32Add, op.set(l.A1));
+  emit(op.get(l.PC), op.get(l.STRIDE), op.i32Add, op.set(l.PC));
+  emit(op.get(l.T), op.i32(1), op.i32Sub, op.tee(l.T), op.brIf(0), op.end);
+}
+
+/** Emits the step to the next group: the same rows from their start, PC at the next 8 columns of t = 0. */
+function emitNextGroup(emit: (...p: number[][]) => void, l: PairLocals): void {
+  emit(op.get(l.A), op.get(l.ROWBYTES), op.i32Sub, op.set(l.A), op.get(l.A1), op.get(l.ROWBYTES), op.i32Sub, op.set(l.A1));
+  emit(op.get(l.CT), op.get(l.GROUPS), op.get(l.G), op.i32Sub, op.i32(1), op.i32Add, op.i32(64), op.i32Mul, op.i32Add, op.set(l.PC));
+}
+
 /**
  * assign(a, rows, ct, d, groups, cn, xn, lab, dist) → the tile's inertia. Pointers in bytes; rows are
  * taken in pairs (an odd tile also computes the row after it, whose results go to slack slots).
@@ -138,6 +180,7 @@ function assignFn(): number[] {
   const C = [v++, v++, v++, v++];
   const ACC = [v++, v++, v++, v++, v++, v++, v++, v++];
   const [P, VAL, MASK, BEST, BESTI, ZERO] = [v++, v++, v++, v++, v++, v++];
+  const pair: PairLocals = { A, A1, CT, PC, D, T, G, GROUPS, ROWBYTES, STRIDE, X0, X1, C, ACC };
   return fn({ i32: 7, f64: 2, v128: v - 18 }, (emit) => {
     emit(op.get(D), op.i32(8), op.i32Mul, op.set(ROWBYTES), op.get(GROUPS), op.i32(64), op.i32Mul, op.set(STRIDE));
     emit(op.zero, op.set(ZERO), op.f64(0), op.set(TOTAL));
@@ -147,16 +190,7 @@ function assignFn(): number[] {
     emit(op.f64(Infinity), op.f64x2Splat, op.set(BEST), op.zero, op.set(BESTI));
     emit(op.get(CT), op.set(PC), op.get(CN), op.set(PCN), op.f64(0), op.set(CB), op.get(GROUPS), op.set(G));
     emit(op.loop); // groups of 8 centres
-    for (const acc of ACC) emit(op.zero, op.set(acc));
-    emit(op.get(D), op.set(T));
-    emit(op.loop); // t: the pair's x[t] times the 8 centres' t-th coordinates
-    emit(op.get(A), op.load64Splat(), op.set(X0), op.get(A1), op.load64Splat(), op.set(X1));
-    C.forEach((c, j) => emit(op.get(PC), op.v128Load(16 * j), op.set(c)));
-    C.forEach((c, j) => emit(op.get(ACC[j]), op.get(X0), op.get(c), op.f64x2Mul, op.f64x2Add, op.set(ACC[j])));
-    C.forEach((c, j) => emit(op.get(ACC[4 + j]), op.get(X1), op.get(c), op.f64x2Mul, op.f64x2Add, op.set(ACC[4 + j])));
-    emit(op.get(A), op.i32(8), op.i32Add, op.set(A), op.get(A1), op.i32(8), op.i32Add, op.set(A1));
-    emit(op.get(PC), op.get(STRIDE), op.i32Add, op.set(PC));
-    emit(op.get(T), op.i32(1), op.i32Sub, op.tee(T), op.brIf(0), op.end);
+    emitPairDots(emit, pair);
     // Centre c = CB + 2j + lane of accumulator j: (row 0's dot, row 1's dot) per centre, in order.
     for (let j = 0; j < 4; j++) {
       for (const lane of [0, 1] as const) {
@@ -168,8 +202,7 @@ function assignFn(): number[] {
       }
     }
     // Next group: the same rows again, the next 8 centres.
-    emit(op.get(A), op.get(ROWBYTES), op.i32Sub, op.set(A), op.get(A1), op.get(ROWBYTES), op.i32Sub, op.set(A1));
-    emit(op.get(CT), op.get(GROUPS), op.get(G), op.i32Sub, op.i32(1), op.i32Add, op.i32(64), op.i32Mul, op.i32Add, op.set(PC));
+    emitNextGroup(emit, pair);
     emit(op.get(PCN), op.i32(64), op.i32Add, op.set(PCN), op.get(CB), op.f64(8), op.f64Add, op.set(CB));
     emit(op.get(G), op.i32(1), op.i32Sub, op.tee(G), op.brIf(0), op.end);
     // dist = xn + best, negative → 0 (as `if (dist < 0) dist = 0`); labels; inertia in row order.
@@ -234,28 +267,19 @@ function dotsFn(): number[] {
   const X1 = v++;
   const C = [v++, v++, v++, v++];
   const ACC = [v++, v++, v++, v++, v++, v++, v++, v++];
+  const pair: PairLocals = { A, A1, CT, PC, D, T, G, GROUPS, ROWBYTES, STRIDE, X0, X1, C, ACC };
   return fn({ i32: 6, v128: v - 12 }, (emit) => {
     emit(op.get(D), op.i32(8), op.i32Mul, op.set(ROWBYTES), op.get(GROUPS), op.i32(64), op.i32Mul, op.set(STRIDE));
     emit(op.block, op.loop); // pairs of rows
     emit(op.get(PAIRS), op.i32Eqz, op.brIf(1));
     emit(op.get(A), op.get(ROWBYTES), op.i32Add, op.set(A1), op.get(CT), op.set(PC), op.get(GROUPS), op.set(G));
     emit(op.loop); // groups of 8 columns
-    for (const acc of ACC) emit(op.zero, op.set(acc));
-    emit(op.get(D), op.set(T));
-    emit(op.loop); // t
-    emit(op.get(A), op.load64Splat(), op.set(X0), op.get(A1), op.load64Splat(), op.set(X1));
-    C.forEach((c, j) => emit(op.get(PC), op.v128Load(16 * j), op.set(c)));
-    C.forEach((c, j) => emit(op.get(ACC[j]), op.get(X0), op.get(c), op.f64x2Mul, op.f64x2Add, op.set(ACC[j])));
-    C.forEach((c, j) => emit(op.get(ACC[4 + j]), op.get(X1), op.get(c), op.f64x2Mul, op.f64x2Add, op.set(ACC[4 + j])));
-    emit(op.get(A), op.i32(8), op.i32Add, op.set(A), op.get(A1), op.i32(8), op.i32Add, op.set(A1));
-    emit(op.get(PC), op.get(STRIDE), op.i32Add, op.set(PC));
-    emit(op.get(T), op.i32(1), op.i32Sub, op.tee(T), op.brIf(0), op.end);
+    emitPairDots(emit, pair);
     ACC.slice(0, 4).forEach((acc, j) => emit(op.get(OUT), op.get(acc), op.v128Store(16 * j)));
     ACC.slice(4).forEach((acc, j) => emit(op.get(OUT), op.get(STRIDE), op.i32Add, op.get(acc), op.v128Store(16 * j)));
     // Next group: the same rows again, the next 8 columns.
     emit(op.get(OUT), op.i32(64), op.i32Add, op.set(OUT));
-    emit(op.get(A), op.get(ROWBYTES), op.i32Sub, op.set(A), op.get(A1), op.get(ROWBYTES), op.i32Sub, op.set(A1));
-    emit(op.get(CT), op.get(GROUPS), op.get(G), op.i32Sub, op.i32(1), op.i32Add, op.i32(64), op.i32Mul, op.i32Add, op.set(PC));
+    emitNextGroup(emit, pair);
     emit(op.get(G), op.i32(1), op.i32Sub, op.tee(G), op.brIf(0), op.end);
     // Next pair: the rows after A1, the output rows after the second.
     emit(op.get(A1), op.get(ROWBYTES), op.i32Add, op.set(A), op.get(OUT), op.get(STRIDE), op.i32Add, op.set(OUT));
