@@ -8,8 +8,14 @@
 -- of their user id, then of their position in the batch (the order they arrived in), so every batch
 -- and every single call takes the locks of several users in one global order and two batches cannot
 -- deadlock; the events of one user keep their arrival order.
+--
+-- lock_timeout: a batch holds up every event of its lane, so it does not wait more than 10 s for a
+-- user's row that another transaction holds (a long delete, say): it fails with 55P03, the server
+-- runs its events again one by one, and only that user's event answers 503.
 CREATE OR REPLACE FUNCTION "events_ingest_batch"(p_users text[], p_types text[], p_amounts numeric[], p_times bigint[], p_create boolean, p_notify boolean)
-RETURNS json LANGUAGE plpgsql AS $$
+RETURNS json LANGUAGE plpgsql
+SET lock_timeout = '10s'
+AS $$
 DECLARE
   v_out json[] := array_fill(NULL::json, ARRAY[cardinality(p_users)]);
   v_i int;

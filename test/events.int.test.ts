@@ -8,8 +8,10 @@ import { authHeaders } from './helpers/auth.ts';
 import { eventsClient } from './helpers/events.ts';
 import { runScenarios, type Scenario } from './helpers/scenarios.ts';
 import { createTestDatabase, usingPostgres } from './helpers/db.ts';
+import postgres from 'postgres';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/platform/db.ts';
+import { createEventsRepository } from '../src/modules/events/events.repository.ts';
 import { DEFAULT_RULES, evaluateRules, parseCents, type EventType, type HistoryEvent } from '../src/modules/events/rules.ts';
 
 let ctx: TestApp;
@@ -252,6 +254,51 @@ describe('integrity without foreign keys on alerts', () => {
   });
 });
 
+describe('events_ingest_batch', () => {
+  test('one statement: results in input order, null for an unknown user, each user\'s events stored in input order', async () => {
+    const testDb = await createTestDatabase();
+    const database = await openDatabase({ ...testDb.config, dataDir: '', dbPoolSize: 2 });
+    try {
+      await database.migrate();
+      const client = (database.db as unknown as { $client: any }).$client;
+      const q = async (text: string): Promise<Record<string, unknown>[]> => (database.kind === 'postgres' ? client.unsafe(text) : (await client.query(text)).rows);
+      await q("insert into users (user_id) values ('7'), ('30'), ('200')");
+      const repo = createEventsRepository(database);
+      // Equal times, users interleaved (the function takes them by user id, '200' < '30' < '7' as text).
+      const input = [
+        { userId: '30', type: 'withdraw', amount: '150.00', time: 5 },
+        { userId: '7', type: 'deposit', amount: '1.00', time: 5 },
+        { userId: '999', type: 'deposit', amount: '1.00', time: 5 },
+        { userId: '30', type: 'withdraw', amount: '2.00', time: 5 },
+        { userId: '200', type: 'deposit', amount: '3.00', time: 5 },
+        { userId: '30', type: 'withdraw', amount: '4.00', time: 5 },
+        { userId: '7', type: 'deposit', amount: '5.00', time: 5 },
+      ];
+      const out = await repo.ingestBatch(input, { autoCreate: false, notify: false });
+      assert.equal(out.length, input.length);
+      assert.equal(out[2], null, 'unknown user');
+      input.forEach((e, i) => {
+        if (i === 2) return;
+        assert.equal(out[i]?.user_id, e.userId);
+        assert.equal(out[i]?.amount, e.amount);
+      });
+      for (const user of ['30', '7']) {
+        const seqs = input.flatMap((e, i) => (e.userId === user ? [out[i]!.seq] : []));
+        assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `user ${user}: seq follows the input order`);
+      }
+      // The third withdrawal of user 30 in a row (same time, arrival order) raises 30; the first, 1100.
+      assert.deepEqual(out[0]!.alerts.map((a) => a.code), [1100]);
+      assert.deepEqual(out[5]!.alerts.map((a) => a.code), [30]);
+      assert.equal(Number((await q('select count(*)::int as n from alert_events'))[0].n), 6, 'the unknown user\'s event was not stored');
+      const created = await repo.ingestBatch([{ userId: '998', type: 'deposit', amount: '1.00', time: 1 }], { autoCreate: true, notify: false });
+      assert.equal(created[0]?.user_id, '998', 'autoCreate stores the event of a new user');
+    } finally {
+      await database.close();
+      await testDb.drop();
+    }
+  });
+});
+
 /** Posts every event of every user at once, then checks each user's stored events against a sequential replay. */
 async function concurrentReplay(app: TestApp, headers: Record<string, string>, users: number[], perUser: number, seed: number) {
   let s = seed;
@@ -298,6 +345,37 @@ describe('concurrency', () => {
       await concurrentReplay(laned, headers, users, usingPostgres ? 40 : 15, 7);
     } finally {
       await laned.close();
+    }
+  });
+
+  test('a user row held by another transaction past lock_timeout: that event answers 503, the next batch goes on', { skip: !usingPostgres && 'PostgreSQL only (PGlite is one connection)' }, async () => {
+    const [held, free] = [await newUser(), await newUser()];
+    const sql = postgres(ctx.config.databaseUrl as string, { max: 1, onnotice: () => {} });
+    try {
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => (locked = r));
+      const hold = sql.begin(async (tx) => {
+        await tx`select 1 from users where user_id = ${String(held)} for update`;
+        locked();
+        await released;
+      });
+      await isLocked;
+      const post = (userId: number) => ctx.request('POST', '/api/events', { body: { type: 'deposit', amount: '1.00', user_id: userId, time: 1 }, headers: user });
+      const blocked = post(held);
+      await new Promise((r) => setTimeout(r, 100));
+      const other = post(free); // queued behind the blocked batch on the one lane
+      const [a, b] = await Promise.all([blocked, other]);
+      release();
+      await hold;
+      assert.equal(a.status, 503, a.text);
+      assert.match(a.body.detail, new RegExp(`user ${held} is locked by another transaction`));
+      assert.equal(a.headers.get('retry-after'), '1');
+      assert.equal(b.status, 200, b.text);
+      assert.equal((await ctx.request('GET', `/api/events?user_id=${held}`, { headers: user })).body.length, 0, 'the refused event was not stored');
+    } finally {
+      await sql.end();
     }
   });
 

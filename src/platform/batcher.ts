@@ -8,6 +8,12 @@ export interface BatcherOptions<I, O> {
   run(items: I[]): Promise<O[]>;
   /** The most items in one batch. */
   maxBatch: number;
+  /**
+   * Whether the items of a failed batch should be run again one by one: only when the failure says the
+   * batch left nothing behind and one item may be the cause (e.g. an error PostgreSQL reported for the
+   * statement). Otherwise (a lost connection, where the batch may have committed) every item fails.
+   */
+  retryAlone(err: unknown): boolean;
 }
 
 interface Pending<I, O> {
@@ -18,12 +24,12 @@ interface Pending<I, O> {
 
 /**
  * Returns a function that submits one item and resolves with its result. Items run in the order they
- * were submitted: batch after batch, never two batches at once. When a batch of several items fails,
- * each item is run again alone, in the same order, so one bad item fails only its own call (the batch's
- * work must be atomic: a failed batch left nothing behind).
+ * were submitted: batch after batch, never two batches at once. When a batch of several items fails
+ * and retryAlone(err) says so, each item is run again alone, in the same order, so one bad item fails
+ * only its own call; otherwise every item of the batch fails with the error.
  */
 export function createBatcher<I, O>(options: BatcherOptions<I, O>): (item: I) => Promise<O> {
-  const { run, maxBatch } = options;
+  const { run, maxBatch, retryAlone } = options;
   if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   let queue: Pending<I, O>[] = [];
   let busy = false;
@@ -39,7 +45,10 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): (item: I) =>
       const results = await runChecked(batch.map((p) => p.item));
       batch.forEach((p, i) => p.resolve(results[i]));
     } catch (err) {
-      if (batch.length === 1) return batch[0].reject(err);
+      if (batch.length === 1 || !retryAlone(err)) {
+        for (const p of batch) p.reject(err);
+        return;
+      }
       for (const p of batch) {
         try {
           p.resolve((await runChecked([p.item]))[0]);

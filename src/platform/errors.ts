@@ -53,6 +53,11 @@ function findPgError(err: unknown): PgLikeError | null {
   return null;
 }
 
+/** The SQLSTATE of a PostgreSQL error under driver and ORM wrappers, or null (e.g. a lost connection). */
+export function sqlState(err: unknown): string | null {
+  return findPgError(err)?.code ?? null;
+}
+
 /**
  * Turns a database constraint or data error into an AppError with a message that names the
  * offending column and value; returns null for errors that are not the client's fault.
@@ -84,6 +89,8 @@ export function mapDbError(err: unknown, resource = 'record'): AppError | null {
     case '22023':
     case '22021':
       return new AppError('VALIDATION_ERROR', `invalid value: ${pg.message}`, { cause: err });
+    case '55P03': // lock_timeout
+      return new AppError('NOT_READY', `the ${resource} is locked by another transaction; retry`, { cause: err, headers: { 'retry-after': '1' } });
     default:
       return null;
   }

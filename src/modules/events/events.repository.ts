@@ -92,8 +92,11 @@ export function createEventsRepository(database: Database) {
      * Stores the events and evaluates the rules in one statement and one transaction; one result per
      * event, in order, null for an unknown user. The events of one user are taken in the given order.
      */
-    ingestBatch: (events: IngestInput[], options: IngestOptions): Promise<(IngestResult | null)[]> =>
-      send([events.map((e) => e.userId), events.map((e) => e.type), events.map((e) => e.amount), events.map((e) => e.time), options.autoCreate, options.notify]),
+    ingestBatch: async (events: IngestInput[], options: IngestOptions): Promise<(IngestResult | null)[]> => {
+      const results = await send([events.map((e) => e.userId), events.map((e) => e.type), events.map((e) => e.amount), events.map((e) => e.time), options.autoCreate, options.notify]);
+      // seq is null only if an auto-created user was deleted by someone else before its event was stored.
+      return results.map((r) => (r === null || r.seq === null ? null : r));
+    },
 
     async listEvents(q: { userPk?: number; type?: string; from?: number; to?: number; page: number; size: number }) {
       const conds: (SQL | undefined)[] = [];

@@ -1,13 +1,15 @@
 // Use cases of seed 001: take an event (store it and evaluate the rules, in the database, under the
 // user's lock), read events and alerts back, and manage the rules.
 import { createBatcher } from '../../platform/batcher.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, mapDbError, sqlState } from '../../platform/errors.ts';
 import type { AlertBus } from './alert-stream.ts';
 import type { EventsRepository, IngestInput, IngestResult, RuleRow } from './events.repository.ts';
 import type { CreateEvent, CreateRule, ListAlertsQuery, ListEventsQuery, ListRulesQuery, PatchRule } from './events.schemas.ts';
 import { formatCents, parseCents, validateRule } from './rules.ts';
 
 const MAX_EVENT_CENTS = 99_999_999_999_999n; // numeric(14,2)
+/** SQLSTATE classes of a statement's own failure: data, integrity, rollback, syntax, lock timeout, plpgsql. */
+const RETRY_ALONE = new Set(['22', '23', '40', '42', '55', 'P0']);
 const DIGITS = /^[1-9]\d{0,15}$/;
 
 export interface EventsServiceDeps {
@@ -47,8 +49,15 @@ function eventAmount(value: string | number): string {
 export function createEventsService(deps: EventsServiceDeps) {
   const { repo, bus, users } = deps;
   const options = { autoCreate: deps.autoCreateUsers, notify: bus.publishedByDatabase };
+  if (!(Number.isInteger(deps.batching.lanes) && deps.batching.lanes >= 1)) throw new RangeError(`events: lanes must be a positive integer, got ${deps.batching.lanes}`);
   const lanes = Array.from({ length: deps.batching.lanes }, () =>
-    createBatcher<IngestInput, IngestResult | null>({ maxBatch: deps.batching.maxBatch, run: (events) => repo.ingestBatch(events, options) }),
+    createBatcher<IngestInput, IngestResult | null>({
+      maxBatch: deps.batching.maxBatch,
+      run: (events) => repo.ingestBatch(events, options),
+      // PostgreSQL reported the statement failed, so the batch's transaction rolled back: run each
+      // event alone. A lost connection may have committed: fail them all rather than store twice.
+      retryAlone: (err) => RETRY_ALONE.has(sqlState(err)?.slice(0, 2) ?? ''),
+    }),
   );
   // userId is a validated decimal string of a safe integer.
   const ingestOne = (event: IngestInput) => lanes[Number(event.userId) % lanes.length](event);
@@ -67,7 +76,12 @@ export function createEventsService(deps: EventsServiceDeps) {
     async ingest(body: CreateEvent) {
       const userId = userKey(body.user_id);
       const amount = eventAmount(body.amount);
-      const result = await ingestOne({ userId, type: body.type, amount, time: body.time });
+      let result: IngestResult | null;
+      try {
+        result = await ingestOne({ userId, type: body.type, amount, time: body.time });
+      } catch (err) {
+        throw mapDbError(err, `user ${userId}`) ?? err;
+      }
       if (!result) throw new AppError('NOT_FOUND', `user ${userId} not found`);
       if (result.alerts.length) bus.publish(result);
       const codes = result.alerts.map((a) => a.code);
