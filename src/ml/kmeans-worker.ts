@@ -42,7 +42,8 @@ serveJobs<KMeansWorkerInit | KMeansWorkerStep>((m) => {
     estep?.release();
     estep = null;
     if (m.algorithm === 'lloyd') {
-      // The WebAssembly kernel copies the rows into its own memory; the scalar code reads local copies.
+      // The WebAssembly kernel copies the rows into its own memory; without it, the scalar code reads
+      // local copies (views of shared memory are slower in a worker).
       x = simdAvailable ? m.x.subarray(lo * d, hi * d) : m.x.slice(lo * d, hi * d);
       xnorm = simdAvailable ? m.xnorm.subarray(lo, hi) : m.xnorm.slice(lo, hi);
       cnorm = new Float64Array(k);

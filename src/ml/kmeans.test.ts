@@ -101,3 +101,11 @@ test('parameters and fit state are validated', () => {
   assert.throws(() => new KMeans({ nClusters: 9 }).fit(HAND), /nClusters=9/);
   assert.throws(() => new KMeans({ nClusters: 2 }).fit(fromRows([[0], [Infinity]])), /non-finite/);
 });
+
+test('rows or initial centres too large for the distance computations are refused', () => {
+  const X = fromRows([[1e160, 0], [0, 1], [1, 1]]);
+  assert.throws(() => new KMeans({ nClusters: 2, seed: 1 }).fit(X), /X row 0 is too large/);
+  const ok = fromRows([[0, 0], [0, 1], [1, 1]]);
+  assert.throws(() => new KMeans({ nClusters: 2, init: fromRows([[1e160, 0], [0, 1]]) }).fit(ok), /init row 0 is too large/);
+  assert.doesNotThrow(() => new KMeans({ nClusters: 2, seed: 1 }).fit(fromRows([[1e150, 0], [0, 1], [1, 1]])));
+});

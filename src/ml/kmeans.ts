@@ -103,13 +103,27 @@ export interface Data {
 function toData(X: Matrix | CsrMatrix): Data {
   if (isCsr(X)) {
     csrAssertFinite(X);
-    return { dense: null, csr: X, n: X.rows, d: X.cols, xnorm: csrRowNorms(X, true) };
+    const xnorm = csrRowNorms(X, true);
+    assertNormsFit(xnorm, 'X');
+    return { dense: null, csr: X, n: X.rows, d: X.cols, xnorm };
   }
   const v = X.data;
   for (let t = 0; t < v.length; t++) {
     if (!Number.isFinite(v[t])) throw new RangeError(`X has a non-finite value at row ${Math.floor(t / X.cols)}, column ${t % X.cols}`);
   }
-  return { dense: X.data, csr: null, n: X.rows, d: X.cols, xnorm: rowNormsSq(X.data, X.rows, X.cols) };
+  const xnorm = rowNormsSq(X.data, X.rows, X.cols);
+  assertNormsFit(xnorm, 'X');
+  return { dense: X.data, csr: null, n: X.rows, d: X.cols, xnorm };
+}
+
+/**
+ * Rows whose squared norm exceeds a quarter of the largest double (values around 1e154) would make
+ * ‖x‖² − 2x·c + ‖c‖² overflow to ∞ or NaN, where nearest centres are no longer defined: refused.
+ */
+function assertNormsFit(norms: Float64Array, name: string): void {
+  for (let i = 0; i < norms.length; i++) {
+    if (!(norms[i] <= Number.MAX_VALUE / 4)) throw new RangeError(`${name} row ${i} is too large: its squared norm ${norms[i]} would overflow the distance computations; scale the data`);
+  }
 }
 
 // Samples per block of the dense assignment step: a 256×d block and its 256×k tile of dot
@@ -190,7 +204,14 @@ export interface DenseEStep {
 }
 
 export function denseEStep(x: FloatArray, xnorm: Float64Array, n: number, d: number, k: number): DenseEStep {
-  return simdAvailable && d >= 1 && simdBytes(n, d, k) <= SIMD_MAX_BYTES ? simdEStep(x, xnorm, n, d, k) : scalarEStep(x, xnorm, n, d, k);
+  if (simdAvailable && d >= 1 && simdBytes(n, d, k) <= SIMD_MAX_BYTES) {
+    try {
+      return simdEStep(x, xnorm, n, d, k);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err; // WebAssembly memory not available: the scalar step
+    }
+  }
+  return scalarEStep(x, xnorm, n, d, k);
 }
 
 /** The dense E-step on the WebAssembly SIMD kernel. */
@@ -1075,6 +1096,7 @@ export class KMeans {
     const data = toData(X);
     if (data.n < k) throw new RangeError(`KMeans: nClusters=${k} must be <= the number of samples (${data.n})`);
     if (typeof init === 'object' && init.cols !== data.d) throw new RangeError(`KMeans: init has ${init.cols} columns, X has ${data.d}`);
+    if (typeof init === 'object') assertNormsFit(rowNormsSq(init.data, init.rows, init.cols), 'init');
     const nInit = this.params.nInit === 'auto' ? (init === 'random' ? 10 : 1) : this.params.nInit;
     const tol = this.params.tol === 0 ? 0 : this.params.tol * meanVariance(data);
     const rng = new Rng(seed);

@@ -107,15 +107,23 @@ export function buildLeaves(X: Float64Array, n: number, d: number, norms: Float6
 
 let lastIndexId = 0;
 
-/** This thread's WebAssembly copy of the last index it searched (null: scalar dots). */
-let simdLeaves: { id: number; dots: SimdLeafDots | null } | null = null;
+/** This thread's WebAssembly copy of the last index it searched, for blocks of up to maxQueries (null: scalar dots). */
+let simdLeaves: { id: number; maxQueries: number; dots: SimdLeafDots | null } | null = null;
 
 function leafDots(ix: LeafIndex, maxQueries: number): SimdLeafDots | null {
-  if (simdLeaves?.id === ix.id) return simdLeaves.dots;
+  if (simdLeaves !== null && simdLeaves.id === ix.id && simdLeaves.maxQueries >= maxQueries) return simdLeaves.dots;
   simdLeaves?.dots?.release();
-  const fits = simdAvailable && ix.d >= 1 && SimdLeafDots.bytes(ix.start, ix.nLeaves, ix.d, maxQueries) <= SIMD_MAX_BYTES;
-  simdLeaves = { id: ix.id, dots: fits ? new SimdLeafDots(ix.points, ix.start, ix.nLeaves, ix.d, maxQueries) : null };
-  return simdLeaves.dots;
+  simdLeaves = null;
+  let dots: SimdLeafDots | null = null;
+  if (simdAvailable && ix.d >= 1 && SimdLeafDots.bytes(ix.start, ix.nLeaves, ix.d, maxQueries) <= SIMD_MAX_BYTES) {
+    try {
+      dots = new SimdLeafDots(ix.points, ix.start, ix.nLeaves, ix.d, maxQueries);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err; // WebAssembly memory not available: scalar dots
+    }
+  }
+  simdLeaves = { id: ix.id, maxQueries, dots };
+  return dots;
 }
 
 /**

@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NearestNeighbors } from './knn.ts';
+import { buildLeaves, queryOrder, searchPruned } from './knn-leaves.ts';
+import { rowNormsSq } from './linalg.ts';
 import { Rng } from './rng.ts';
 import { blobs } from './test-blobs.ts';
 
@@ -27,4 +29,23 @@ test('pruned equals brute force: indices and distances, both metrics, ties, dupl
     }
   }
   assert.throws(() => new NearestNeighbors({ search: 'tree' as 'brute' }), /search must be 'pruned' or 'brute'/);
+});
+
+test('the search gives the same result whatever the query block size, in any order of calls on one index', () => {
+  const rng = new Rng(1);
+  const [n, d, m, k] = [2000, 8, 200, 5];
+  const X = Float64Array.from({ length: n * d }, () => rng.normal());
+  const Q = Float64Array.from({ length: m * d }, () => rng.normal());
+  const ix = buildLeaves(X, n, d, rowNormsSq(X, n, d));
+  const order = queryOrder(ix, Q, m, d);
+  const search = (block?: number) => {
+    const idx = new Int32Array(m * k);
+    const val = new Float64Array(m * k);
+    searchPruned(ix, Q, d, k, false, order, 0, m, idx, val, block);
+    return { idx, val };
+  };
+  const small = search(4); // the thread's SIMD copy of the index is sized for blocks of 4 first
+  const large = search(); // then blocks of 64 on the same index
+  assert.deepEqual(large, small);
+  assert.deepEqual(search(17), small);
 });

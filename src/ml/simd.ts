@@ -301,8 +301,10 @@ function moduleBytes(): Uint8Array {
   ]);
 }
 
+const MODULE_BYTES = moduleBytes();
+
 /** WebAssembly with SIMD is available here (Node has it since 16.4): the module validates. */
-export const simdAvailable: boolean = typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes());
+export const simdAvailable: boolean = typeof WebAssembly === 'object' && WebAssembly.validate(MODULE_BYTES);
 
 /** The most bytes of WebAssembly memory one SimdLloyd takes; larger data uses the scalar code. */
 export const SIMD_MAX_BYTES = 2 ** 31;
@@ -311,7 +313,7 @@ export const SIMD_MAX_BYTES = 2 ** 31;
 function layout(n: number, d: number, k: number) {
   const stride = Math.ceil(k / 8) * 8;
   const x = 0;
-  const xnorm = x + (n + 1) * d; // one zero row after the rows: an odd tile reads it
+  const xnorm = x + (n + 1) * d; // one slack row after the rows: an odd tile reads it (its results go to slack slots)
   const ct = xnorm + n + 2;
   const cn = ct + d * stride;
   const dist = cn + stride;
@@ -334,10 +336,17 @@ interface Kernel {
 }
 
 /**
- * The kernel of the last released SimdLloyd of this thread, taken by the next one: fresh memory is
- * slow to touch on some machines (page faults on a VM), and each fit would otherwise map its own.
+ * The kernel of the last released SimdLloyd or SimdLeafDots of this thread, taken by the next one:
+ * fresh memory is slow to touch on some machines (page faults on a VM), and each fit would otherwise
+ * map its own. Memories above SPARE_MAX_BYTES are not kept (WebAssembly memory never shrinks).
  */
 let spare: Kernel | null = null;
+const SPARE_MAX_BYTES = 256 * 2 ** 20;
+
+function giveBack(kernel: Kernel | null): void {
+  const bytes = kernel?.memory.buffer.byteLength ?? Infinity;
+  if (kernel !== null && bytes <= SPARE_MAX_BYTES && (spare === null || spare.memory.buffer.byteLength < bytes)) spare = kernel;
+}
 
 function takeKernel(bytes: number): Kernel {
   const pages = Math.ceil(bytes / 65_536);
@@ -345,11 +354,15 @@ function takeKernel(bytes: number): Kernel {
   spare = null;
   if (kernel !== null) {
     const have = kernel.memory.buffer.byteLength / 65_536;
-    if (have < pages) kernel.memory.grow(pages - have);
-    return kernel;
+    try {
+      if (have < pages) kernel.memory.grow(pages - have);
+      return kernel;
+    } catch {
+      // Cannot grow: let it go, and try a fresh memory below.
+    }
   }
   const memory = new WebAssembly.Memory({ initial: pages });
-  compiled ??= new WebAssembly.Module(moduleBytes());
+  compiled ??= new WebAssembly.Module(MODULE_BYTES);
   return { memory, exports: new WebAssembly.Instance(compiled, { env: { memory } }).exports };
 }
 
@@ -411,7 +424,7 @@ export class SimdLloyd {
 
   /** Gives the memory to the next SimdLloyd of this thread; this one must not be used after. */
   release(): void {
-    if (this.kernel !== null && (spare === null || spare.memory.buffer.byteLength < this.kernel.memory.buffer.byteLength)) spare = this.kernel;
+    giveBack(this.kernel);
     this.kernel = null;
   }
 
@@ -500,7 +513,7 @@ export class SimdLeafDots {
 
   /** Gives the memory to the next kernel of this thread; this one must not be used after. */
   release(): void {
-    if (this.kernel !== null && (spare === null || spare.memory.buffer.byteLength < this.kernel.memory.buffer.byteLength)) spare = this.kernel;
+    giveBack(this.kernel);
     this.kernel = null;
   }
 }
