@@ -10,7 +10,7 @@ import { runScenarios, type Scenario } from './helpers/scenarios.ts';
 import { createTestDatabase, usingPostgres } from './helpers/db.ts';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/platform/db.ts';
+import { openDatabase, type Database } from '../src/platform/db.ts';
 import { createEventsRepository } from '../src/modules/events/events.repository.ts';
 import { DEFAULT_RULES, evaluateRules, parseCents, type EventType, type HistoryEvent } from '../src/modules/events/rules.ts';
 
@@ -227,16 +227,26 @@ describe('users', () => {
   });
 });
 
+type Query = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** A migrated database of its own (not the app's) and a raw query function on it, dropped after. */
+async function withOwnDatabase(work: (database: Database, q: Query) => Promise<void>): Promise<void> {
+  const testDb = await createTestDatabase();
+  const database = await openDatabase({ ...testDb.config, dataDir: '', dbPoolSize: 2 });
+  try {
+    await database.migrate();
+    const client = (database.db as unknown as { $client: any }).$client;
+    const q: Query = async (text, params = []) => (database.kind === 'postgres' ? client.unsafe(text, params) : (await client.query(text, params)).rows);
+    await work(database, q);
+  } finally {
+    await database.close();
+    await testDb.drop();
+  }
+}
+
 describe('integrity without foreign keys on alerts', () => {
-  test('deleting a user, or an event, or truncating the events deletes their alerts', async () => {
-    const testDb = await createTestDatabase();
-    const database = await openDatabase({ ...testDb.config, dataDir: '', dbPoolSize: 1 });
-    try {
-      await database.migrate();
-      const q = async (text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {
-        const client = (database.db as unknown as { $client: any }).$client;
-        return database.kind === 'postgres' ? client.unsafe(text, params) : (await client.query(text, params)).rows;
-      };
+  test('deleting a user, or an event, or truncating the events deletes their alerts', () =>
+    withOwnDatabase(async (_database, q) => {
       const count = async () => Number((await q('select count(*)::int as n from alerts'))[0].n);
       await q("insert into users (user_id) values ('1'), ('2')");
       for (const u of ['1', '2']) for (let t = 1; t <= 3; t++) await q("select events_ingest($1, 'withdraw', 150, $2, false, false)", [u, t]);
@@ -247,21 +257,12 @@ describe('integrity without foreign keys on alerts', () => {
       assert.equal(await count(), 2);
       await q('truncate alert_events');
       assert.equal(await count(), 0);
-    } finally {
-      await database.close();
-      await testDb.drop();
-    }
-  });
+    }));
 });
 
 describe('events_ingest_batch', () => {
-  test('one statement: results in input order, null for an unknown user, each user\'s events stored in input order', async () => {
-    const testDb = await createTestDatabase();
-    const database = await openDatabase({ ...testDb.config, dataDir: '', dbPoolSize: 2 });
-    try {
-      await database.migrate();
-      const client = (database.db as unknown as { $client: any }).$client;
-      const q = async (text: string): Promise<Record<string, unknown>[]> => (database.kind === 'postgres' ? client.unsafe(text) : (await client.query(text)).rows);
+  test('one statement: results in input order, null for an unknown user, each user\'s events stored in input order', () =>
+    withOwnDatabase(async (database, q) => {
       await q("insert into users (user_id) values ('7'), ('30'), ('200')");
       const repo = createEventsRepository(database);
       // Equal times, users interleaved (the function takes them by user id, '200' < '30' < '7' as text).
@@ -292,11 +293,7 @@ describe('events_ingest_batch', () => {
       assert.equal(Number((await q('select count(*)::int as n from alert_events'))[0].n), 6, 'the unknown user\'s event was not stored');
       const created = await repo.ingestBatch([{ userId: '998', type: 'deposit', amount: '1.00', time: 1 }], { autoCreate: true, notify: false });
       assert.equal(created[0]?.user_id, '998', 'autoCreate stores the event of a new user');
-    } finally {
-      await database.close();
-      await testDb.drop();
-    }
-  });
+    }));
 });
 
 /** Posts every event of every user at once, then checks each user's stored events against a sequential replay. */
