@@ -150,7 +150,7 @@ async function driverCeiling(database: Database, mode: 'batched' | 'single', nex
   });
   const call: (e: ReturnType<ReturnType<typeof eventSource>>) => Promise<unknown> =
     mode === 'batched'
-      ? (e) => service.ingest(e as CreateEvent)
+      ? (e) => service.ingest(e as CreateEvent, { kind: 'service' })
       : database.kind === 'postgres'
         ? (e) => (client as postgres.Sql)`select events_ingest(${String(e.user_id)}, ${e.type}, ${e.amount}, ${e.time}, ${false}, ${false}) as r`
         : (e) => (client as PGlite).query('select events_ingest($1, $2, $3, $4, $5, $6) as r', [String(e.user_id), e.type, e.amount, e.time, false, false]);

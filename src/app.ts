@@ -41,6 +41,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
+  // Connections that never finish their request head are closed (Node's default waits a minute).
+  app.server.headersTimeout = config.headersTimeoutMs;
   const database = opts.database ?? (await openDatabase(config));
   if (!opts.database) app.addHook('onClose', () => database.close());
   try {
@@ -65,9 +67,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     registerHealthRoutes(app, { database, metrics });
 
     const users = registerUsersModule(app, { database });
-    await registerAuthModule(app, { database, config, redis, users, clock: systemClock });
+    const auth = await registerAuthModule(app, { database, config, redis, users, clock: systemClock });
     registerResourcesModule(app, { database });
-    await registerEventsModule(app, { database, config, users });
+    await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid });
     await app.ready();
   } catch (err) {
     await app.close();

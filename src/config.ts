@@ -25,6 +25,11 @@ export interface Config {
    * events of a fixed share of users, and holds a pool connection while its batch runs.
    */
   eventsIngestLanes: number;
+  /** Seed 001's live alert stream: open streams allowed per user and per process. */
+  streamsPerUser: number;
+  streamsTotal: number;
+  /** Connections that have not sent their whole request head by then are closed (slowloris). */
+  headersTimeoutMs: number;
   auth: AuthConfig;
 }
 
@@ -41,6 +46,10 @@ export interface AuthConfig {
   accessTokenMinutes: number;
   refreshTokenDays: number;
   adminEmailDomain: string;
+  /** POST /api/v1/auth/admin-signup/ is served (seed 004); off in production unless ADMIN_SIGNUP=open. */
+  adminSignupOpen: boolean;
+  /** The most a sign-in (a token family) lives, however often it is refreshed. */
+  sessionMaxDays: number;
   /** Bootstrap admin created (or whose password is reset) at start. */
   adminEmail: string | null;
   adminPassword: string | null;
@@ -84,6 +93,14 @@ function bool(env: Env, name: string, def: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+/** ADMIN_SIGNUP=open|closed; unset = open outside production, closed with PRODUCTION=true. */
+function adminSignup(env: Env): boolean {
+  const raw = env.ADMIN_SIGNUP?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return !bool(env, 'PRODUCTION', false);
+  if (raw === 'open' || raw === 'closed') return raw === 'open';
+  throw new ConfigError(`ADMIN_SIGNUP must be open or closed, got "${env.ADMIN_SIGNUP}"`);
+}
+
 /** Reads and validates the configuration; `overrides` win over the environment (tests, CLI flags). */
 export type ConfigOverrides = Partial<Omit<Config, 'auth'>> & { auth?: Partial<AuthConfig> };
 
@@ -109,6 +126,9 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     redisPrefix: env.REDIS_PREFIX?.trim() || 'arbiter:',
     eventsAutoCreateUsers: bool(env, 'EVENTS_AUTO_CREATE_USERS', false),
     eventsIngestLanes: int(env, 'EVENTS_INGEST_LANES', 1, 1, 64),
+    streamsPerUser: int(env, 'STREAMS_PER_USER', 5, 1, 10_000),
+    streamsTotal: int(env, 'STREAMS_TOTAL', 1000, 1, 1_000_000),
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
     auth: {
       production: bool(env, 'PRODUCTION', false),
       secretKey: env.SECRET_KEY || null,
@@ -119,6 +139,8 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       accessTokenMinutes: int(env, 'TOKEN_EXPIRE_IN_MINUTES', 30, 1, 525_600),
       refreshTokenDays: int(env, 'REFRESH_TOKEN_EXPIRE_IN_DAYS', 7, 1, 365),
       adminEmailDomain: env.ADMIN_EMAIL_DOMAIN?.trim() || '@pearmonie.com',
+      adminSignupOpen: adminSignup(env),
+      sessionMaxDays: int(env, 'SESSION_MAX_DAYS', 30, 1, 3650),
       adminEmail: env.ADMIN_EMAIL?.trim() || null,
       adminPassword: env.ADMIN_PASSWORD || null,
       clientHeaderSecret: env.CLIENT_HEADER_SECRET || null,

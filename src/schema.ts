@@ -1,4 +1,5 @@
-// Every module's tables, for the Drizzle client and drizzle-kit (one schema, one migration set).
+// Every table, for the Drizzle client and drizzle-kit (one schema, one migration set).
+export * from './platform/rate-limit.tables.ts';
 export * from './modules/users/users.tables.ts';
 export * from './modules/resources/resources.tables.ts';
 export * from './modules/auth/auth.tables.ts';

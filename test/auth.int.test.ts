@@ -58,17 +58,19 @@ describe('seed 004: register, admin signup, login', () => {
 });
 
 describe('tokens: refresh rotation, logout, revocation', () => {
-  test('refresh gives a new pair and the used refresh token cannot be used again', async () => {
+  test('refresh gives a new pair; the used refresh token cannot be used again, and reusing it ends the sign-in', async () => {
     const acct = await createAccount(ctx);
     const r1 = await ctx.request('POST', '/api/v1/auth/refresh/', { body: { refresh: acct.refresh } });
     assert.equal(r1.status, 200);
     assert.notEqual(r1.body.access, acct.access);
     assert.equal((await ctx.request('GET', '/api/v1/users/me', { headers: bearer(r1.body.access) })).status, 200);
-    const reuse = await ctx.request('POST', '/api/v1/auth/refresh/', { body: { refresh: acct.refresh } });
-    assert.equal(reuse.status, 401);
     const r2 = await ctx.request('POST', '/api/v1/auth/refresh/', { body: { refresh: r1.body.refresh } });
     assert.equal(r2.status, 200, 'the rotated refresh token works once');
     assert.equal((await ctx.request('POST', '/api/v1/auth/refresh/', { body: { refresh: acct.access } })).status, 401, 'an access token is not a refresh token');
+    const reuse = await ctx.request('POST', '/api/v1/auth/refresh/', { body: { refresh: acct.refresh } });
+    assert.equal(reuse.status, 401);
+    assert.equal((await ctx.request('GET', '/api/v1/users/me', { headers: bearer(r2.body.access) })).status, 401, 'reuse ended the newest pair too');
+    assert.equal((await ctx.request('POST', '/api/v1/auth/refresh/', { body: { refresh: r2.body.refresh } })).status, 401);
   });
 
   test('concurrent use of one refresh token: exactly one wins', async () => {
@@ -89,12 +91,14 @@ describe('tokens: refresh rotation, logout, revocation', () => {
     assert.equal((await ctx.request('POST', '/api/v1/auth/logout/', { headers: acct.headers })).status, 401, 'a revoked token cannot log out again');
   });
 
-  test('refresh-blacklist revokes a refresh token', async () => {
+  test('refresh-blacklist revokes a refresh token and ends its sign-in; other sign-ins go on', async () => {
     const acct = await createAccount(ctx);
+    const other = await ctx.request('POST', '/api/v1/auth/login/', { body: { email: acct.email, password: acct.password } });
     const res = await ctx.request('POST', '/api/v1/auth/refresh-blacklist/', { body: { refresh: acct.refresh } });
     assert.equal(res.status, 200);
     assert.equal((await ctx.request('POST', '/api/v1/auth/refresh', { body: { refresh: acct.refresh } })).status, 401);
-    assert.equal((await ctx.request('GET', '/api/v1/users/me', { headers: acct.headers })).status, 200, 'the access token still works');
+    assert.equal((await ctx.request('GET', '/api/v1/users/me', { headers: acct.headers })).status, 401, "the sign-in's access token ends too");
+    assert.equal((await ctx.request('GET', '/api/v1/users/me', { headers: bearer(other.body.access) })).status, 200, 'another sign-in is untouched');
   });
 
   test('forged tokens are refused: alg none, tampered payload, wrong key, expired, wrong audience', async () => {
@@ -207,7 +211,9 @@ describe('users: me, update-me, admin operations', () => {
     const promote = await ctx.request('PATCH', `/api/v1/users/${other.id}/`, { headers: admin.headers, body: { role: 'admin', first_name: 'Promoted' } });
     assert.equal(promote.status, 200);
     assert.equal(promote.body.role, 'admin');
-    assert.equal((await ctx.request('GET', '/api/v1/api-keys', { headers: other.headers })).status, 200, 'the promotion applies to the existing token at once');
+    assert.equal((await ctx.request('GET', '/api/v1/api-keys', { headers: other.headers })).status, 401, 'a role change ends the sessions from before it');
+    const relogin = await ctx.request('POST', '/api/v1/auth/login', { body: { email: other.email, password: other.password } });
+    assert.equal((await ctx.request('GET', '/api/v1/api-keys', { headers: bearer(relogin.body.access) })).status, 200, 'a new sign-in has the new role');
     assert.equal((await ctx.request('PATCH', `/api/v1/users/${other.id}/`, { headers: admin.headers, body: { role: 'root' } })).status, 400);
     assert.equal((await ctx.request('PATCH', '/api/v1/users/999999/', { headers: admin.headers, body: { first_name: 'x' } })).status, 404);
     assert.equal((await ctx.request('DELETE', `/api/v1/users/${admin.id}/`, { headers: admin.headers })).status, 409, 'an admin cannot delete themselves');

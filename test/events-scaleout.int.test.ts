@@ -25,7 +25,7 @@ before(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-events-'));
   const env = { ...process.env, LOG_LEVEL: 'warn', DATA_DIR: dataDir, DATABASE_URL: testDb.config.databaseUrl!, SECRET_KEY: randomBytes(32).toString('hex') };
   urls = (await Promise.all([spawnServer(env), spawnServer(env)])).map((s) => s.url);
-  headers = await authHeaders(viaServer(urls[0]), 'user');
+  headers = await authHeaders(viaServer(urls[0]), 'service');
   admin = await authHeaders(viaServer(urls[1]), 'admin');
 });
 

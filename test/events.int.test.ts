@@ -20,7 +20,7 @@ const { newUser, send } = eventsClient(() => ctx, () => user, 700_000);
 
 before(async () => {
   ctx = await startTestApp();
-  user = await authHeaders(ctx, 'user');
+  user = await authHeaders(ctx, 'service');
 });
 after(async () => ctx?.close());
 
@@ -214,7 +214,7 @@ describe('users', () => {
   test('EVENTS_AUTO_CREATE_USERS creates an unknown user', async () => {
     const auto = await startTestApp({ eventsAutoCreateUsers: true });
     try {
-      const h = await authHeaders(auto, 'user');
+      const h = await authHeaders(auto, 'service');
       const res = await auto.request('POST', '/api/events', { body: { type: 'withdraw', amount: '101', user_id: 987_654_321, time: 1 }, headers: h });
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(res.body, { alert: true, alert_codes: [1100], user_id: 987_654_321 });
@@ -245,13 +245,14 @@ async function withOwnDatabase(work: (database: Database, q: Query) => Promise<v
 }
 
 describe('integrity without foreign keys on alerts', () => {
-  test('deleting a user, or an event, or truncating the events deletes their alerts', () =>
+  test('a user with events cannot be deleted; deleting an event, or truncating the events, deletes their alerts', () =>
     withOwnDatabase(async (_database, q) => {
       const count = async () => Number((await q('select count(*)::int as n from alerts'))[0].n);
       await q("insert into users (user_id) values ('1'), ('2')");
       for (const u of ['1', '2']) for (let t = 1; t <= 3; t++) await q("select events_ingest($1, 'withdraw', 150, $2, false, false)", [u, t]);
       assert.equal(await count(), 2 * (3 + 1)); // 1100 on each, 30 on the third
-      await q("delete from users where user_id = '1'");
+      await assert.rejects(q("delete from users where user_id = '1'"), /foreign key/, 'financial history keeps its user');
+      await q("delete from alert_events where seq in (select seq from alert_events where user_id = (select id from users where user_id = '1'))");
       assert.equal(await count(), 4);
       await q("delete from alert_events where seq = (select max(seq) from alert_events)");
       assert.equal(await count(), 2);
@@ -335,7 +336,7 @@ describe('concurrency', () => {
     // Lanes only run side by side on PostgreSQL; embedded runs the same test on its single lane.
     const laned = await startTestApp({ eventsIngestLanes: 3 });
     try {
-      const headers = await authHeaders(laned, 'user');
+      const headers = await authHeaders(laned, 'service');
       const client = eventsClient(() => laned, () => headers, 800_000);
       const users = [];
       for (let i = 0; i < 8; i++) users.push(await client.newUser());
@@ -417,7 +418,7 @@ describe('live alerts (SSE)', () => {
 describe('shutdown', () => {
   test('an open alert stream does not keep the app from closing', async () => {
     const other = await startTestApp();
-    const h = await authHeaders(other, 'user');
+    const h = await authHeaders(other, 'service');
     const res = await fetch(`${other.url}/api/alerts/stream`, { headers: h });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();

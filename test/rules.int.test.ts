@@ -14,7 +14,7 @@ const { newUser, send } = eventsClient(() => ctx, () => user, 800_000);
 
 before(async () => {
   ctx = await startTestApp();
-  user = await authHeaders(ctx, 'user');
+  user = await authHeaders(ctx, 'service');
   admin = await authHeaders(ctx, 'admin');
 });
 after(async () => ctx?.close());

@@ -5,7 +5,7 @@ import { and, asc, count, eq, getTableColumns, gte, lte, sql, type SQL } from 'd
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyInstance } from 'fastify';
 import { Type, type TProperties, type TSchema } from 'typebox';
-import type { Access } from './access.ts';
+import { ownScope, type Access, type Principal } from './access.ts';
 import type { Db } from './db.ts';
 import { AppError, withDbErrors } from './errors.ts';
 import { ErrorResponse } from './schemas.ts';
@@ -31,7 +31,15 @@ export interface CrudSpec {
   timeColumn: string;
   /** Columns never read or returned (credentials on the shared users table). */
   hidden?: string[];
-  access?: Access;
+  /**
+   * The column holding the external user_id a row belongs to. A caller who does not act for anyone
+   * (see ownScope) then lists, reads, creates, changes and deletes only their own rows.
+   */
+  ownerColumn?: string;
+  /** Who may read, and who may write (create, replace, update, delete). Default 'owner' with an owner column, else 'user'. */
+  access?: { read?: Access; write?: Access };
+  /** Serves DELETE instead of the generic delete (the users module deletes accounts through its service). */
+  remove?: { access: Access; run(key: unknown, principal: Principal): Promise<boolean> };
 }
 
 export interface ListQuery {
@@ -42,17 +50,21 @@ export interface ListQuery {
   to?: Date;
 }
 
+/** The external user_id rows are limited to, or null for every row. */
+export type OwnerScope = string | null;
+
 type Row = Record<string, unknown>;
 
+/** Every method that takes a scope sees only the rows of that owner (null: all rows). */
 export interface CrudRepository {
-  list(q: ListQuery): Promise<{ rows: Row[]; total: number }>;
-  findById(key: unknown): Promise<Row | null>;
+  list(q: ListQuery, scope: OwnerScope): Promise<{ rows: Row[]; total: number }>;
+  findById(key: unknown, scope: OwnerScope): Promise<Row | null>;
   create(values: Row): Promise<Row>;
   /** Full replacement (omitted fields take their default); null when the row is missing. */
-  replace(key: unknown, values: Row): Promise<Row | null>;
+  replace(key: unknown, values: Row, scope: OwnerScope): Promise<Row | null>;
   /** Partial update; null when the row is missing. */
-  update(key: unknown, values: Row): Promise<Row | null>;
-  delete(key: unknown): Promise<boolean>;
+  update(key: unknown, values: Row, scope: OwnerScope): Promise<Row | null>;
+  delete(key: unknown, scope: OwnerScope): Promise<boolean>;
 }
 
 const TIMESTAMP_TYPES = new Set(['PgTimestamp', 'PgTimestampString']);
@@ -62,6 +74,9 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
   const exposed = Object.fromEntries(Object.entries(columns).filter(([k]) => !spec.hidden?.includes(k)));
   const keyCol = columns[spec.key];
   const timeCol = columns[spec.timeColumn];
+  const ownerCol = spec.ownerColumn ? columns[spec.ownerColumn] : undefined;
+  const owned = (scope: OwnerScope) => (scope === null || !ownerCol ? undefined : eq(ownerCol, scope));
+  const byKey = (key: unknown, scope: OwnerScope) => and(eq(keyCol, key), owned(scope));
   const timestampFields = Object.keys(spec.fields).filter((f) => TIMESTAMP_TYPES.has(columns[f].columnType));
   const { table } = spec;
 
@@ -74,8 +89,9 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
   const guard = <T>(work: () => Promise<T>) => withDbErrors(spec.name, work);
 
   return {
-    async list({ page, size, filters, from, to }) {
+    async list({ page, size, filters, from, to }, scope) {
       const conds: (SQL | undefined)[] = Object.entries(filters).map(([k, v]) => eq(columns[k], v));
+      conds.push(owned(scope));
       if (from) conds.push(gte(timeCol, from));
       if (to) conds.push(lte(timeCol, to));
       const where = and(...conds);
@@ -85,8 +101,8 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
       ]);
       return { rows, total: totals[0].total };
     },
-    async findById(key) {
-      const rows = await db.select(exposed).from(table).where(eq(keyCol, key)).limit(1);
+    async findById(key, scope) {
+      const rows = await db.select(exposed).from(table).where(byKey(key, scope)).limit(1);
       return rows[0] ?? null;
     },
     create: (values) =>
@@ -94,21 +110,21 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
         const rows = await db.insert(table).values(toDb(values)).returning(exposed);
         return rows[0];
       }),
-    replace: (key, values) =>
+    replace: (key, values, scope) =>
       guard(async () => {
         const set: Row = { ...toDb(values), updated_at: sql`now()` };
         for (const f of Object.keys(spec.fields)) if (!(f in set)) set[f] = sql`default`;
-        const rows = await db.update(table).set(set).where(eq(keyCol, key)).returning(exposed);
+        const rows = await db.update(table).set(set).where(byKey(key, scope)).returning(exposed);
         return rows[0] ?? null;
       }),
-    update: (key, values) =>
+    update: (key, values, scope) =>
       guard(async () => {
-        const rows = await db.update(table).set({ ...toDb(values), updated_at: sql`now()` }).where(eq(keyCol, key)).returning(exposed);
+        const rows = await db.update(table).set({ ...toDb(values), updated_at: sql`now()` }).where(byKey(key, scope)).returning(exposed);
         return rows[0] ?? null;
       }),
-    delete: (key) =>
+    delete: (key, scope) =>
       guard(async () => {
-        const rows = await db.delete(table).where(eq(keyCol, key)).returning({ key: keyCol });
+        const rows = await db.delete(table).where(byKey(key, scope)).returning({ key: keyCol });
         return rows.length > 0;
       }),
   };
@@ -125,8 +141,20 @@ function strictObject(props: TProperties, required: string[], opts: { minPropert
 
 /** Registers the six routes of one resource. */
 export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, spec: CrudSpec): void {
-  const { name, path, tag, key } = spec;
-  const access = spec.access ?? 'user';
+  const { name, path, tag, key, ownerColumn } = spec;
+  const fallback: Access = ownerColumn ? 'owner' : 'user';
+  const read = { access: spec.access?.read ?? fallback };
+  const write = { access: spec.access?.write ?? fallback };
+  // Whose rows the caller may touch, and the owner a write must name (the caller's own id, or anyone's).
+  const scopeOf = (req: { principal: Principal | null }): OwnerScope => (ownerColumn ? ownScope(req.principal!) : null);
+  const checkOwner = (scope: OwnerScope, body: Row, verb: string): Row => {
+    if (scope === null || !ownerColumn) return body;
+    const given = body[ownerColumn];
+    if (given !== undefined && given !== scope) {
+      throw new AppError('FORBIDDEN', `you may ${verb} ${tag} only for yourself: ${ownerColumn} must be ${JSON.stringify(scope)}`);
+    }
+    return verb === 'update' ? body : { ...body, [ownerColumn]: scope };
+  };
   const required = spec.required ?? [];
   const keyParam = Type.Object({ [key]: spec.keySchema }, { additionalProperties: false });
   const Row = Type.Object(
@@ -151,45 +179,47 @@ export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, s
   const notFound = () => new AppError('NOT_FOUND', `${name} not found`);
   const common = { tags: [tag] };
   const itemPath = `${path}/:${key}`;
-  const config = { access };
-
   app.get(path, {
-    config,
+    config: read,
     schema: { ...common, summary: `List ${tag}`, operationId: `list_${tag}`, querystring: ListQuery, response: { 200: Type.Array(Row), 400: ErrorResponse } },
     handler: async (req, reply) => {
       const q = req.query as Record<string, unknown>;
       const filters: Record<string, unknown> = {};
       for (const f of Object.keys(spec.filters)) if (q[f] !== undefined) filters[f] = q[f];
+      const scope = scopeOf(req);
+      if (scope !== null && ownerColumn && filters[ownerColumn] !== undefined && filters[ownerColumn] !== scope) {
+        throw new AppError('FORBIDDEN', `you may list only your own ${tag} (${ownerColumn}=${JSON.stringify(scope)})`);
+      }
       const { rows, total } = await repo.list({
         page: q.page as number,
         size: q.size as number,
         filters,
         from: q.ts_gte === undefined ? undefined : parseTimestamp(q.ts_gte as string, 'ts_gte'),
         to: q.ts_lte === undefined ? undefined : parseTimestamp(q.ts_lte as string, 'ts_lte'),
-      });
+      }, scope);
       reply.header('x-total-count', String(total));
       return rows;
     },
   });
 
   app.get(itemPath, {
-    config,
+    config: read,
     schema: { ...common, summary: `Get one ${name}`, operationId: `get_${name}`, params: keyParam, response: { 200: Row, ...errors } },
-    handler: async (req) => (await repo.findById((req.params as Row)[key])) ?? Promise.reject(notFound()),
+    handler: async (req) => (await repo.findById((req.params as Row)[key], scopeOf(req))) ?? Promise.reject(notFound()),
   });
 
   app.post(path, {
-    config,
+    config: write,
     schema: { ...common, summary: `Create a ${name}`, operationId: `create_${name}`, body: CreateBody, response: { 201: Row, ...errors } },
     handler: async (req, reply) => {
-      const row = await repo.create(req.body as Row);
+      const row = await repo.create(checkOwner(scopeOf(req), req.body as Row, 'create'));
       reply.status(201).header('location', `${path}/${encodeURIComponent(String(row[key]))}`);
       return row;
     },
   });
 
   app.put(itemPath, {
-    config,
+    config: write,
     schema: { ...common, summary: `Replace a ${name}`, operationId: `replace_${name}`, params: keyParam, body: PutBody, response: { 200: Row, ...errors } },
     handler: async (req) => {
       const id = (req.params as Row)[key];
@@ -197,21 +227,29 @@ export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, s
       if (bodyKey !== undefined && bodyKey !== id) {
         throw new AppError('VALIDATION_ERROR', `${key} in the body ('${bodyKey}') does not match the path ('${id}'); a key cannot be changed`);
       }
-      return (await repo.replace(id, values)) ?? Promise.reject(notFound());
+      const scope = scopeOf(req);
+      // The owner is the key itself on /users: the path already names it.
+      const body = ownerColumn === key ? values : checkOwner(scope, values, 'replace');
+      return (await repo.replace(id, body, scope)) ?? Promise.reject(notFound());
     },
   });
 
   app.patch(itemPath, {
-    config,
+    config: write,
     schema: { ...common, summary: `Update some fields of a ${name}`, operationId: `update_${name}`, params: keyParam, body: PatchBody, response: { 200: Row, ...errors } },
-    handler: async (req) => (await repo.update((req.params as Row)[key], req.body as Row)) ?? Promise.reject(notFound()),
+    handler: async (req) => {
+      const scope = scopeOf(req);
+      return (await repo.update((req.params as Row)[key], checkOwner(scope, req.body as Row, 'update'), scope)) ?? Promise.reject(notFound());
+    },
   });
 
   app.delete(itemPath, {
-    config,
+    config: spec.remove ? { access: spec.remove.access } : write,
     schema: { ...common, summary: `Delete a ${name}`, operationId: `delete_${name}`, params: keyParam, response: { 204: Type.Null(), ...errors } },
     handler: async (req, reply) => {
-      if (!(await repo.delete((req.params as Row)[key]))) throw notFound();
+      const id = (req.params as Row)[key];
+      const deleted = spec.remove ? await spec.remove.run(id, req.principal!) : await repo.delete(id, scopeOf(req));
+      if (!deleted) throw notFound();
       reply.status(204).send();
     },
   });

@@ -37,6 +37,14 @@ export function createApiKeyRepository(db: Db) {
       const rows = await db.select(listColumns).from(apiKeys).where(and(eq(apiKeys.key_hash, keyHash), isNull(apiKeys.revoked_at))).limit(1);
       return rows[0] ?? null;
     },
+    async isActive(id: number): Promise<boolean> {
+      const rows = await db
+        .select({ id: apiKeys.id })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revoked_at), sql`(${apiKeys.expires_at} is null or ${apiKeys.expires_at} > now())`))
+        .limit(1);
+      return rows.length > 0;
+    },
     async revoke(id: number): Promise<boolean> {
       const rows = await db.update(apiKeys).set({ revoked_at: sql`now()` }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revoked_at))).returning({ id: apiKeys.id });
       return rows.length > 0;

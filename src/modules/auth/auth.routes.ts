@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { Principal } from '../../platform/access.ts';
+import { isAdmin, type Principal } from '../../platform/access.ts';
+import { AppError } from '../../platform/errors.ts';
 import { ErrorResponse } from '../../platform/schemas.ts';
 import type { AuthService } from './auth.service.ts';
 import * as S from './auth.schemas.ts';
@@ -46,7 +47,7 @@ export function registerAuthRoutes(app: FastifyInstance, svc: AuthService): void
   });
   app.post('/api/v1/auth/logout', {
     config: { access: 'user' },
-    schema: { ...auth, summary: 'Revoke the access token used (and a refresh token, if given)', body: S.LogoutSchema, response: { 200: S.DetailSchema, ...errors } },
+    schema: { ...auth, summary: 'End the sign-in the token belongs to: its access and refresh tokens stop working (and those of a refresh token given)', body: S.LogoutSchema, response: { 200: S.DetailSchema, ...errors } },
     handler: async (req) => {
       await svc.logout(me(req), (req.body as { refresh?: string } | null)?.refresh);
       return { detail: 'Successfully logged out.' };
@@ -74,10 +75,16 @@ export function registerAuthRoutes(app: FastifyInstance, svc: AuthService): void
   });
   app.get('/api/v1/users', {
     config: { access: 'user' },
-    schema: { ...usersTag, summary: 'List accounts (public fields; admins see all fields)', querystring: S.PageQuery, response: { 200: Type.Array(S.UserViewSchema), ...errors } },
+    schema: {
+      ...usersTag,
+      summary: 'List accounts (public fields; admins see all fields and may filter by role and how the account was created)',
+      querystring: S.ListUsersQuery,
+      response: { 200: Type.Array(S.UserViewSchema), ...errors },
+    },
     handler: async (req, reply) => {
-      const { page, size } = req.query as Static<typeof S.PageQuery>;
-      const { rows, total } = await svc.listUsers(page, size);
+      const { page, size, role, created_via } = req.query as Static<typeof S.ListUsersQuery>;
+      if ((role !== undefined || created_via !== undefined) && !isAdmin(me(req))) throw new AppError('FORBIDDEN', 'only admins may filter accounts by role or created_via');
+      const { rows, total } = await svc.listUsers(page, size, { role, created_via });
       reply.header('x-total-count', String(total));
       return isAdmin(me(req)) ? rows : rows.map(publicView);
     },
@@ -94,12 +101,12 @@ export function registerAuthRoutes(app: FastifyInstance, svc: AuthService): void
   });
   app.patch('/api/v1/users/:id', {
     config: { access: 'admin' },
-    schema: { ...usersTag, summary: 'Admin: change an account (role, active, password, profile)', params: S.UserIdParams, body: S.AdminUpdateSchema, response: { 200: S.UserSchema, ...errors } },
+    schema: { ...usersTag, summary: 'Admin: change an account (role, active, password, profile); a new password, another role or deactivation ends its sessions', params: S.UserIdParams, body: S.AdminUpdateSchema, response: { 200: S.UserSchema, ...errors } },
     handler: async (req) => svc.adminUpdate((req.params as Static<typeof S.UserIdParams>).id, req.body as Static<typeof S.AdminUpdateSchema>),
   });
   app.delete('/api/v1/users/:id', {
     config: { access: 'admin' },
-    schema: { ...usersTag, summary: 'Admin: delete an account', params: S.UserIdParams, response: { 204: Type.Null(), ...errors } },
+    schema: { ...usersTag, summary: 'Admin: delete an account (not your own; 409 while it has events, alerts or seed 002 rows)', params: S.UserIdParams, response: { 204: Type.Null(), ...errors } },
     handler: async (req, reply) => {
       await svc.deleteUser(me(req), (req.params as Static<typeof S.UserIdParams>).id);
       reply.status(204).send();
@@ -137,7 +144,6 @@ export function registerAuthRoutes(app: FastifyInstance, svc: AuthService): void
   });
 }
 
-const isAdmin = (p: Principal) => p.kind !== 'service' && p.role === 'admin';
 const publicView = (u: { id: number; username: string | null; first_name: string | null; last_name: string | null }) => ({
   id: u.id,
   username: u.username,

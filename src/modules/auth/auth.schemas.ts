@@ -4,7 +4,8 @@ import { API_KEY_SCOPES } from './authenticator.ts';
 const Name = Type.Union([Type.String({ maxLength: 150 }), Type.Null()]);
 const Email = Type.String({ format: 'email', maxLength: 254, description: 'email address (unique, case-insensitive)' });
 const Password = Type.String({ minLength: 8, maxLength: 1024, description: 'at least 8 characters' });
-const Username = Type.Union([Type.String({ minLength: 1, maxLength: 150, pattern: '^[\\w.@+-]+$' }), Type.Null()]);
+// No '@': a username can never be taken for someone's email at login.
+const Username = Type.Union([Type.String({ minLength: 1, maxLength: 150, pattern: '^[\\w.+-]+$', description: "letters, digits and . + - _ (no '@')" }), Type.Null()]);
 
 export const RegisterSchema = Type.Object(
   { first_name: Type.Optional(Name), last_name: Type.Optional(Name), email: Email, password: Password, username: Type.Optional(Username) },
@@ -36,6 +37,7 @@ export const UserSchema = Type.Object(
     last_name: Type.Union([Type.String(), Type.Null()]),
     role: Type.String(),
     is_active: Type.Boolean(),
+    created_via: Type.Union([Type.String({ description: 'register, admin-signup, bootstrap, cli, or null for a seed 002 profile' }), Type.Null()]),
     created_at: Timestamp,
     updated_at: Timestamp,
   },
@@ -52,6 +54,7 @@ export const UserViewSchema = Type.Object(
     email: Type.Optional(UserSchema.properties.email),
     role: Type.Optional(UserSchema.properties.role),
     is_active: Type.Optional(UserSchema.properties.is_active),
+    created_via: Type.Optional(UserSchema.properties.created_via),
     created_at: Type.Optional(Timestamp),
     updated_at: Type.Optional(Timestamp),
   },
@@ -77,6 +80,15 @@ export const AdminUpdateSchema = Type.Object(
 export const UserIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false });
 export const PageQuery = Type.Object(
   { page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }), size: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) },
+  { additionalProperties: false },
+);
+
+export const ListUsersQuery = Type.Object(
+  {
+    ...PageQuery.properties,
+    role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin')], { description: 'admins only' })),
+    created_via: Type.Optional(Type.Union(['register', 'admin-signup', 'bootstrap', 'cli'].map((v) => Type.Literal(v)), { description: 'admins only' })),
+  },
   { additionalProperties: false },
 );
 

@@ -2,9 +2,9 @@
 // key or the service secret, then applies the route's declared access.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthConfig } from '../../config.ts';
-import type { Access, Principal } from '../../platform/access.ts';
+import { isAdmin, type Access, type Principal } from '../../platform/access.ts';
 import { AppError } from '../../platform/errors.ts';
-import type { UsersService } from '../users/users.service.ts';
+import type { AuthState, UsersService } from '../users/users.service.ts';
 import type { ApiKeyRepository, ApiKeyRow } from './api-keys.repository.ts';
 import type { RevocationStore } from './revocation.ts';
 import type { TokenClaims, TokenService } from './tokens.ts';
@@ -28,7 +28,7 @@ interface Headers {
   'client-header-secret'?: string | string[];
 }
 
-type UserState = { role: 'user' | 'admin'; is_active: boolean } | null;
+type UserState = AuthState | null;
 
 export function createAuthenticator(deps: {
   tokens: TokenService;
@@ -69,7 +69,7 @@ export function createAuthenticator(deps: {
     if (!row || (row.expires_at && row.expires_at.getTime() <= now())) throw unauthorized(FAILED);
     const state = await userState(row.user_id);
     if (!state || !state.is_active) throw unauthorized(FAILED);
-    return { kind: 'api_key', userId: row.user_id, role: state.role, keyId: row.id, scopes: row.scopes };
+    return { kind: 'api_key', userId: row.user_id, externalId: state.user_id, role: state.role, keyId: row.id, scopes: row.scopes };
   }
 
   // Verified access tokens by their exact string, for a few seconds: the signature check is the
@@ -91,11 +91,33 @@ export function createAuthenticator(deps: {
 
   async function fromJwt(token: string): Promise<Principal> {
     const claims = await verifiedAccessToken(token);
-    if (!claims || (await revocations.isRevoked(claims.jti))) throw unauthorized(FAILED);
+    if (!claims || (await revocations.isRevoked(claims.jti, `fam:${claims.fam}`))) throw unauthorized(FAILED);
     const userId = Number(claims.sub);
     const state = await userState(userId);
-    if (!state || !state.is_active) throw unauthorized(FAILED);
-    return { kind: 'user', userId, role: state.role, jti: claims.jti, expiresAt: new Date(claims.exp * 1000) };
+    // A password or role change, or deactivation, bumped the version: every older token is done.
+    if (!state || !state.is_active || state.token_version !== claims.ver) throw unauthorized(FAILED);
+    return {
+      kind: 'user',
+      userId,
+      externalId: state.user_id,
+      role: state.role,
+      jti: claims.jti,
+      family: claims.fam,
+      familyExpiresAt: claims.fexp,
+      expiresAt: new Date(claims.exp * 1000),
+    };
+  }
+
+  /** Whether a principal resolved earlier would still be accepted now (long-lived streams ask this). */
+  async function stillValid(p: Principal): Promise<boolean> {
+    if (p.kind === 'service') return true;
+    if (p.kind === 'user') {
+      if (p.expiresAt.getTime() <= now() || (await revocations.isRevoked(p.jti, `fam:${p.family}`))) return false;
+    } else if (!(await apiKeys.isActive(p.keyId))) {
+      return false;
+    }
+    const state = await userState(p.userId);
+    return Boolean(state && state.is_active && state.role === p.role);
   }
 
   function secretMatches(given: string): boolean {
@@ -118,7 +140,8 @@ export function createAuthenticator(deps: {
     }
     const apiKey = one(headers['x-api-key']);
     if (apiKey) return fromApiKey(apiKey);
-    if (access === 'service') {
+    // Service routes answer seed 004's messages; owner routes also take the secret, when one is sent.
+    if (access === 'service' || (access === 'owner' && headers['client-header-secret'] !== undefined)) {
       const secret = one(headers['client-header-secret']);
       if (!secret) throw unauthorized('Token is missing!');
       if (!secretMatches(secret)) throw unauthorized('Invalid token!');
@@ -129,21 +152,26 @@ export function createAuthenticator(deps: {
 
   /** Throws 403 when the principal may not call a route with this access. */
   function authorize(p: Principal, access: Access): void {
-    const isAdmin = p.kind !== 'service' && p.role === 'admin' && (p.kind === 'user' || p.scopes.includes('admin'));
+    const admin = isAdmin(p);
+    // Any API key may do what a signed-in user may: a `service` key is a backend acting for its users.
+    const user = p.kind === 'user' || p.kind === 'api_key';
+    const service = p.kind === 'service' || admin || (p.kind === 'api_key' && p.scopes.includes('service'));
     let ok: boolean;
     switch (access) {
       case 'public':
         ok = true;
         break;
       case 'user':
+        ok = user;
+        break;
       case 'owner':
-        ok = p.kind === 'user' || (p.kind === 'api_key' && (p.scopes.includes('user') || isAdmin));
+        ok = user || service;
         break;
       case 'admin':
-        ok = isAdmin;
+        ok = admin;
         break;
       case 'service':
-        ok = p.kind === 'service' || isAdmin || (p.kind === 'api_key' && p.scopes.includes('service'));
+        ok = service;
         break;
       default:
         throw new Error(`unknown access ${access satisfies never}`);
@@ -154,6 +182,7 @@ export function createAuthenticator(deps: {
   return {
     resolve,
     authorize,
+    stillValid,
     /** Forget what this process knows of a user (after a role change or deletion). */
     invalidateUser: (id: number) => userCache.delete(id),
     invalidateApiKeys: () => keyCache.clear(),

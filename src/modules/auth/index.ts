@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db.ts';
-import { createMemoryRateLimiter, createRedisRateLimiter } from '../../platform/rate-limit.ts';
+import { createDbRateLimiter, createRedisRateLimiter } from '../../platform/rate-limit.ts';
 import type { Redis } from '../../platform/redis.ts';
 import type { Clock } from '../../platform/time.ts';
 import type { UsersService } from '../users/users.service.ts';
@@ -31,8 +31,15 @@ export async function registerAuthModule(
   app.addHook('onClose', () => revocations.close());
   const apiKeys = createApiKeyRepository(database.db);
   const authenticator = createAuthenticator({ tokens, revocations, apiKeys, users, config: config.auth });
-  const limiter = redis ? createRedisRateLimiter(redis, config.redisPrefix) : createMemoryRateLimiter();
-  const service = createAuthService({ users, tokens, revocations, apiKeys, authenticator, limiter, config: config.auth });
+  // A change or deletion made through the users service, by any route, is seen here at once.
+  users.onUserChanged((id) => authenticator.invalidateUser(id));
+  const limiter = redis ? createRedisRateLimiter(redis, config.redisPrefix) : createDbRateLimiter(database.db);
+  const service = createAuthService({ users, tokens, revocations, apiKeys, authenticator, limiter, config: config.auth, log: app.log });
+  if (config.auth.adminSignupOpen) {
+    app.log.warn(
+      `admin signup is open: anyone with an address ending in ${config.auth.adminEmailDomain} can make themselves admin (seed 004). Set ADMIN_SIGNUP=closed${config.auth.production ? '' : ' or PRODUCTION=true'} to close it`,
+    );
+  }
 
   // Every matched route: public ones pass; the rest need a principal allowed by their access.
   app.addHook('onRequest', async (req) => {
@@ -46,8 +53,8 @@ export async function registerAuthModule(
   registerAuthRoutes(app, service);
 
   if (config.auth.adminEmail && config.auth.adminPassword) {
-    const admin = await service.upsertAdmin(config.auth.adminEmail, config.auth.adminPassword);
-    app.log.info({ adminId: admin.id }, 'bootstrap admin ready');
+    const admin = await service.bootstrapAdmin(config.auth.adminEmail, config.auth.adminPassword);
+    if (admin) app.log.info({ adminId: admin.id }, 'bootstrap admin ready');
   }
   return { service, authenticator };
 }

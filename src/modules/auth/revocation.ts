@@ -1,4 +1,4 @@
-// Revoked token ids (logout, used refresh tokens), seen by every process:
+// Revoked token ids and token families (logout, used refresh tokens), seen by every process:
 // - with Redis: one key per id with the token's remaining lifetime, checked on each request;
 // - without: a table, mirrored in each process's memory and re-synchronised every
 //   REVOCATION_SYNC_MS, so a check never costs a database round trip. A revocation made by another
@@ -11,7 +11,8 @@ import { revokedTokens } from './auth.tables.ts';
 export interface RevocationStore {
   /** Revokes `jti` until `expiresAt`; true when this call revoked it, false when it already was. */
   revoke(jti: string, expiresAt: Date): Promise<boolean>;
-  isRevoked(jti: string): Promise<boolean>;
+  /** True when any of the ids (a token's jti, its family's `fam:` id) is revoked. */
+  isRevoked(...ids: string[]): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -22,8 +23,8 @@ export function createRedisRevocationStore(redis: Redis, keyPrefix: string, now:
       const ttl = Math.max(1000, expiresAt.getTime() - now());
       return (await redis.set(key(jti), '1', 'PX', ttl, 'NX')) === 'OK';
     },
-    async isRevoked(jti) {
-      return (await redis.exists(key(jti))) === 1;
+    async isRevoked(...ids) {
+      return (await redis.exists(...ids.map(key))) > 0;
     },
     async close() {},
   };
@@ -69,9 +70,12 @@ export async function createDbRevocationStore(db: Db, opts: { syncMs: number; no
       revoked.set(jti, expiresAt.getTime());
       return rows.length > 0;
     },
-    async isRevoked(jti) {
-      const exp = revoked.get(jti);
-      return exp !== undefined && exp > now();
+    async isRevoked(...ids) {
+      const t = now();
+      return ids.some((id) => {
+        const exp = revoked.get(id);
+        return exp !== undefined && exp > t;
+      });
     },
     async close() {
       closed = true;

@@ -16,6 +16,20 @@ export interface TokenClaims {
   exp: number;
   iat: number;
   token_type: TokenType;
+  /** The sign-in (token family) the token belongs to: logout or refresh-token reuse ends it. */
+  fam: string;
+  /** When the family ends (seconds), whatever later refreshes ask: the most a session can live. */
+  fexp: number;
+  /** The user's token_version at issue; a password or role change increments it. */
+  ver: number;
+}
+
+/** The sign-in a token is issued for. */
+export interface TokenFamily {
+  id: string;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+  version: number;
 }
 
 export interface SigningKeys {
@@ -65,10 +79,16 @@ export function createTokenService(deps: { keys: SigningKeys; config: AuthConfig
     refresh: config.refreshTokenDays * 86_400,
   };
   return {
-    async issue(userId: number, type: TokenType): Promise<{ token: string; claims: TokenClaims }> {
+    /** A new sign-in's family: a fresh id, ending SESSION_MAX_DAYS from now. */
+    newFamily(version: number): TokenFamily {
+      return { id: randomUUID(), expiresAt: Math.floor(clock.now().getTime() / 1000) + config.sessionMaxDays * 86_400, version };
+    },
+
+    async issue(userId: number, type: TokenType, family: TokenFamily): Promise<{ token: string; claims: TokenClaims }> {
       const iat = Math.floor(clock.now().getTime() / 1000);
-      const claims: TokenClaims = { sub: String(userId), jti: randomUUID(), iat, exp: iat + lifetimeSec[type], token_type: type };
-      const token = await new SignJWT({ token_type: type })
+      const exp = Math.min(iat + lifetimeSec[type], family.expiresAt);
+      const claims: TokenClaims = { sub: String(userId), jti: randomUUID(), iat, exp, token_type: type, fam: family.id, fexp: family.expiresAt, ver: family.version };
+      const token = await new SignJWT({ token_type: type, fam: family.id, fexp: family.expiresAt, ver: family.version })
         .setProtectedHeader({ alg: keys.alg, typ: 'JWT' })
         .setSubject(claims.sub)
         .setJti(claims.jti)
@@ -91,6 +111,8 @@ export function createTokenService(deps: { keys: SigningKeys; config: AuthConfig
           currentDate: clock.now(),
         });
         if (payload.token_type !== type || !/^\d+$/.test(payload.sub ?? '')) return null;
+        // Tokens from before token families (no fam/ver) are refused: their sessions cannot be ended.
+        if (typeof payload.fam !== 'string' || !Number.isSafeInteger(payload.ver) || !Number.isSafeInteger(payload.fexp)) return null;
         return payload as unknown as TokenClaims;
       } catch {
         return null;

@@ -8,7 +8,10 @@ import { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
+import type { Principal } from '../../platform/access.ts';
+import { AppError } from '../../platform/errors.ts';
 import type { Alert } from './events.schemas.ts';
+import { ownUserId } from './events.service.ts';
 import type { IngestResult } from './events.repository.ts';
 
 export const PG_CHANNEL = 'arbiter_alerts';
@@ -147,15 +150,51 @@ export async function createRedisAlertBus(url: string, channel: string, log: { w
   return made.bus;
 }
 
+export interface StreamOptions {
+  heartbeatMs: number;
+  /** Open streams allowed per caller (a user, an API key, the service secret) and in all. */
+  perUser: number;
+  total: number;
+  /** How often open streams re-check that their credentials still hold (revoked, expired, user changed). */
+  checkMs: number;
+  /** Whether the caller that opened a stream would still be let in now. */
+  stillValid(p: Principal): Promise<boolean>;
+}
+
+const callerKey = (p: Principal) => (p.kind === 'service' ? 'service' : p.kind === 'api_key' ? `key:${p.keyId}` : `user:${p.userId}`);
+
 /**
  * Serves GET /api/alerts/stream: one `event: alert` per alert (id = alert id, data = the alert as
- * JSON), optionally only one user's or one code's, and a comment line every `heartbeatMs` so proxies
- * keep the connection. `closeAll` ends every open stream (the app calls it before closing).
+ * JSON), only the caller's own unless the caller acts for anyone, optionally one user's or one code's,
+ * and a comment line every `heartbeatMs` so proxies keep the connection. A stream ends when its token
+ * expires or is revoked, or its user is deleted, deactivated or changes role (checked every
+ * `checkMs`). `closeAll` ends every open stream (the app calls it before closing).
  */
-export function createAlertStreams(bus: AlertBus, opts: { heartbeatMs: number }) {
-  const open = new Set<() => void>();
+export function createAlertStreams(bus: AlertBus, opts: StreamOptions) {
+  const open = new Map<() => void, Principal>();
+  const perCaller = new Map<string, number>();
+
+  // One timer checks every open stream's credentials; a stream whose caller is no longer let in ends.
+  const checker = setInterval(() => {
+    for (const [close, principal] of open) {
+      opts.stillValid(principal).then(
+        (ok) => ok || close(),
+        () => {}, // the store did not answer: check again next time rather than drop every stream
+      );
+    }
+  }, opts.checkMs);
+  checker.unref();
+
   return {
     handle(req: FastifyRequest, reply: FastifyReply, filter: { user_id?: number; code?: number }): void {
+      const principal = req.principal!;
+      const userId = ownUserId(filter.user_id, principal, 'stream alerts');
+      const key = callerKey(principal);
+      const mine = perCaller.get(key) ?? 0;
+      if (mine >= opts.perUser) throw new AppError('RATE_LIMITED', `too many open alert streams: at most ${opts.perUser} per caller; close one first`);
+      if (open.size >= opts.total) throw new AppError('RATE_LIMITED', `too many open alert streams on this server (${opts.total}); try again later`, { headers: { 'retry-after': '30' } });
+      perCaller.set(key, mine + 1);
+
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -168,25 +207,33 @@ export function createAlertStreams(bus: AlertBus, opts: { heartbeatMs: number })
       // The subscription is live before this line is sent: a client that has read it misses nothing.
       res.write(': connected\n\n');
       const unsubscribe = bus.subscribe((a) => {
-        if (filter.user_id !== undefined && a.user_id !== filter.user_id) return;
+        if (userId !== undefined && a.user_id !== userId) return;
         if (filter.code !== undefined && a.code !== filter.code) return;
         res.write(`id: ${a.id}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
       });
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), opts.heartbeatMs);
       heartbeat.unref();
+      // The stream lives no longer than the token that opened it.
+      const expiry = principal.kind === 'user' ? setTimeout(() => close(), Math.max(0, principal.expiresAt.getTime() - Date.now())) : null;
+      expiry?.unref();
       const close = () => {
         if (!open.delete(close)) return;
+        const left = (perCaller.get(key) ?? 1) - 1;
+        if (left > 0) perCaller.set(key, left);
+        else perCaller.delete(key);
         clearInterval(heartbeat);
+        if (expiry) clearTimeout(expiry);
         unsubscribe();
         if (!res.writableEnded) res.end();
       };
-      open.add(close);
+      open.set(close, principal);
       req.raw.on('close', close);
       res.on('close', close);
       res.on('error', close);
     },
     closeAll(): void {
-      for (const close of [...open]) close();
+      clearInterval(checker);
+      for (const close of [...open.keys()]) close();
     },
     get size(): number {
       return open.size;

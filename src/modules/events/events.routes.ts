@@ -1,5 +1,6 @@
 // Seed 001's routes: POST /api/events (the seed's contract), reading events and alerts back, the
-// live alert stream, and the admin CRUD of rules at /api/rules/:id.
+// live alert stream, and the admin CRUD of rules at /api/rules/:id. Events and alerts are 'owner':
+// a signed-in user posts and reads only their own; admins and service credentials act for anyone.
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ErrorResponse } from '../../platform/schemas.ts';
@@ -27,13 +28,13 @@ import {
 } from './events.schemas.ts';
 import type { EventsService } from './events.service.ts';
 
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse };
 const ruleErrors = { ...errors, 409: ErrorResponse, 422: ErrorResponse };
 type IdParams = { id: number };
 
 export function registerEventsRoutes(app: FastifyInstance, service: EventsService, streams: ReturnType<typeof createAlertStreams>): void {
   app.post('/api/events', {
-    config: { access: 'user' },
+    config: { access: 'owner' },
     schema: {
       tags: ['events'],
       summary: 'Record a deposit or withdrawal and evaluate the alert rules (seed 001)',
@@ -41,11 +42,11 @@ export function registerEventsRoutes(app: FastifyInstance, service: EventsServic
       body: CreateEventSchema,
       response: { 200: EventAnswerSchema, ...errors },
     },
-    handler: async (req) => service.ingest(req.body as CreateEvent),
+    handler: async (req) => service.ingest(req.body as CreateEvent, req.principal!),
   });
 
   app.get('/api/events', {
-    config: { access: 'user' },
+    config: { access: 'owner' },
     schema: {
       tags: ['events'],
       summary: "List events (a user's, by time then arrival), with the alert codes each raised",
@@ -54,14 +55,14 @@ export function registerEventsRoutes(app: FastifyInstance, service: EventsServic
       response: { 200: Type.Array(StoredEventSchema), ...errors },
     },
     handler: async (req, reply) => {
-      const { rows, total } = await service.listEvents(req.query as ListEventsQuery);
+      const { rows, total } = await service.listEvents(req.query as ListEventsQuery, req.principal!);
       reply.header('x-total-count', String(total));
       return rows;
     },
   });
 
   app.get('/api/alerts', {
-    config: { access: 'user' },
+    config: { access: 'owner' },
     schema: {
       tags: ['events'],
       summary: 'List raised alerts with the event that raised them and the rule version',
@@ -70,14 +71,14 @@ export function registerEventsRoutes(app: FastifyInstance, service: EventsServic
       response: { 200: Type.Array(AlertSchema), ...errors },
     },
     handler: async (req, reply) => {
-      const { rows, total } = await service.listAlerts(req.query as ListAlertsQuery);
+      const { rows, total } = await service.listAlerts(req.query as ListAlertsQuery, req.principal!);
       reply.header('x-total-count', String(total));
       return rows;
     },
   });
 
   app.get('/api/alerts/stream', {
-    config: { access: 'user' },
+    config: { access: 'owner' },
     schema: {
       tags: ['events'],
       summary: 'Live alerts as Server-Sent Events (event: alert, data: an Alert), heartbeat comments every 15 s',

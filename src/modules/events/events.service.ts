@@ -1,5 +1,6 @@
 // Use cases of seed 001: take an event (store it and evaluate the rules, in the database, under the
 // user's lock), read events and alerts back, and manage the rules.
+import { assertActsFor, ownScope, type Principal } from '../../platform/access.ts';
 import { createBatcher } from '../../platform/batcher.ts';
 import { AppError, mapDbError, sqlState } from '../../platform/errors.ts';
 import type { AlertBus } from './alert-stream.ts';
@@ -46,6 +47,19 @@ function eventAmount(value: string | number): string {
   return formatCents(cents);
 }
 
+/**
+ * The user_id a read is limited to: the one asked for, which must be the caller's own unless the
+ * caller acts for anyone; a caller limited to themselves who names nobody gets their own.
+ */
+export function ownUserId(asked: number | undefined, principal: Principal, what: string): number | undefined {
+  if (asked !== undefined) {
+    assertActsFor(principal, asked, what);
+    return asked;
+  }
+  const scope = ownScope(principal);
+  return scope === null ? undefined : Number(scope);
+}
+
 export function createEventsService(deps: EventsServiceDeps) {
   const { repo, bus, users } = deps;
   const options = { autoCreate: deps.autoCreateUsers, notify: bus.publishedByDatabase };
@@ -73,8 +87,9 @@ export function createEventsService(deps: EventsServiceDeps) {
 
   return {
     /** POST /api/events: the answer is sent only after the event's batch is committed. */
-    async ingest(body: CreateEvent) {
+    async ingest(body: CreateEvent, principal: Principal) {
       const userId = userKey(body.user_id);
+      assertActsFor(principal, userId, 'post events');
       const amount = eventAmount(body.amount);
       let result: IngestResult | null;
       try {
@@ -88,13 +103,13 @@ export function createEventsService(deps: EventsServiceDeps) {
       return { alert: codes.length > 0, alert_codes: codes, user_id: body.user_id };
     },
 
-    async listEvents(q: ListEventsQuery) {
-      const { rows, total } = await repo.listEvents({ ...q, userPk: await userPk(q.user_id) });
+    async listEvents(q: ListEventsQuery, principal: Principal) {
+      const { rows, total } = await repo.listEvents({ ...q, userPk: await userPk(ownUserId(q.user_id, principal, 'read events')) });
       return { rows: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })), total };
     },
 
-    async listAlerts(q: ListAlertsQuery) {
-      const { rows, total } = await repo.listAlerts({ ...q, userPk: await userPk(q.user_id) });
+    async listAlerts(q: ListAlertsQuery, principal: Principal) {
+      const { rows, total } = await repo.listAlerts({ ...q, userPk: await userPk(ownUserId(q.user_id, principal, 'read alerts')) });
       return { rows: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })), total };
     },
 

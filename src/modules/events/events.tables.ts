@@ -13,9 +13,10 @@ export const alertEvents = pgTable(
   'alert_events',
   {
     seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    // Financial history is never deleted behind an admin's back: a user with events cannot be deleted.
     user_id: bigint('user_id', { mode: 'number' })
       .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+      .references(() => users.id, { onDelete: 'restrict' }),
     type: text('type').notNull(),
     amount: numeric('amount', { precision: 14, scale: 2 }).notNull(),
     time: bigint('time', { mode: 'number' }).notNull(),

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Sql } from 'postgres';
 import type { Config } from '../../config.ts';
+import type { Principal } from '../../platform/access.ts';
 import type { Database } from '../../platform/db.ts';
 import type { UsersService } from '../users/users.service.ts';
 import { createAlertStreams, createMemoryAlertBus, createPostgresAlertBus, createRedisAlertBus, type AlertBus } from './alert-stream.ts';
@@ -16,10 +17,14 @@ export const INGEST_MAX_BATCH = 100;
 
 export interface EventsModuleDeps {
   database: Database;
-  config: Pick<Config, 'databaseUrl' | 'eventsAutoCreateUsers' | 'eventsIngestLanes' | 'redisUrl' | 'redisPrefix'>;
+  config: Pick<Config, 'databaseUrl' | 'eventsAutoCreateUsers' | 'eventsIngestLanes' | 'redisUrl' | 'redisPrefix' | 'streamsPerUser' | 'streamsTotal'>;
   users: UsersService;
+  /** Whether a caller let in earlier would still be let in (the auth module's answer); open streams end when not. */
+  stillValid(p: Principal): Promise<boolean>;
   /** Heartbeat interval of the SSE stream (default 15 s). */
   heartbeatMs?: number;
+  /** How often open streams re-check their credentials (default 2 s). */
+  streamCheckMs?: number;
 }
 
 async function openBus(app: FastifyInstance, deps: EventsModuleDeps): Promise<AlertBus> {
@@ -37,7 +42,13 @@ async function openBus(app: FastifyInstance, deps: EventsModuleDeps): Promise<Al
 
 export async function registerEventsModule(app: FastifyInstance, deps: EventsModuleDeps) {
   const bus = await openBus(app, deps);
-  const streams = createAlertStreams(bus, { heartbeatMs: deps.heartbeatMs ?? 15_000 });
+  const streams = createAlertStreams(bus, {
+    heartbeatMs: deps.heartbeatMs ?? 15_000,
+    perUser: deps.config.streamsPerUser,
+    total: deps.config.streamsTotal,
+    checkMs: deps.streamCheckMs ?? 2_000,
+    stillValid: deps.stillValid,
+  });
   // Open streams would keep the HTTP server from closing: end them first.
   app.addHook('preClose', async () => streams.closeAll());
   app.addHook('onClose', async () => bus.close());

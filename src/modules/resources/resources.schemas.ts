@@ -1,4 +1,5 @@
-// Seed 002's resources as CRUD specs: the README's paths, bodies and filters.
+// Seed 002's resources as CRUD specs: the README's paths, bodies and filters. Recordings, sessions and
+// the event log belong to their user_id: a signed-in user sees and writes only their own.
 import { Type } from 'typebox';
 import type { CrudSpec } from '../../platform/crud.ts';
 import { DateTimeIn, JsonValue, NullableString } from '../../platform/schemas.ts';
@@ -23,6 +24,7 @@ export const recordingSpec: CrudSpec = {
   },
   filters: { user_id: Filter('recordings of this user'), recording_type: Filter('recordings of this type') },
   timeColumn: 'created_at',
+  ownerColumn: 'user_id',
 };
 
 export const algoSpec: CrudSpec = {
@@ -39,6 +41,8 @@ export const algoSpec: CrudSpec = {
   },
   filters: { recording_type: Filter('algorithms for this recording type'), version: Filter('algorithms of this version') },
   timeColumn: 'created_at',
+  // Models are shared: every signed-in user reads them, admins and services write them.
+  access: { read: 'user', write: 'service' },
 };
 
 export const sessionSpec: CrudSpec = {
@@ -66,6 +70,7 @@ export const sessionSpec: CrudSpec = {
     app_version: Filter('sessions of this app version'),
   },
   timeColumn: 'ts_start',
+  ownerColumn: 'user_id',
 };
 
 export const eventLogSpec: CrudSpec = {
@@ -93,6 +98,7 @@ export const eventLogSpec: CrudSpec = {
     event_source: Filter('events from this source'),
   },
   timeColumn: 'ts',
+  ownerColumn: 'user_id',
 };
 
 export const resourceSpecs = [sessionSpec, recordingSpec, algoSpec, eventLogSpec];

@@ -19,5 +19,6 @@ export const userProfileSpec: CrudSpec = {
   },
   filters: {},
   timeColumn: 'created_at',
-  hidden: ['id', 'email', 'username', 'first_name', 'last_name', 'password_hash', 'role', 'is_active'],
+  ownerColumn: 'user_id',
+  hidden: ['id', 'email', 'username', 'first_name', 'last_name', 'password_hash', 'role', 'is_active', 'created_via', 'token_version'],
 };

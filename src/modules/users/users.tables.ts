@@ -1,12 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, json, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, integer, json, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { timestamps } from '../../platform/columns.ts';
 
 /**
  * The one user store every module shares.
  * - `id`: internal integer key (seed 004's user id).
  * - `user_id`: the external id; text so seed 002's string ids and seed 001's integers both fit.
- * - profile JSON (seed 002), credentials and role (auth).
+ * - profile JSON (seed 002), credentials and role (auth), and how the account was created (so admins
+ *   can review the admins that signed themselves up).
  */
 export const users = pgTable(
   'users',
@@ -22,6 +23,13 @@ export const users = pgTable(
     password_hash: text('password_hash'),
     role: text('role').notNull().default('user'),
     is_active: boolean('is_active').notNull().default(true),
+    /** How the row came to be: register, admin-signup, bootstrap, cli or profile (seed 002's POST /users). */
+    created_via: text('created_via'),
+    /**
+     * Tokens carry the version they were issued under; a password or role change, or deactivation,
+     * increments it, which ends every session of the user at once (in every process, within USER_CACHE_MS).
+     */
+    token_version: integer('token_version').notNull().default(0),
     ...timestamps,
   },
   (t) => [
