@@ -34,6 +34,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["client-header-secret"]', 'req.headers.cookie'],
     },
     bodyLimit: config.bodyLimit,
+    // A connection that has not sent its whole request head in time is closed (Node's default waits a
+    // minute, checked every 30 s), so slow clients cannot hold connections open for free.
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs) },
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: (req) => {
@@ -41,8 +44,6 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
-  // Connections that never finish their request head are closed (Node's default waits a minute).
-  app.server.headersTimeout = config.headersTimeoutMs;
   const database = opts.database ?? (await openDatabase(config));
   if (!opts.database) app.addHook('onClose', () => database.close());
   try {

@@ -16,7 +16,7 @@ export const alertEvents = pgTable(
     // Financial history is never deleted behind an admin's back: a user with events cannot be deleted.
     user_id: bigint('user_id', { mode: 'number' })
       .notNull()
-      .references(() => users.id, { onDelete: 'restrict' }),
+      .references(() => users.id),
     type: text('type').notNull(),
     amount: numeric('amount', { precision: 14, scale: 2 }).notNull(),
     time: bigint('time', { mode: 'number' }).notNull(),
