@@ -30,7 +30,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: { database: Dat
   });
   app.get('/metrics', {
     config: { access: 'service' },
-    schema: { tags: ['platform'], summary: 'Prometheus metrics', produces: ['text/plain'] },
+    schema: { tags: ['platform'], summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: Type.String({ description: 'Prometheus text format' }), 401: ErrorResponse, 403: ErrorResponse } },
     handler: async (_req, reply) => {
       reply.type(deps.metrics.contentType);
       return deps.metrics.metrics();

@@ -38,7 +38,7 @@ export function registerEventsRoutes(app: FastifyInstance, service: EventsServic
     schema: {
       tags: ['events'],
       summary: 'Record a deposit or withdrawal and evaluate the alert rules (seed 001)',
-      operationId: 'create_event',
+      operationId: 'record_alert_event',
       body: CreateEventSchema,
       response: { 200: EventAnswerSchema, ...errors },
     },
