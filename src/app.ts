@@ -12,6 +12,7 @@ import { openRedis } from './platform/redis.ts';
 import { systemClock } from './platform/time.ts';
 import { openDatabase, type Database } from './platform/db.ts';
 import { registerErrorHandling } from './platform/errors.ts';
+import { serializeError } from './platform/logging.ts';
 import { registerHealthRoutes } from './platform/health.routes.ts';
 import { registerMetrics } from './platform/metrics.ts';
 import { registerOpenApi } from './platform/openapi.ts';
@@ -32,6 +33,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["client-header-secret"]', 'req.headers.cookie'],
+      // Errors are logged without the SQL parameters and values they carry (see platform/logging.ts).
+      serializers: { err: serializeError },
     },
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
