@@ -12,6 +12,8 @@ import { openRedis } from './platform/redis.ts';
 import { systemClock } from './platform/time.ts';
 import { openDatabase, type Database } from './platform/db.ts';
 import { registerErrorHandling } from './platform/errors.ts';
+import { parseJsonBody } from './platform/json-body.ts';
+import { serializeError } from './platform/logging.ts';
 import { registerHealthRoutes } from './platform/health.routes.ts';
 import { registerMetrics } from './platform/metrics.ts';
 import { registerOpenApi } from './platform/openapi.ts';
@@ -32,6 +34,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["client-header-secret"]', 'req.headers.cookie'],
+      // Errors are logged without the SQL parameters and values they carry (see platform/logging.ts).
+      serializers: { err: serializeError },
     },
     bodyLimit: config.bodyLimit,
     // A connection that has not sent its whole request head in time is closed (Node's default waits a
@@ -55,11 +59,19 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     });
     // JSON only: any other body type is refused with 415 instead of being parsed as a string. An empty
     // JSON body is no body (clients send the header on DELETE); routes that need one still say so.
+    // parseJsonBody refuses, with a 400 naming the place, what would crash the server or not be
+    // stored as sent (deep nesting, inexact numbers, duplicate keys, NUL, invalid UTF-8). A
+    // `__proto__` key is kept as an ordinary own property (JSON.parse never sets a prototype).
     app.removeContentTypeParser(['text/plain', 'application/json']);
-    const parseJson = app.getDefaultJsonParser('error', 'error');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
-      body === '' ? done(null, undefined) : parseJson(req, body as string, done),
-    );
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+      let parsed: unknown;
+      try {
+        parsed = parseJsonBody(body as Buffer);
+      } catch (err) {
+        return done(err as Error, undefined);
+      }
+      done(null, parsed);
+    });
     registerErrorHandling(app);
     registerValidation(app);
     registerAccessPolicy(app);

@@ -55,7 +55,7 @@ describe('health, readiness, metrics, docs', () => {
     try {
       const res = await other.inject({ method: 'GET', url: '/ready' });
       assert.equal(res.statusCode, 503);
-      assert.deepEqual(Object.keys(res.json()).sort(), ['code', 'detail', 'requestId']);
+      assert.deepEqual(Object.keys(res.json()).sort(), ['code', 'detail', 'message', 'requestId']);
       assert.equal(res.json().detail, 'database is not answering');
     } finally {
       await other.close();

@@ -38,7 +38,8 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {
-  const client = postgres(url, { max, onnotice: () => {}, connection: { application_name: 'arbiter' } });
+  // TimeZone: timestamps come back with a +00 offset whatever the server's own zone, as in PGlite.
+  const client = postgres(url, { max, onnotice: () => {}, connection: { application_name: 'arbiter', TimeZone: 'UTC' } });
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
   const migrate = async () => {
     // A dedicated connection holds a session advisory lock for the whole migration.

@@ -1,6 +1,7 @@
 // One error model: services throw AppError(code, message) and know nothing of HTTP;
-// the error handler renders {"detail", "code", "requestId"} with the status of the code.
+// the error handler renders {"detail", "message", "code", "requestId"} with the status of the code.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { drainRequest } from './request-drain.ts';
 
 export const ERROR_STATUS = {
   BAD_REQUEST: 400,
@@ -58,41 +59,79 @@ export function sqlState(err: unknown): string | null {
   return findPgError(err)?.code ?? null;
 }
 
+/** Longest piece of client input an error message quotes; longer values end in an ellipsis. */
+export const ECHO_LIMIT = 100;
+
+/** Shortens text that echoes client input, so an error never carries a large value back whole. */
+export function truncate(text: string, max = ECHO_LIMIT): string {
+  if (text.length <= max) return text;
+  // Never cut a surrogate pair in two.
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1]) ? max - 1 : max;
+  return `${text.slice(0, end)}…`;
+}
+
+/** Longest error message sent at all (a last resort for messages that quote input unquoted). */
+const DETAIL_LIMIT = 1000;
+const QUOTED = /"(?:[^"\\]|\\.)*"|'[^'\n]*'/gs;
+
+/**
+ * Error messages quote the value they refuse (`'…'` or JSON.stringify's `"…"`); whatever service
+ * wrote them, a quoted value longer than ECHO_LIMIT is cut to it here, and the whole message to
+ * DETAIL_LIMIT.
+ */
+export function clipEchoes(message: string): string {
+  const clipped = message.length <= ECHO_LIMIT + 2 ? message : message.replace(QUOTED, (q) => (q.length > ECHO_LIMIT + 2 ? `${q[0]}${truncate(q.slice(1, -1))}${q.at(-1)}` : q));
+  return truncate(clipped, DETAIL_LIMIT);
+}
+
+// Our own words for PostgreSQL's data exceptions: its messages quote the value and name internal
+// types ("out of range for type bigint", "invalid byte sequence for encoding \"UTF8\": 0x00").
+const DATA_ERRORS: Record<string, string> = {
+  '22P02': 'a value does not have the form its field needs',
+  '22007': 'a date-time is not valid',
+  '22008': 'a date-time is out of range (years 100 to 9999 are accepted)',
+  '22003': 'a number is out of range for its field',
+  '22001': 'a value is longer than its field allows',
+  '22023': 'a value is not valid for its field',
+  '22021': 'text contains a character that cannot be stored (such as NUL, \\u0000)',
+  '22P05': 'text contains a character that cannot be stored (such as NUL, \\u0000)',
+  '2200N': 'a value is not valid for its field',
+  '22030': 'a value is not valid JSON for its field',
+  '22032': 'a value is not valid JSON for its field',
+};
+
 /**
  * Turns a database constraint or data error into an AppError with a message that names the
- * offending column and value; returns null for errors that are not the client's fault.
+ * offending column and (truncated) value; returns null for errors that are not the client's fault.
  */
 export function mapDbError(err: unknown, resource = 'record'): AppError | null {
   const pg = findPgError(err);
   if (!pg) return null;
   const detail = pg.detail ?? '';
-  const key = /Key \((.+?)\)=\((.*?)\)/.exec(detail);
+  const key = /Key \((.+?)\)=\((.*?)\)/s.exec(detail);
+  const value = key ? truncate(key[2]) : '';
   switch (pg.code) {
     case '23505':
-      return new AppError('CONFLICT', key ? `${resource} with ${key[1]} '${key[2]}' already exists` : `${resource} already exists`, { cause: err });
+      return new AppError('CONFLICT', key ? `${resource} with ${key[1]} '${value}' already exists` : `${resource} already exists`, { cause: err });
     case '23503': {
       const missing = /is not present in table "(.+?)"/.exec(detail);
       if (missing) {
-        return new AppError('UNPROCESSABLE', key ? `${key[1]} '${key[2]}' does not exist in ${missing[1]}` : `a referenced ${missing[1]} row does not exist`, { cause: err });
+        return new AppError('UNPROCESSABLE', key ? `${key[1]} '${value}' does not exist in ${missing[1]}` : `a referenced ${missing[1]} row does not exist`, { cause: err });
       }
       const still = /is still referenced from table "(.+?)"/.exec(detail);
-      const which = key ? ` with ${key[1]} '${key[2]}'` : '';
+      const which = key ? ` with ${key[1]} '${value}'` : '';
       return new AppError('CONFLICT', `${resource}${which} is still referenced${still ? ` from ${still[1]}` : ''}; delete those rows first`, { cause: err });
     }
     case '23502':
       return new AppError('VALIDATION_ERROR', `${pg.column ?? pg.column_name ?? 'a required field'} must not be null`, { cause: err });
-    case '22P02':
-    case '22007':
-    case '22008':
-    case '22003':
-    case '22001':
-    case '22023':
-    case '22021':
-      return new AppError('VALIDATION_ERROR', `invalid value: ${pg.message}`, { cause: err });
     case '55P03': // lock_timeout
       return new AppError('NOT_READY', `the ${resource} is locked by another transaction; retry`, { cause: err, headers: { 'retry-after': '1' } });
-    default:
-      return null;
+    default: {
+      const text = DATA_ERRORS[pg.code];
+      if (!text) return null;
+      const column = pg.column ?? pg.column_name;
+      return new AppError('VALIDATION_ERROR', `invalid ${resource}: ${column ? `${column}: ` : ''}${text}`, { cause: err });
+    }
   }
 }
 
@@ -133,9 +172,15 @@ function describeValidation(err: FastifyError): string {
   }
 }
 
+/** The body of every error response; `message` repeats `detail` for the Flask originals' clients. */
+export function errorBody(detail: string, code: string, requestId: string) {
+  const text = clipEchoes(detail);
+  return { detail: text, message: text, code, requestId };
+}
+
 /** Installs the error handler and the 404 handler. */
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, req, reply) => {
+  app.setErrorHandler(async (error: FastifyError, req, reply) => {
     let appErr: AppError;
     if (error instanceof AppError) {
       appErr = error;
@@ -164,11 +209,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
       }
     }
     if (error instanceof AppError && appErr.status >= 500) req.log.error({ err: appErr.cause ?? appErr }, appErr.message);
+    // A client still sending a body too large for us must be let finish, or it sees a reset
+    // (EPIPE, "fetch failed") instead of this answer.
+    if (appErr.code === 'PAYLOAD_TOO_LARGE') await drainRequest(req.raw, app.initialConfig.bodyLimit ?? 1_048_576);
     if (appErr.headers) reply.headers(appErr.headers);
-    reply.status(appErr.status).send({ detail: appErr.message, code: appErr.code, requestId: req.id });
+    return reply.status(appErr.status).send(errorBody(appErr.message, appErr.code, req.id));
   });
 
   app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send({ detail: `route ${req.method} ${req.url.split('?')[0]} not found`, code: 'NOT_FOUND', requestId: req.id });
+    reply.status(404).send(errorBody(`route ${req.method} ${req.url.split('?')[0]} not found`, 'NOT_FOUND', req.id));
   });
 }

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 export const ErrorResponse = Type.Object(
   {
     detail: Type.String({ description: 'what went wrong, naming the field or resource' }),
+    message: Type.String({ description: 'the same text as detail (the Flask originals\' clients read message)' }),
     code: Type.String({ description: 'stable machine-readable error code, e.g. NOT_FOUND' }),
     requestId: Type.String({ description: 'the request id, also in the x-request-id header' }),
   },

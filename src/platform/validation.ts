@@ -4,14 +4,53 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 
+/**
+ * Marks an integer field that also takes its decimal string ("60"), as seed 001's Flask original
+ * did with int(); the string is turned into the number before the handler sees it.
+ */
+export const INTEGER_STRING = 'x-integer-string';
+const DIGITS = /^\d+$/;
+
 function makeAjv(coerceTypes: boolean | 'array') {
   const ajv = new Ajv.default({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
   addFormats.default(ajv);
+  const integerString = (enabled: boolean, data: unknown, parentSchema?: { minimum?: number; maximum?: number }, cxt?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number }): boolean => {
+    if (!enabled || typeof data !== 'string') return true;
+    const value = Number(data);
+    const min = parentSchema?.minimum ?? -Number.MAX_SAFE_INTEGER;
+    const max = parentSchema?.maximum ?? Number.MAX_SAFE_INTEGER;
+    if (!DIGITS.test(data) || !Number.isSafeInteger(value) || value < min || value > max) {
+      integerString.errors = [{ keyword: INTEGER_STRING, message: `must be an integer from ${min} to ${max} (a JSON number or a string of digits)`, params: {} }];
+      return false;
+    }
+    if (cxt) cxt.parentData[cxt.parentDataProperty] = value;
+    return true;
+  };
+  integerString.errors = [] as object[];
+  ajv.addKeyword({ keyword: INTEGER_STRING, modifying: true, schemaType: 'boolean', validate: integerString });
   return ajv;
+}
+
+/**
+ * A copy of a schema in which every integer is bounded to the safe integers: a coerced path or
+ * query value such as 12345678901234567891 would otherwise become the nearest double and find
+ * another row, and a larger one would reach the database as an out-of-range value.
+ */
+function withSafeIntegers(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withSafeIntegers);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = k === 'const' || k === 'default' || k === 'examples' || k === 'enum' ? v : withSafeIntegers(v);
+  const type = out.type;
+  if (type === 'integer' || (Array.isArray(type) && type.includes('integer'))) {
+    if (typeof out.maximum !== 'number' || out.maximum > Number.MAX_SAFE_INTEGER) out.maximum = Number.MAX_SAFE_INTEGER;
+    if (typeof out.minimum !== 'number' || out.minimum < -Number.MAX_SAFE_INTEGER) out.minimum = -Number.MAX_SAFE_INTEGER;
+  }
+  return out;
 }
 
 export function registerValidation(app: FastifyInstance): void {
   const strict = makeAjv(false);
   const coercing = makeAjv('array');
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(withSafeIntegers(schema) as object));
 }

@@ -2,6 +2,7 @@
 // formats (amount, user_id) and the rules' parameters are checked by the service and rules.ts, so
 // their messages can say exactly what is wrong.
 import { Type, type Static } from 'typebox';
+import { INTEGER_STRING } from '../../platform/validation.ts';
 import { COMPARISONS, EVENT_TYPES, RULE_KINDS } from './rules.ts';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -21,7 +22,14 @@ export const CreateEventSchema = Type.Object(
       description: 'the user: a positive integer (or its decimal string); it is echoed back as sent',
       examples: [1],
     }),
-    time: Type.Integer({ minimum: 0, maximum: MAX_SAFE, description: 'event time in seconds (client-supplied, as the seed specifies)' }),
+    // Seed 001's Flask original read time with int(): "60" is accepted and becomes 60.
+    time: Type.Unsafe<number>({
+      type: ['integer', 'string'],
+      minimum: 0,
+      maximum: MAX_SAFE,
+      [INTEGER_STRING]: true,
+      description: 'event time in seconds (client-supplied, as the seed specifies): an integer, or its decimal string ("60")',
+    }),
   },
   { additionalProperties: false, title: 'CreateEvent' },
 );
