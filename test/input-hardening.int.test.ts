@@ -18,11 +18,11 @@ import { CLI, exited, viaServer } from './helpers/server.ts';
 process.env.TZ = 'America/New_York';
 
 let server: TestApp;
-let ctx: TestApp; // an ordinary signed-in user
+let ctx: TestApp; // a service API key: a backend that writes any user's rows
 let admin: TestApp;
 before(async () => {
   server = await startTestApp();
-  ctx = server.withHeaders(await authHeaders(server, 'user'));
+  ctx = server.withHeaders(await authHeaders(server, 'service'));
   admin = server.withHeaders(await authHeaders(server, 'admin'));
 });
 after(() => server?.close());
@@ -161,7 +161,7 @@ describe('4. 400s speak our words and echo at most ~100 characters', () => {
   test('scenarios', (t) => runScenarios(t, user, scenarios));
 
   test('invalid UTF-8 is refused, not stored as U+FFFD', async () => {
-    const headers = { ...(await authHeaders(server, 'user')), ...json };
+    const headers = { ...(await authHeaders(server, 'service')), ...json };
     const body = Buffer.concat([Buffer.from('{"algo_id":"utf-1","version":"a'), Buffer.from([0xff, 0xed, 0xa0, 0x80]), Buffer.from('"}')]);
     const res = await fetch(`${server.url}/algos`, { method: 'POST', headers, body });
     assert.equal(res.status, 400);
@@ -199,7 +199,7 @@ describe('4. 400s speak our words and echo at most ~100 characters', () => {
 describe('6. a body over the limit gets a readable 413', () => {
   test('2 MB to POST /users, five times in a row with fetch', async () => {
     const body = JSON.stringify({ user_id: 'big', firebase_data: { blob: 'y'.repeat(2 * 1024 * 1024) } });
-    const headers = { ...(await authHeaders(server, 'user')), 'content-type': 'application/json' };
+    const headers = { ...(await authHeaders(server, 'service')), 'content-type': 'application/json' };
     for (let i = 0; i < 5; i++) {
       const res = await fetch(`${server.url}/users`, { method: 'POST', headers, body });
       assert.equal(res.status, 413);

@@ -42,10 +42,12 @@ export async function run(baseUrl: string) {
   void (() => authed.POST('/api/v1/api-keys', { body: { name: 'ci', scopes: ['root'] } }));
 
   // seed 002 resources
-  const user = await authed.POST('/users', { body: { user_id: 'gen-1', firebase_data: { a: 1 } } });
+  // A signed-in user's seed 002 rows are their own: their profile, and rows with their user_id.
+  const myUserId: string = me.data?.user_id ?? '';
+  const user = await authed.PATCH('/users/{user_id}', { params: { path: { user_id: myUserId } }, body: { firebase_data: { a: 1 } } });
   const users = await authed.GET('/users', { params: { query: { page: 1, size: 10 } } });
   const userIds: string[] = (users.data ?? []).map((u) => u.user_id);
-  await authed.POST('/recordings', { body: { recording_id: 'rec-1', user_id: 'gen-1', recording_type: 'audio' } });
+  await authed.POST('/recordings', { body: { recording_id: 'rec-1', user_id: myUserId, recording_type: 'audio' } });
   void (() => authed.GET('/events/{event_id}', { params: { path: { event_id: 1 } } }));
   // @ts-expect-error event_id is a number
   void (() => authed.GET('/events/{event_id}', { params: { path: { event_id: 'one' } } }));
@@ -107,8 +109,9 @@ describe('a client generated from /openapi.json', () => {
     assert.equal(out.status, 'ok');
     assert.equal(out.registered, 201);
     assert.equal(out.me.email, 'client@example.com');
-    assert.equal(out.user.user_id, 'gen-1');
-    assert.ok(out.userIds.includes('gen-1'), String(out.userIds));
+    assert.equal(out.user.user_id, out.me.user_id);
+    assert.deepEqual(out.user.firebase_data, { a: 1 });
+    assert.deepEqual(out.userIds, [out.me.user_id], 'a user lists only their own profile');
     assert.deepEqual(out.answer, { alert: false, alert_codes: [], user_id: out.me.id });
   });
 });
