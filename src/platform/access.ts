@@ -19,6 +19,12 @@ export type Principal =
   | { kind: 'api_key'; userId: number; externalId: string; role: 'user' | 'admin'; keyId: number; scopes: string[] }
   | { kind: 'service' };
 
+/** The caller of a route that is not public (the auth hook has resolved it before the handler runs). */
+export function callerOf(req: { principal: Principal | null }): Principal {
+  if (!req.principal) throw new AppError('UNAUTHORIZED', 'Not authenticated');
+  return req.principal;
+}
+
 /** An admin: a signed-in admin, or an admin's API key with the `admin` scope. */
 export function isAdmin(p: Principal): boolean {
   return p.kind !== 'service' && p.role === 'admin' && (p.kind === 'user' || p.scopes.includes('admin'));

@@ -8,7 +8,8 @@ import { Type, type TProperties, type TSchema } from 'typebox';
 import { ownScope, type Access, type Principal } from './access.ts';
 import type { Db } from './db.ts';
 import { AppError, withDbErrors } from './errors.ts';
-import { ErrorResponse } from './schemas.ts';
+import { PageProps, offsetOf, sendPage } from './pagination.ts';
+import { DateTimeOut, ErrorResponse } from './schemas.ts';
 import { parseTimestamp } from './time.ts';
 
 export interface CrudSpec {
@@ -96,7 +97,7 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
       if (to) conds.push(lte(timeCol, to));
       const where = and(...conds);
       const [rows, totals] = await Promise.all([
-        db.select(exposed).from(table).where(where).orderBy(asc(timeCol), asc(keyCol)).limit(size).offset((page - 1) * size),
+        db.select(exposed).from(table).where(where).orderBy(asc(timeCol), asc(keyCol)).limit(size).offset(offsetOf({ page, size })),
         db.select({ total: count() }).from(table).where(where),
       ]);
       return { rows, total: totals[0].total };
@@ -130,7 +131,7 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
   };
 }
 
-const TimestampOut = Type.String({ format: 'date-time' });
+const TimestampOut = DateTimeOut();
 
 /** An object schema that refuses unknown properties; only `required` keys are required. */
 function strictObject(props: TProperties, required: string[], opts: { minProperties?: number } = {}) {
@@ -167,8 +168,7 @@ export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, s
   const PatchBody = strictObject(spec.fields, [], { minProperties: 1 });
   const ListQuery = strictObject(
     {
-      page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'page number, from 1' }),
-      size: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'items per page, 1 to 100' }),
+      ...PageProps,
       ...spec.filters,
       ts_gte: Type.String({ format: 'iso-date-time', description: `${spec.timeColumn} at or after (ISO 8601; no zone = UTC)` }),
       ts_lte: Type.String({ format: 'iso-date-time', description: `${spec.timeColumn} at or before (ISO 8601; no zone = UTC)` }),
@@ -197,8 +197,7 @@ export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, s
         from: q.ts_gte === undefined ? undefined : parseTimestamp(q.ts_gte as string, 'ts_gte'),
         to: q.ts_lte === undefined ? undefined : parseTimestamp(q.ts_lte as string, 'ts_lte'),
       }, scope);
-      reply.header('x-total-count', String(total));
-      return rows;
+      return sendPage(reply, { rows, total });
     },
   });
 

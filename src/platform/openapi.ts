@@ -19,6 +19,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       servers: [{ url: '/', description: 'the server that serves this document' }],
       components: { securitySchemes: SECURITY_SCHEMES as never },
     },
+    transform: ({ schema, url }) => ({ schema: withOptionalDefaults(schema as RouteSchema) as typeof schema, url }),
   });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
   await app.register(scalar, {
@@ -26,6 +27,19 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     configuration: { url: '/openapi.json', title: 'Arbiter API' },
     logLevel: 'warn',
   });
+}
+
+type RouteSchema = { querystring?: { required?: string[]; properties?: Record<string, { default?: unknown }> } } | undefined;
+
+/**
+ * Query parameters with a default (page, size) are filled in by validation, so a client need not send
+ * them: the document must not mark them required, or generated clients demand them.
+ */
+function withOptionalDefaults(schema: RouteSchema): RouteSchema {
+  const qs = schema?.querystring;
+  if (!qs?.required) return schema;
+  const required = qs.required.filter((k) => qs.properties?.[k]?.default === undefined);
+  return { ...schema, querystring: { ...qs, required } };
 }
 
 /** A route's operationId when it declares none: its method and path, e.g. `post_api_v1_auth_login`, `get_api_v1_users_by_id`. */

@@ -20,3 +20,6 @@ export const JsonValue = (description?: string) => Type.Unknown({ description })
 /** An ISO 8601 date-time input; without a zone it is UTC. */
 export const DateTimeIn = (description?: string) =>
   Type.Union([Type.String({ format: 'iso-date-time' }), Type.Null()], { description });
+
+/** A timestamp in an answer: handlers may return a Date (serialized as ISO 8601) or an ISO string. */
+export const DateTimeOut = (description?: string) => Type.Unsafe<Date | string>({ type: 'string', format: 'date-time', ...(description ? { description } : {}) });

@@ -1,4 +1,6 @@
 import { Type, type Static } from 'typebox';
+import { PageProps } from '../../platform/pagination.ts';
+import { DateTimeOut } from '../../platform/schemas.ts';
 import { API_KEY_SCOPES } from './authenticator.ts';
 
 const Name = Type.Union([Type.String({ maxLength: 150 }), Type.Null()]);
@@ -25,7 +27,7 @@ export const TokenPairSchema = Type.Object({ access: Type.String(), refresh: Typ
 export const RequestTokenResponse = Type.Object({ token: Type.String(), access_token: Type.String(), token_type: Type.Literal('bearer') });
 export const DetailSchema = Type.Object({ detail: Type.String() });
 
-const Timestamp = Type.String({ format: 'date-time' });
+const Timestamp = DateTimeOut();
 /** What a user sees of themselves, and what admins see of anyone. */
 export const UserSchema = Type.Object(
   {
@@ -78,14 +80,10 @@ export const AdminUpdateSchema = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export const UserIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false });
-export const PageQuery = Type.Object(
-  { page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }), size: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) },
-  { additionalProperties: false },
-);
 
 export const ListUsersQuery = Type.Object(
   {
-    ...PageQuery.properties,
+    ...PageProps,
     role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin')], { description: 'admins only' })),
     created_via: Type.Optional(Type.Union(['register', 'admin-signup', 'bootstrap', 'cli'].map((v) => Type.Literal(v)), { description: 'admins only' })),
   },

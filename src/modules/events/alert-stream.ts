@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
-import type { Principal } from '../../platform/access.ts';
+import { callerOf, type Principal } from '../../platform/access.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Alert } from './events.schemas.ts';
 import { ownUserId } from './events.service.ts';
@@ -187,7 +187,7 @@ export function createAlertStreams(bus: AlertBus, opts: StreamOptions) {
 
   return {
     handle(req: FastifyRequest, reply: FastifyReply, filter: { user_id?: number; code?: number }): void {
-      const principal = req.principal!;
+      const principal = callerOf(req);
       const userId = ownUserId(filter.user_id, principal, 'stream alerts');
       const key = callerKey(principal);
       const mine = perCaller.get(key) ?? 0;

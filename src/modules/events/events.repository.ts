@@ -2,6 +2,7 @@
 // sent straight through the driver (postgres.js prepares tagged queries; PGlite uses the extended
 // protocol); everything else goes through Drizzle.
 import { and, asc, count, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { offsetOf } from '../../platform/pagination.ts';
 import type { Sql } from 'postgres';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Database } from '../../platform/db.ts';
@@ -121,7 +122,7 @@ export function createEventsRepository(database: Database) {
           .where(where)
           .orderBy(asc(alertEvents.time), asc(alertEvents.seq))
           .limit(q.size)
-          .offset((q.page - 1) * q.size),
+          .offset(offsetOf(q)),
         db.select({ total: count() }).from(alertEvents).where(where),
       ]);
       return { rows: rows as unknown as (Omit<StoredEvent, 'created_at'> & { created_at: Date })[], total: totals[0].total };
@@ -154,7 +155,7 @@ export function createEventsRepository(database: Database) {
           .where(where)
           .orderBy(asc(alertEvents.time), asc(alertEvents.seq), asc(alerts.id))
           .limit(q.size)
-          .offset((q.page - 1) * q.size),
+          .offset(offsetOf(q)),
         db.select({ total: count() }).from(alerts).innerJoin(alertEvents, eq(alertEvents.seq, alerts.event_seq)).where(where),
       ]);
       const out: (Omit<Alert, 'created_at'> & { created_at: Date })[] = rows.map((r) => ({
@@ -183,7 +184,7 @@ export function createEventsRepository(database: Database) {
           .where(where)
           .orderBy(asc(alertRules.event_type), asc(alertRules.priority), asc(alertRules.code))
           .limit(q.size)
-          .offset((q.page - 1) * q.size),
+          .offset(offsetOf(q)),
         db.select({ total: count() }).from(alertRules).where(where),
       ]);
       return { rows: rows as RuleRow[], total: totals[0].total };

@@ -1,8 +1,11 @@
 // Seed 001's routes: POST /api/events (the seed's contract), reading events and alerts back, the
 // live alert stream, and the admin CRUD of rules at /api/rules/:id. Events and alerts are 'owner':
 // a signed-in user posts and reads only their own; admins and service credentials act for anyone.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { callerOf } from '../../platform/access.ts';
+import { sendPage } from '../../platform/pagination.ts';
 import { ErrorResponse } from '../../platform/schemas.ts';
 import type { createAlertStreams } from './alert-stream.ts';
 import {
@@ -18,21 +21,14 @@ import {
   RuleSchema,
   StoredEventSchema,
   StreamQuerySchema,
-  type CreateEvent,
-  type CreateRule,
-  type ListAlertsQuery,
-  type ListEventsQuery,
-  type ListRulesQuery,
-  type PatchRule,
-  type StreamQuery,
 } from './events.schemas.ts';
 import type { EventsService } from './events.service.ts';
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse };
 const ruleErrors = { ...errors, 409: ErrorResponse, 422: ErrorResponse };
-type IdParams = { id: number };
 
-export function registerEventsRoutes(app: FastifyInstance, service: EventsService, streams: ReturnType<typeof createAlertStreams>): void {
+export function registerEventsRoutes(fastify: FastifyInstance, service: EventsService, streams: ReturnType<typeof createAlertStreams>): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/api/events', {
     config: { access: 'owner' },
     schema: {
@@ -42,7 +38,7 @@ export function registerEventsRoutes(app: FastifyInstance, service: EventsServic
       body: CreateEventSchema,
       response: { 200: EventAnswerSchema, ...errors },
     },
-    handler: async (req) => service.ingest(req.body as CreateEvent, req.principal!),
+    handler: async (req) => service.ingest(req.body, callerOf(req)),
   });
 
   app.get('/api/events', {
@@ -55,9 +51,7 @@ export function registerEventsRoutes(app: FastifyInstance, service: EventsServic
       response: { 200: Type.Array(StoredEventSchema), ...errors },
     },
     handler: async (req, reply) => {
-      const { rows, total } = await service.listEvents(req.query as ListEventsQuery, req.principal!);
-      reply.header('x-total-count', String(total));
-      return rows;
+      return sendPage(reply, await service.listEvents(req.query, callerOf(req)));
     },
   });
 
@@ -71,9 +65,7 @@ export function registerEventsRoutes(app: FastifyInstance, service: EventsServic
       response: { 200: Type.Array(AlertSchema), ...errors },
     },
     handler: async (req, reply) => {
-      const { rows, total } = await service.listAlerts(req.query as ListAlertsQuery, req.principal!);
-      reply.header('x-total-count', String(total));
-      return rows;
+      return sendPage(reply, await service.listAlerts(req.query, callerOf(req)));
     },
   });
 
@@ -86,7 +78,7 @@ export function registerEventsRoutes(app: FastifyInstance, service: EventsServic
       querystring: StreamQuerySchema,
       response: { 200: Type.String({ description: 'text/event-stream' }), ...errors },
     },
-    handler: (req, reply) => streams.handle(req, reply, req.query as StreamQuery),
+    handler: (req, reply) => streams.handle(req, reply, req.query),
   });
 
   app.get('/api/rules', {
@@ -99,23 +91,21 @@ export function registerEventsRoutes(app: FastifyInstance, service: EventsServic
       response: { 200: Type.Array(RuleSchema), ...errors },
     },
     handler: async (req, reply) => {
-      const { rows, total } = await service.listRules(req.query as ListRulesQuery);
-      reply.header('x-total-count', String(total));
-      return rows;
+      return sendPage(reply, await service.listRules(req.query));
     },
   });
 
   app.get('/api/rules/:id', {
     config: { access: 'user' },
     schema: { tags: ['rules'], summary: 'Get one alert rule', operationId: 'get_rule', params: RuleIdParamsSchema, response: { 200: RuleSchema, ...errors } },
-    handler: async (req) => service.getRule((req.params as IdParams).id),
+    handler: async (req) => service.getRule(req.params.id),
   });
 
   app.post('/api/rules', {
     config: { access: 'admin' },
     schema: { tags: ['rules'], summary: 'Create an alert rule (422 when it cannot be evaluated)', operationId: 'create_rule', body: CreateRuleSchema, response: { 201: RuleSchema, ...ruleErrors } },
     handler: async (req, reply) => {
-      const rule = await service.createRule(req.body as CreateRule);
+      const rule = await service.createRule(req.body);
       reply.status(201).header('location', `/api/rules/${rule.id}`);
       return rule;
     },
@@ -131,7 +121,7 @@ export function registerEventsRoutes(app: FastifyInstance, service: EventsServic
       body: CreateRuleSchema,
       response: { 200: RuleSchema, ...ruleErrors },
     },
-    handler: async (req) => service.replaceRule((req.params as IdParams).id, req.body as CreateRule),
+    handler: async (req) => service.replaceRule(req.params.id, req.body),
   });
 
   app.patch('/api/rules/:id', {
@@ -144,15 +134,15 @@ export function registerEventsRoutes(app: FastifyInstance, service: EventsServic
       body: PatchRuleSchema,
       response: { 200: RuleSchema, ...ruleErrors },
     },
-    handler: async (req) => service.patchRule((req.params as IdParams).id, req.body as PatchRule),
+    handler: async (req) => service.patchRule(req.params.id, req.body),
   });
 
   app.delete('/api/rules/:id', {
     config: { access: 'admin' },
     schema: { tags: ['rules'], summary: 'Delete an alert rule (alerts it raised stay)', operationId: 'delete_rule', params: RuleIdParamsSchema, response: { 204: Type.Null(), ...errors } },
     handler: async (req, reply) => {
-      await service.deleteRule((req.params as IdParams).id);
-      reply.status(204).send();
+      await service.deleteRule(req.params.id);
+      reply.status(204).send(null);
     },
   });
 }

@@ -2,6 +2,7 @@
 // formats (amount, user_id) and the rules' parameters are checked by the service and rules.ts, so
 // their messages can say exactly what is wrong.
 import { Type, type Static } from 'typebox';
+import { PageProps } from '../../platform/pagination.ts';
 import { INTEGER_STRING } from '../../platform/validation.ts';
 import { COMPARISONS, EVENT_TYPES, RULE_KINDS } from './rules.ts';
 
@@ -46,8 +47,6 @@ export const EventAnswerSchema = Type.Object(
 
 const UserIdQuery = Type.Integer({ minimum: 1, maximum: MAX_SAFE, description: 'the user (seed 001 integer user id)' });
 const TimeBound = (d: string) => Type.Integer({ minimum: 0, maximum: MAX_SAFE, description: d });
-const Page = Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'page number, from 1' });
-const Size = Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'items per page, 1 to 100' });
 
 export const ListEventsQuerySchema = Type.Object(
   {
@@ -55,8 +54,7 @@ export const ListEventsQuerySchema = Type.Object(
     type: Type.Optional(EventTypeSchema),
     from: Type.Optional(TimeBound('events with time >= from')),
     to: Type.Optional(TimeBound('events with time <= to')),
-    page: Page,
-    size: Size,
+    ...PageProps,
   },
   { additionalProperties: false },
 );
@@ -82,8 +80,7 @@ export const ListAlertsQuerySchema = Type.Object(
     code: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'alerts of this rule code' })),
     from: Type.Optional(TimeBound("alerts whose event has time >= from")),
     to: Type.Optional(TimeBound("alerts whose event has time <= to")),
-    page: Page,
-    size: Size,
+    ...PageProps,
   },
   { additionalProperties: false },
 );
@@ -187,8 +184,9 @@ export const ListRulesQuerySchema = Type.Object(
     event_type: Type.Optional(EventTypeSchema),
     kind: Type.Optional(Type.Enum([...RULE_KINDS])),
     enabled: Type.Optional(Type.Boolean()),
-    page: Page,
-    size: Type.Integer({ minimum: 1, maximum: 100, default: 100, description: 'items per page, 1 to 100' }),
+    ...PageProps,
+    // Rules are few: the whole list in one page by default.
+    size: Type.Integer({ ...PageProps.size, default: 100 }),
   },
   { additionalProperties: false },
 );

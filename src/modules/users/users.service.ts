@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../platform/db.ts';
+import { offsetOf } from '../../platform/pagination.ts';
 import { AppError, withDbErrors } from '../../platform/errors.ts';
 import { users } from './users.tables.ts';
 
@@ -251,7 +252,7 @@ export function createUsersService(deps: { db: Db }) {
         filter.created_via ? eq(users.created_via, filter.created_via) : undefined,
       );
       const [rows, totals] = await Promise.all([
-        db.select(publicColumns).from(users).where(where).orderBy(asc(users.id)).limit(size).offset((page - 1) * size),
+        db.select(publicColumns).from(users).where(where).orderBy(asc(users.id)).limit(size).offset(offsetOf({ page, size })),
         db.select({ total: count() }).from(users).where(where),
       ]);
       return { rows: rows as PublicUser[], total: totals[0].total };
