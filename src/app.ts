@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Config } from './config.ts';
+import type { Config, ModuleName } from './config.ts';
 import { registerEventsModule } from './modules/events/index.ts';
 import { registerResourcesModule } from './modules/resources/index.ts';
 import { registerUsersModule } from './modules/users/index.ts';
@@ -79,10 +79,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     await registerOpenApi(app, pkg.version);
     registerHealthRoutes(app, { database, metrics });
 
-    const users = registerUsersModule(app, { database });
-    const auth = await registerAuthModule(app, { database, config, redis, users, clock: systemClock });
-    registerResourcesModule(app, { database });
-    await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid });
+    // Users and auth always run (every route's access is enforced by auth); MODULES picks whose routes are served.
+    const serves = (name: ModuleName) => config.modules.includes(name);
+    const users = registerUsersModule(app, { database, routes: serves('users') });
+    const auth = await registerAuthModule(app, { database, config, redis, users, clock: systemClock, routes: serves('auth') });
+    if (serves('resources')) registerResourcesModule(app, { database });
+    if (serves('events')) await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid });
     await app.ready();
   } catch (err) {
     await app.close();

@@ -30,6 +30,8 @@ export interface Config {
   streamsTotal: number;
   /** Connections that have not sent their whole request head by then are closed (slowloris). */
   headersTimeoutMs: number;
+  /** The modules whose routes this process serves (MODULES, comma-separated; default all). */
+  modules: ModuleName[];
   auth: AuthConfig;
 }
 
@@ -66,6 +68,10 @@ export interface AuthConfig {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** The modules whose routes a process can serve (MODULES=…); health, metrics and docs are always served. */
+export const MODULE_NAMES = ['users', 'auth', 'resources', 'events'] as const;
+export type ModuleName = (typeof MODULE_NAMES)[number];
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -91,6 +97,17 @@ function bool(env: Env, name: string, def: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** MODULES=events,auth: the named modules' routes only; unknown names are refused. */
+function moduleList(env: Env): ModuleName[] {
+  const raw = env.MODULES?.trim();
+  if (!raw) return [...MODULE_NAMES];
+  const names = [...new Set(raw.split(',').map((n) => n.trim().toLowerCase()).filter(Boolean))];
+  const unknown = names.filter((n) => !(MODULE_NAMES as readonly string[]).includes(n));
+  if (unknown.length) throw new ConfigError(`MODULES: unknown module ${unknown.map((n) => `"${n}"`).join(', ')}; the modules are ${MODULE_NAMES.join(', ')}`);
+  if (!names.length) throw new ConfigError('MODULES must name at least one module');
+  return names as ModuleName[];
 }
 
 /** ADMIN_SIGNUP=open|closed; unset = open outside production, closed with PRODUCTION=true. */
@@ -129,6 +146,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     streamsPerUser: int(env, 'STREAMS_PER_USER', 5, 1, 10_000),
     streamsTotal: int(env, 'STREAMS_TOTAL', 1000, 1, 1_000_000),
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
+    modules: moduleList(env),
     auth: {
       production: bool(env, 'PRODUCTION', false),
       secretKey: env.SECRET_KEY || null,

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/platform/db.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { authHeaders } from './helpers/auth.ts';
@@ -100,5 +101,32 @@ describe('the error model: every bad input is a 4xx with a detail', () => {
   test('nothing was written by the refused requests', async () => {
     const res = await admin.request('GET', '/users');
     assert.equal(res.headers.get('x-total-count'), '2', 'only the two signed-up test accounts');
+  });
+});
+
+describe('MODULES: a process serves only the named modules', () => {
+  test('unknown names are refused at start', () => {
+    assert.throws(() => loadConfig({ MODULES: 'events,recommendation' }), /MODULES: unknown module "recommendation"/);
+    assert.deepEqual(loadConfig({ MODULES: ' events , auth ' }).modules, ['events', 'auth']);
+  });
+
+  test("MODULES=events serves seed 001 and the platform routes, and no other module's", async () => {
+    const secret = 'a-shared-service-secret';
+    const only = await startTestApp({ modules: ['events'], eventsAutoCreateUsers: true, auth: { clientHeaderSecret: secret } });
+    try {
+      const service = { 'client-header-secret': secret };
+      const event = await only.request('POST', '/api/events', { headers: service, body: { type: 'withdraw', amount: '150', user_id: 4242, time: 1 } });
+      assert.equal(event.status, 200, event.text);
+      assert.deepEqual(event.body.alert_codes, [1100]);
+      assert.equal((await only.request('POST', '/api/v1/auth/login/', { body: { email: 'a@example.com', password: 'x' } })).status, 404);
+      assert.equal((await only.request('GET', '/users', { headers: service })).status, 404);
+      assert.equal((await only.request('GET', '/recordings', { headers: service })).status, 404);
+      assert.equal((await only.request('GET', '/health')).status, 200);
+      const paths = Object.keys((await only.request('GET', '/openapi.json')).body.paths);
+      assert.ok(paths.includes('/api/events') && paths.includes('/health'));
+      assert.ok(!paths.some((p) => p.startsWith('/api/v1/auth') || p.startsWith('/users') || p.startsWith('/recordings')), paths.join(' '));
+    } finally {
+      await only.close();
+    }
   });
 });

@@ -144,6 +144,23 @@ export async function withDbErrors<T>(resource: string, work: () => Promise<T>):
   }
 }
 
+/** The errors src/ml throws for bad parameters or data (RangeError, TypeError) and for use before fit. */
+const ML_ERRORS = new Set(['RangeError', 'TypeError', 'NotFittedError']);
+
+/**
+ * Runs estimator work for a service: what src/ml throws about the parameters or the data reaches the
+ * client as 422 with its message (which names the limit), not as a 500. Only wrap calls into src/ml,
+ * so a programming error elsewhere is not mistaken for the client's.
+ */
+export async function withMlErrors<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof Error && ML_ERRORS.has(err.name)) throw new AppError('UNPROCESSABLE', err.message, { cause: err });
+    throw err;
+  }
+}
+
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',

@@ -17,7 +17,7 @@ import { createTokenService, loadSigningKeys } from './tokens.ts';
 
 export async function registerAuthModule(
   app: FastifyInstance,
-  deps: { database: Database; config: Config; redis: Redis | null; users: UsersService; clock: Clock },
+  deps: { database: Database; config: Config; redis: Redis | null; users: UsersService; clock: Clock; routes: boolean },
 ) {
   const { database, config, redis, users, clock } = deps;
   const keys = loadSigningKeys(config.auth, config.dataDir);
@@ -50,7 +50,7 @@ export async function registerAuthModule(
     req.principal = principal;
   });
 
-  registerAuthRoutes(app, service);
+  if (deps.routes) registerAuthRoutes(app, service);
 
   if (config.auth.adminEmail && config.auth.adminPassword) {
     const admin = await service.bootstrapAdmin(config.auth.adminEmail, config.auth.adminPassword);

@@ -8,14 +8,14 @@ import { createCrudRepository, registerCrudRoutes } from '../../platform/crud.ts
 import { createUsersService } from './users.service.ts';
 import { userProfileSpec } from './users.schemas.ts';
 
-export function registerUsersModule(app: FastifyInstance, deps: { database: Database }) {
+export function registerUsersModule(app: FastifyInstance, deps: { database: Database; routes: boolean }) {
   const service = createUsersService({ db: deps.database.db });
   const spec = {
     ...userProfileSpec,
     // Deleting an account, by any route, is the users service's: admins only, never their own.
     remove: { access: 'admin' as const, run: (key: unknown, p: Principal) => service.deleteByExternalId(String(key), p.kind === 'service' ? null : p) },
   };
-  registerCrudRoutes(app, createCrudRepository(deps.database.db, spec), spec);
+  if (deps.routes) registerCrudRoutes(app, createCrudRepository(deps.database.db, spec), spec);
   return service;
 }
 export type { UsersService } from './users.service.ts';
