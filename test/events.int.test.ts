@@ -12,7 +12,8 @@ import postgres from 'postgres';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/platform/db.ts';
 import { createEventsRepository } from '../src/modules/events/events.repository.ts';
-import { DEFAULT_RULES, evaluateRules, parseCents, type EventType, type HistoryEvent } from '../src/modules/events/rules.ts';
+import { DEFAULT_RULES, evaluateRules, type EventType, type HistoryEvent } from '../src/modules/events/rules.ts';
+import { parseCents } from '../src/platform/money.ts';
 
 let ctx: TestApp;
 let user: Record<string, string>;

@@ -6,7 +6,8 @@ import { AppError, mapDbError, sqlState } from '../../platform/errors.ts';
 import type { AlertBus } from './alert-stream.ts';
 import type { EventsRepository, IngestInput, IngestResult, RuleRow } from './events.repository.ts';
 import type { CreateEvent, CreateRule, ListAlertsQuery, ListEventsQuery, ListRulesQuery, PatchRule } from './events.schemas.ts';
-import { formatCents, parseCents, validateRule } from './rules.ts';
+import { formatCents, parseCents } from '../../platform/money.ts';
+import { validateRule } from './rules.ts';
 
 const MAX_EVENT_CENTS = 99_999_999_999_999n; // numeric(14,2)
 /** SQLSTATE classes of a statement's own failure: data, integrity, rollback, syntax, lock timeout, plpgsql. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_RULES, evaluateRules, formatCents, parseCents, validateRule, type EventType, type HistoryEvent } from './rules.ts';
+import { formatCents, parseCents } from '../../platform/money.ts';
+import { DEFAULT_RULES, evaluateRules, validateRule, type EventType, type HistoryEvent } from './rules.ts';
 
 const rules = DEFAULT_RULES.map((r, i) => ({ ...r, id: i + 1 }));
 function replay(events: [EventType, string, number][]): number[][] {

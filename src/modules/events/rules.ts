@@ -3,6 +3,7 @@
 // production; `evaluateRules` states the same semantics in TypeScript, with money as integer cents,
 // so tests can replay a history sequentially and compare.
 import { AppError } from '../../platform/errors.ts';
+import { formatCents, parseCents } from '../../platform/money.ts';
 
 export const EVENT_TYPES = ['deposit', 'withdraw'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -47,33 +48,6 @@ export const MAX_CONSECUTIVE = 1000;
 export const MAX_WINDOW_SECONDS = 10 * 366 * 86_400;
 const MAX_CODE = 2_147_483_647;
 const MAX_CENTS = 99_999_999_999_999n; // numeric(14,2)
-
-// ---- money ------------------------------------------------------------------------------------
-
-const DECIMAL = /^(\d{1,12})(?:\.(\d{1,2}))?$/;
-
-/**
- * Parses a decimal amount with at most 2 decimals into integer cents. A JSON number is accepted
- * when its shortest decimal form is such an amount (42.5 yes; 0.1 + 0.2 = 0.30000000000000004 no).
- * Returns null when the value is not one.
- */
-export function parseCents(value: unknown): bigint | null {
-  let text: string;
-  if (typeof value === 'string') text = value;
-  else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
-  else return null;
-  const m = DECIMAL.exec(text);
-  if (!m) return null;
-  return BigInt(m[1]) * 100n + BigInt((m[2] ?? '').padEnd(2, '0'));
-}
-
-/** Integer cents as the canonical "1234.50" string (what numeric(14,2) prints). */
-export function formatCents(cents: bigint): string {
-  const neg = cents < 0n;
-  const abs = neg ? -cents : cents;
-  const s = `${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
-  return neg ? `-${s}` : s;
-}
 
 // ---- validation -------------------------------------------------------------------------------
 
