@@ -380,3 +380,29 @@ describe('9. id squatting', () => {
     }
   });
 });
+
+describe('revocations are durable', () => {
+  test("a logout holds after Redis loses Arbiter's keys, and after a restart", { skip: process.env.REDIS_URL ? false : 'needs REDIS_URL' }, () =>
+    withRestarts(async (start) => {
+      const { Redis } = await import('ioredis');
+      const prefix = `arbiter:test:durable:${randomBytes(4).toString('hex')}:`;
+      const env = { REDIS_URL: process.env.REDIS_URL!, REDIS_PREFIX: prefix };
+      let app = await start({}, env);
+      const user = await createAccount(app);
+      assert.equal((await app.request('POST', '/api/v1/auth/logout/', { headers: user.headers })).status, 200);
+      const redis = new Redis(process.env.REDIS_URL!);
+      try {
+        const keys = await redis.keys(`${prefix}*`);
+        assert.ok(keys.some((k) => k.includes('revoked:')), 'the revocation reached Redis');
+        await redis.del(...keys);
+        assert.equal((await app.request('GET', '/api/v1/users/me', { headers: user.headers })).status, 401);
+        await app.stop();
+        app = await start({}, env);
+        assert.equal((await app.request('GET', '/api/v1/users/me', { headers: user.headers })).status, 401, 'after a restart with an empty Redis');
+        assert.equal((await app.request('POST', '/api/v1/auth/refresh/', { body: { refresh: user.refresh } })).status, 401);
+        await app.stop();
+      } finally {
+        redis.disconnect();
+      }
+    }));
+});

@@ -25,9 +25,8 @@ export async function registerAuthModule(
     app.log.warn('SECRET_KEY is not set: tokens are signed with a key kept in DATA_DIR, which other machines do not share');
   }
   const tokens = createTokenService({ keys, config: config.auth, clock });
-  const revocations = redis
-    ? createRedisRevocationStore(redis, config.redisPrefix)
-    : await createDbRevocationStore(database.db, { syncMs: config.auth.revocationSyncMs });
+  const durable = await createDbRevocationStore(database.db, { syncMs: config.auth.revocationSyncMs });
+  const revocations = redis ? createRedisRevocationStore(redis, config.redisPrefix, durable) : durable;
   app.addHook('onClose', () => revocations.close());
   const apiKeys = createApiKeyRepository(database.db);
   const authenticator = createAuthenticator({ tokens, revocations, apiKeys, users, config: config.auth });

@@ -1,8 +1,9 @@
 // Revoked token ids and token families (logout, used refresh tokens), seen by every process:
-// - with Redis: one key per id with the token's remaining lifetime, checked on each request;
-// - without: a table, mirrored in each process's memory and re-synchronised every
+// - always: a table, the durable record, mirrored in each process's memory and re-synchronised every
 //   REVOCATION_SYNC_MS, so a check never costs a database round trip. A revocation made by another
-//   process is seen within that interval; one made by this process is seen at once.
+//   process is seen within that interval; one made by this process is seen at once;
+// - with Redis besides: one key per id with the token's remaining lifetime, so other processes see a
+//   revocation at once. Redis losing its data loses nothing: the table still has every revocation.
 import { and, gt, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db.ts';
 import type { Redis } from '../../platform/redis.ts';
@@ -16,17 +17,41 @@ export interface RevocationStore {
   close(): Promise<void>;
 }
 
-export function createRedisRevocationStore(redis: Redis, keyPrefix: string, now: () => number = Date.now): RevocationStore {
+/**
+ * Redis as the fast path over the database's durable record: a revocation is written to the database
+ * first (so it survives Redis losing its data), then to Redis (so every process sees it at once).
+ * A check looks at the database mirror in memory, then Redis; when Redis does not answer within
+ * `timeoutMs`, the mirror alone decides (it lags other processes by at most REVOCATION_SYNC_MS).
+ */
+export function createRedisRevocationStore(
+  redis: Redis,
+  keyPrefix: string,
+  durable: RevocationStore,
+  opts: { timeoutMs?: number; now?: () => number } = {},
+): RevocationStore {
+  const now = opts.now ?? Date.now;
+  const timeoutMs = opts.timeoutMs ?? 500;
   const key = (jti: string) => `${keyPrefix}revoked:${jti}`;
+  // Redis answering late or not at all is the same as not answering: the caller goes on without it.
+  const withTimeout = <T>(p: Promise<T>): Promise<T | undefined> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    return Promise.race([p.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+  };
   return {
     async revoke(jti, expiresAt) {
+      const first = await durable.revoke(jti, expiresAt);
       const ttl = Math.max(1000, expiresAt.getTime() - now());
-      return (await redis.set(key(jti), '1', 'PX', ttl, 'NX')) === 'OK';
+      await withTimeout(redis.set(key(jti), '1', 'PX', ttl));
+      return first;
     },
     async isRevoked(...ids) {
-      return (await redis.exists(...ids.map(key))) > 0;
+      if (await durable.isRevoked(...ids)) return true;
+      return ((await withTimeout(redis.exists(...ids.map(key)))) ?? 0) > 0;
     },
-    async close() {},
+    close: () => durable.close(),
   };
 }
 
