@@ -4,6 +4,7 @@
 
 import type { Worker } from 'node:worker_threads';
 import { Rng } from './rng.ts';
+import type { Progress } from './runtime.ts';
 import { buildTree, type BuildOptions, type FlatTree, type TreeData } from './tree-build.ts';
 import { runWorkersToExit, startWorkers } from './worker-pool.ts';
 
@@ -36,13 +37,13 @@ export function growTree(job: ForestJob, t: number, w: Float64Array): FlatTree {
   return buildTree(job.data, w, job.opts, rng);
 }
 
-/** Grows all trees in this thread. */
-export function growForestSync(job: ForestJob, onProgress?: ((f: number) => void) | null): FlatTree[] {
+/** Grows all trees in this thread, reporting progress and checking the signal after each. */
+export function growForestSync(job: ForestJob, progress: Progress): FlatTree[] {
   const w = new Float64Array(job.data.n);
   const trees: FlatTree[] = [];
   for (let t = 0; t < job.nTrees; t++) {
     trees.push(growTree(job, t, w));
-    onProgress?.((t + 1) / job.nTrees);
+    progress.step((t + 1) / job.nTrees);
   }
   return trees;
 }
@@ -71,9 +72,10 @@ export function startForestWorkers(count: number): Worker[] {
 
 /**
  * Grows the trees on the given workers, which pull tree indices from a shared counter and exit
- * when none are left. All workers have exited when the promise settles.
+ * when none are left. All workers have exited when the promise settles; an abort of
+ * progress.signal terminates them and rejects with its reason.
  */
-export async function growForestParallel(job: ForestJob, workers: Worker[], onProgress?: ((f: number) => void) | null): Promise<FlatTree[]> {
+export async function growForestParallel(job: ForestJob, workers: Worker[], progress: Progress): Promise<FlatTree[]> {
   const d = job.data;
   const sharedJob: ForestJob = {
     ...job,
@@ -86,10 +88,10 @@ export async function growForestParallel(job: ForestJob, workers: Worker[], onPr
   const onTree = (m: WorkerTreeMessage) => {
     trees[m.t] = m.tree;
     done++;
-    onProgress?.(done / job.nTrees);
+    progress.report(done / job.nTrees);
   };
   // On failure, stop the others at their next tree.
-  await runWorkersToExit(workers, 'forest', onTree, () => Atomics.store(counter, 0, job.nTrees), { job: sharedJob, counter });
+  await runWorkersToExit(workers, 'forest', onTree, () => Atomics.store(counter, 0, job.nTrees), { job: sharedJob, counter }, progress.signal);
   for (let t = 0; t < job.nTrees; t++) if (trees[t] === undefined) throw new Error(`forest worker lost tree ${t}`);
   return trees;
 }

@@ -5,13 +5,13 @@
 // nJobs worker threads (or in-thread when nJobs is 1). Both give bit-identical forests because
 // tree t only uses Rng.derive(seed, t).
 
-import { availableParallelism } from 'node:os';
 import { MAX_BINS } from './binning.ts';
 import { NotFittedError } from './errors.ts';
 import { bootstrapCounts, growForestParallel, growForestSync, startForestWorkers, type ForestJob } from './forest-train.ts';
 import type { Matrix } from './matrix.ts';
 import { accuracy, r2Score } from './metrics.ts';
 import { Rng } from './rng.ts';
+import { checkRunOptions, MAX_THREADS, Progress, resolveThreads, type RunOptions } from './runtime.ts';
 import type { FlatTree } from './tree-build.ts';
 import {
   binnedTreeData,
@@ -67,9 +67,12 @@ export interface RandomForestRegressorParams extends CommonForestParams {
   criterion: 'squared_error';
 }
 
-/** Runtime options, not part of the model (so not in toJSON). */
+/**
+ * Runtime options, not part of the model (so not in toJSON): the defaults of the same options
+ * of each call (RunOptions, which override them).
+ */
 export interface ForestRuntime {
-  /** Worker threads used by fitAsync (default os.availableParallelism()). */
+  /** Worker threads used by fitAsync (default: defaultThreads() when fitAsync runs). */
   nJobs?: number;
   onProgress?: ((fraction: number) => void) | null;
 }
@@ -81,7 +84,7 @@ const commonConstraints: Constraints = {
   oobScore: boolean,
   seed: seedConstraint,
   maxBins: intRange(2, MAX_BINS),
-  nJobs: intRange(1, 1024),
+  nJobs: intRange(1, MAX_THREADS),
   onProgress: anyOf(func, nullValue),
 };
 export const forestClassifierConstraints: Constraints = { ...commonConstraints, ...classifierOnlyConstraints };
@@ -112,7 +115,8 @@ export interface ForestJSON<P> {
 /** The shared part of both forests: parameters, fitting and tree bookkeeping. */
 abstract class BaseForest<P extends CommonForestParams & { criterion: 'gini' | 'entropy' | 'squared_error' }> {
   readonly params: P;
-  nJobs: number;
+  /** undefined: defaultThreads() at each fitAsync. */
+  nJobs: number | undefined;
   onProgress: ((f: number) => void) | null;
   trees: FlatTree[] | null = null;
   nFeatures = 0;
@@ -123,7 +127,7 @@ abstract class BaseForest<P extends CommonForestParams & { criterion: 'gini' | '
 
   constructor(params: P, runtime: ForestRuntime) {
     this.params = params;
-    this.nJobs = runtime.nJobs ?? availableParallelism();
+    this.nJobs = runtime.nJobs;
     this.onProgress = runtime.onProgress ?? null;
     if (params.oobScore && !params.bootstrap) throw new RangeError('oobScore requires bootstrap: true (as sklearn)');
   }
@@ -152,25 +156,75 @@ abstract class BaseForest<P extends CommonForestParams & { criterion: 'gini' | '
     return this;
   }
 
-  /** Grows every tree in the calling thread. */
-  fit(x: Matrix, y: Labels): this {
-    const job = this.makeJob(x, y);
-    return this.finish(x, job, growForestSync(job, this.onProgress));
+  /**
+   * Forgets the fitted model once X and y pass checkXy, so a fit that is aborted (or fails) while
+   * training leaves the forest unfitted; input refused by checkXy leaves it as it was.
+   */
+  protected reset(): void {
+    this.trees = null;
+    this.nFeatures = 0;
+    this.oobScore_ = null;
   }
 
-  /** Grows the trees on nJobs worker threads; the result equals fit()'s bit for bit. */
-  async fitAsync(x: Matrix, y: Labels): Promise<this> {
-    if (this.nJobs <= 1 || this.params.nEstimators === 1) return this.fit(x, y);
+  private progress(run: RunOptions): Progress {
+    checkRunOptions(`${this.kind}.fit`, run);
+    return new Progress(run.onProgress === undefined ? this.onProgress : run.onProgress, run.signal);
+  }
+
+  /**
+   * Grows every tree in the calling thread. `run.onProgress` (else the constructor's) gets the
+   * fraction of trees grown; `run.signal` is checked between trees.
+   */
+  fit(x: Matrix, y: Labels, run: RunOptions = {}): this {
+    const progress = this.progress(run);
+    progress.check();
+    checkXy(x, y, this.kind);
+    this.reset();
+    try {
+      const job = this.makeJob(x, y);
+      progress.check();
+      const trees = growForestSync(job, progress);
+      this.finish(x, job, trees);
+    } catch (e) {
+      this.reset();
+      throw e;
+    }
+    progress.done();
+    return this;
+  }
+
+  /**
+   * Grows the trees on nJobs worker threads (run.nJobs, else the constructor's, else
+   * defaultThreads()); the result equals fit()'s bit for bit. An abort terminates the workers.
+   */
+  async fitAsync(x: Matrix, y: Labels, run: RunOptions = {}): Promise<this> {
+    const progress = this.progress(run);
+    const nJobs = resolveThreads(run.nJobs ?? this.nJobs, `${this.kind}.fitAsync: nJobs`);
+    if (nJobs <= 1 || this.params.nEstimators === 1) return this.fit(x, y, run);
+    progress.check();
+    checkXy(x, y, this.kind);
+    this.reset();
     // Workers load their code while this thread bins the data.
-    const workers = startForestWorkers(Math.min(this.nJobs, this.params.nEstimators));
+    const workers = startForestWorkers(Math.min(nJobs, this.params.nEstimators));
     let job: ForestJob;
     try {
       job = this.makeJob(x, y);
+      progress.check();
     } catch (e) {
+      this.reset();
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
     }
-    return this.finish(x, job, await growForestParallel(job, workers, this.onProgress));
+    try {
+      const trees = await growForestParallel(job, workers, progress);
+      progress.check();
+      this.finish(x, job, trees);
+    } catch (e) {
+      this.reset();
+      throw e;
+    }
+    progress.done();
+    return this;
   }
 
   protected fitted(): FlatTree[] {
@@ -263,6 +317,11 @@ export class RandomForestClassifier extends BaseForest<RandomForestClassifierPar
     validateParams(RandomForestClassifier.kind, params, forestClassifierConstraints);
     const { rest, runtime } = splitRuntime(params);
     super({ ...commonDefaults, maxFeatures: 'sqrt', criterion: 'gini', classWeight: null, ...definedOnly(rest) }, runtime);
+  }
+
+  protected override reset(): void {
+    super.reset();
+    this.classes = null;
   }
 
   protected prepare(_x: Matrix, y: Labels): { targets: TreeTargets; baseW: Float64Array } {

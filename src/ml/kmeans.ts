@@ -3,8 +3,8 @@
 // centre shift <= tol × mean feature variance), empty clusters moved to the farthest points.
 // Works on dense rows and on CSR rows (TF-IDF vectors in the recommendation service).
 
-import { availableParallelism } from 'node:os';
 import { NotFittedError } from './errors.ts';
+import { checkRunOptions, Progress, resolveThreads, type RunOptions } from './runtime.ts';
 import { dotSeq, dotsABt, dotsRowK, rowNormsSq } from './linalg.ts';
 import type { FloatArray, Matrix } from './matrix.ts';
 import { KMeansPool, type KMeansWorkerInit, type KMeansWorkerStep } from './kmeans-pool.ts';
@@ -42,7 +42,11 @@ export interface KMeansParams {
    * to 'lloyd'. They pay off where the clusters are well separated. CSR input always uses 'lloyd'.
    */
   algorithm?: 'lloyd' | 'hamerly' | 'elkan';
-  /** Called after every Lloyd iteration (progress reporting; inertia never rises across calls of one run). */
+  /**
+   * A per-iteration trace, not progress (progress is the fit's RunOptions.onProgress): called after
+   * every Lloyd iteration with the run, iteration, inertia and centre shift (inertia never rises
+   * across calls of one run). Kept for diagnostics and the tests that check that invariant.
+   */
   onIteration?: ((info: KMeansIteration) => void) | null;
 }
 
@@ -1082,14 +1086,39 @@ export class KMeans {
     this.params = resolve(params);
   }
 
-  fit(X: Matrix | CsrMatrix): this {
+  /**
+   * Fits in the calling thread. `run.onProgress` gets (runs done + iterations / maxIter) / nInit,
+   * then 1; `run.signal` is checked after the initialisation and every iteration (an abort leaves
+   * the model unfitted). `run.nJobs` is not used.
+   */
+  fit(X: Matrix | CsrMatrix, run: RunOptions = {}): this {
+    const progress = this.startCall('KMeans.fit', run);
     const algorithm = this.params.algorithm;
-    return this.fitRuns(X, (data, start, k, maxIter, tol, run, onIteration) => lloyd(data, start, k, maxIter, tol, run, onIteration, algorithm));
+    return this.fitRuns(X, progress, (data, start, k, maxIter, tol, r, onIteration) => lloyd(data, start, k, maxIter, tol, r, onIteration, algorithm));
+  }
+
+  private startCall(owner: string, run: RunOptions): Progress {
+    checkRunOptions(owner, run);
+    const progress = new Progress(run.onProgress, run.signal);
+    progress.check();
+    return progress;
+  }
+
+  /** Forgets the fitted model (once X is found valid), so an aborted or failed fit leaves it unfitted. */
+  private reset(): void {
+    this.centers = null;
+    this.nFeatures = 0;
+    this.labels = new Int32Array(0);
+    this.inertia = NaN;
+    this.nIter = 0;
+    this.inertiaHistory = [];
+    this.initCenters = new Float64Array(0);
   }
 
   /** Checks X, then runs nInit initialisations through runOne (sync or async) and keeps the best. */
   private fitRuns<R extends RunResult | Promise<RunResult>>(
     X: Matrix | CsrMatrix,
+    progress: Progress,
     runOne: (data: Data, start: Float64Array, k: number, maxIter: number, tol: number, run: number, onIteration: Resolved['onIteration']) => R,
   ): R extends Promise<RunResult> ? Promise<this> : this {
     const { nClusters: k, init, maxIter, seed, onIteration } = this.params;
@@ -1098,12 +1127,20 @@ export class KMeans {
     if (typeof init === 'object' && init.cols !== data.d) throw new RangeError(`KMeans: init has ${init.cols} columns, X has ${data.d}`);
     if (typeof init === 'object') assertNormsFit(rowNormsSq(init.data, init.rows, init.cols), 'init');
     const nInit = this.params.nInit === 'auto' ? (init === 'random' ? 10 : 1) : this.params.nInit;
+    this.reset();
+    // The trace callback, then progress and the signal, after every iteration.
+    const tick = (info: KMeansIteration): void => {
+      if (onIteration !== null) onIteration(info);
+      progress.step((info.run + info.iter / maxIter) / nInit);
+    };
     const tol = this.params.tol === 0 ? 0 : this.params.tol * meanVariance(data);
     const rng = new Rng(seed);
     let best: RunResult | null = null;
     let bestInit: Float64Array = new Float64Array(0);
     const starts: Float64Array[] = [];
+    let runsDone = 0;
     const keep = (r: RunResult, start: Float64Array) => {
+      progress.step(++runsDone / nInit);
       if (best === null || r.inertia < best.inertia) {
         best = r;
         bestInit = start;
@@ -1118,49 +1155,53 @@ export class KMeans {
       this.nIter = b.nIter;
       this.inertiaHistory = b.history;
       this.initCenters = bestInit;
+      progress.done();
       return this;
     };
     const nextStart = () =>
       init === 'k-means++' ? kmeansPlusPlus(data, k, rng) : init === 'random' ? randomInit(data, k, rng) : Float64Array.from(init.data);
     // The initialisations draw from one Rng in run order, as fit() always has.
     for (let run = 0; run < nInit; run++) starts.push(nextStart());
-    const first = runOne(data, starts[0], k, maxIter, tol, 0, onIteration);
+    progress.check();
+    const first = runOne(data, starts[0], k, maxIter, tol, 0, tick);
     if (first instanceof Promise) {
       return (async () => {
         keep(await first, starts[0]);
-        for (let run = 1; run < nInit; run++) keep(await runOne(data, starts[run], k, maxIter, tol, run, onIteration), starts[run]);
+        for (let run = 1; run < nInit; run++) keep(await runOne(data, starts[run], k, maxIter, tol, run, tick), starts[run]);
         return finish();
       })() as never;
     }
     keep(first as RunResult, starts[0]);
-    for (let run = 1; run < nInit; run++) keep(runOne(data, starts[run], k, maxIter, tol, run, onIteration) as RunResult, starts[run]);
+    for (let run = 1; run < nInit; run++) keep(runOne(data, starts[run], k, maxIter, tol, run, tick) as RunResult, starts[run]);
     return finish() as never;
   }
 
   /**
-   * fit() with the E-step on nJobs worker threads (default os.availableParallelism()), each
+   * fit() with the E-step on nJobs worker threads (run.nJobs, default defaultThreads()), each
    * owning a fixed range of sample blocks: 'hamerly'/'elkan' keep their bounds, 'lloyd' assigns
    * them with the block kernel. The result is bit-identical to fit() for any nJobs (M-step sums
    * are added per block of SUM_CHUNK samples, then block by block, on every path). The workers
    * are kept for later fits, never keep the process alive while idle, and stop on close(). CSR
-   * input and nJobs 1 run fit() in the calling thread.
+   * input and nJobs 1 run fit() in the calling thread. Progress and the signal are as fit()'s;
+   * an abort, like any failure, terminates the workers (the next call starts new ones).
    */
-  async fitAsync(X: Matrix | CsrMatrix, options: { nJobs?: number } = {}): Promise<this> {
-    const nJobs = options.nJobs ?? availableParallelism();
-    if (!Number.isInteger(nJobs) || nJobs < 1) throw new RangeError(`KMeans.fitAsync: nJobs must be an integer >= 1, got ${nJobs}`);
+  async fitAsync(X: Matrix | CsrMatrix, run: RunOptions = {}): Promise<this> {
+    const progress = this.startCall('KMeans.fitAsync', run);
+    const nJobs = resolveThreads(run.nJobs, 'KMeans.fitAsync: nJobs');
     const jobs = Math.min(nJobs, Math.ceil(X.rows / SUM_CHUNK));
-    if (jobs <= 1 || isCsr(X)) return this.fit(X);
+    if (jobs <= 1 || isCsr(X)) return this.fit(X, run);
     const prev = this.queue;
     let release!: () => void;
     this.queue = new Promise<void>((r) => (release = r));
     await prev;
     try {
-      if (this.pool !== null && this.pool.size !== jobs) await this.close();
+      progress.check();
+      if (this.pool !== null && (this.pool.closed || this.pool.size !== jobs)) await this.close();
       if (this.pool === null) this.pool = new KMeansPool(jobs);
       const pool = this.pool;
       const algorithm = this.params.algorithm;
       try {
-        return await this.fitRuns(X, (data, start, k, maxIter, tol, run, onIteration) => lloydParallel(data, start, k, maxIter, tol, run, onIteration, algorithm, pool));
+        return await this.fitRuns(X, progress, (data, start, k, maxIter, tol, run, onIteration) => lloydParallel(data, start, k, maxIter, tol, run, onIteration, algorithm, pool));
       } catch (e) {
         await this.close();
         throw e;

@@ -16,6 +16,8 @@ export interface KnnJob {
   /** Query indices in search order; workers take `chunk` of them at a time. */
   order: Int32Array;
   counter: Int32Array;
+  /** Queries answered so far (progress). */
+  done: Int32Array;
   chunk: number;
   outIdx: Int32Array;
   outVal: Float64Array;

@@ -8,11 +8,13 @@ import type { KnnJob } from './knn-pool.ts';
 import { serveJobs } from './worker-pool.ts';
 
 serveJobs<KnnJob>((job) => {
-  const { ix, qd, d, k, cosine, order, counter, chunk, outIdx, outVal } = job;
+  const { ix, qd, d, k, cosine, order, counter, done, chunk, outIdx, outVal } = job;
   const m = order.length;
   for (;;) {
     const from = Atomics.add(counter, 0, chunk);
     if (from >= m) break;
-    searchPruned(ix, qd, d, k, cosine, order, from, Math.min(m, from + chunk), outIdx, outVal);
+    const to = Math.min(m, from + chunk);
+    searchPruned(ix, qd, d, k, cosine, order, from, to, outIdx, outVal);
+    Atomics.add(done, 0, to - from);
   }
 });

@@ -3,13 +3,13 @@
 // Dense queries run in blocks of queries × blocks of points through the tiled dot kernel and the
 // ||p||² - 2q·p expansion; a bounded max-heap per query keeps the k best, never a full sort.
 
-import { availableParallelism } from 'node:os';
 import { NotFittedError } from './errors.ts';
 import { TopKHeaps } from './heap.ts';
 import { dot, dotsABt, rowNormsSq } from './linalg.ts';
 import { buildLeaves, type LeafIndex, QUERY_BLOCK as PRUNED_BLOCK, queryOrder, searchPruned } from './knn-leaves.ts';
 import { KnnPool } from './knn-pool.ts';
 import type { Matrix } from './matrix.ts';
+import { checkRunOptions, Progress, resolveThreads, type RunOptions } from './runtime.ts';
 import {
   type CsrMatrix,
   csrAssertFinite,
@@ -38,10 +38,17 @@ export interface NearestNeighborsParams {
   search?: 'pruned' | 'brute';
 }
 
-export interface KNeighborsAsyncOptions {
-  /** Worker threads searching query blocks in parallel (default os.availableParallelism()); 1 searches in the calling thread. */
-  nJobs?: number;
-}
+/**
+ * The options of kneighbors() and kneighborsAsync() (RunOptions): nJobs (kneighborsAsync's worker
+ * threads, default defaultThreads(); 1 searches in the calling thread), signal and onProgress
+ * (the fraction of queries answered).
+ */
+export type KNeighborsAsyncOptions = RunOptions;
+
+/** Queries between progress reports and signal checks of a search in the calling thread. */
+const SLICE = 1024;
+/** How often kneighborsAsync reads its workers' progress (ms). */
+const POLL_MS = 50;
 
 export interface KNeighborsResult {
   /** rows×k row-major indices into the fitted rows, nearest first, ties by lower index. */
@@ -147,10 +154,16 @@ export class NearestNeighbors {
     return this;
   }
 
-  /** The k nearest fitted rows of every row of Q (k defaults to nNeighbors). */
-  kneighbors(Q: Matrix | CsrMatrix, k: number = this.nNeighbors): KNeighborsResult {
+  /**
+   * The k nearest fitted rows of every row of Q (k defaults to nNeighbors). `run.signal` is
+   * checked and `run.onProgress` told the fraction answered every SLICE queries.
+   */
+  kneighbors(Q: Matrix | CsrMatrix, k: number = this.nNeighbors, run: RunOptions = {}): KNeighborsResult {
+    const progress = startCall('kneighbors', run);
     const q = this.checkQuery(Q, k);
-    return isCsr(q) ? this.kneighborsSparse(q, k) : this.kneighborsDense(q, k);
+    const r = isCsr(q) ? this.kneighborsSparse(q, k, progress) : this.kneighborsDense(q, k, progress);
+    progress.done();
+    return r;
   }
 
   /**
@@ -159,16 +172,16 @@ export class NearestNeighbors {
    * kneighbors() for any nJobs, since each query's result depends only on that query. The
    * workers start on the first call and are kept for later calls; they never keep the process
    * alive while idle, and close() terminates them. Only the dense pruned search runs in workers;
-   * CSR and 'brute' search (and nJobs 1) run kneighbors() in the calling thread.
+   * CSR and 'brute' search (and nJobs 1) run kneighbors() in the calling thread. An abort stops
+   * the workers after their current block of queries (the pool is kept) and throws its reason.
    */
   async kneighborsAsync(Q: Matrix | CsrMatrix, k: number = this.nNeighbors, options: KNeighborsAsyncOptions = {}): Promise<KNeighborsResult> {
-    const nJobs = options.nJobs ?? availableParallelism();
-    if (!Number.isInteger(nJobs) || nJobs < 1) throw new RangeError(`kneighborsAsync: nJobs must be an integer >= 1, got ${nJobs}`);
+    const progress = startCall('kneighborsAsync', options);
+    const nJobs = resolveThreads(options.nJobs, 'kneighborsAsync: nJobs');
     const q = this.checkQuery(Q, k);
-    if (isCsr(q)) return this.kneighborsSparse(q, k);
     const m = q.rows;
     const jobs = Math.min(nJobs, Math.ceil(m / PRUNED_BLOCK));
-    if (this.leaves === null || jobs <= 1) return this.kneighborsDense(q, k);
+    if (isCsr(q) || this.leaves === null || jobs <= 1) return this.kneighbors(q, k, options);
     const d = this.nFeaturesIn;
     const cosine = this.metric === 'cosine';
     const qd = new Float64Array(new SharedArrayBuffer(Math.max(1, m * d) * 8), 0, m * d);
@@ -179,24 +192,37 @@ export class NearestNeighbors {
     sharedOrder.set(order);
     const outIdx = new Int32Array(new SharedArrayBuffer(m * k * 4));
     const outVal = new Float64Array(new SharedArrayBuffer(m * k * 8));
-    if (this.pool !== null && this.pool.size !== jobs) {
+    if (this.pool !== null && (this.pool.closed || this.pool.size !== jobs)) {
       await this.pool.close();
       this.pool = null;
     }
     if (this.pool === null) this.pool = new KnnPool(jobs);
     const counter = new Int32Array(new SharedArrayBuffer(4));
+    const done = new Int32Array(new SharedArrayBuffer(4));
     const ix = this.leaves;
+    // An abort makes the workers find no block left; they finish the one they hold and answer.
+    const onAbort = () => Atomics.store(counter, 0, m);
+    progress.signal?.addEventListener('abort', onAbort, { once: true });
+    const poll = setInterval(() => progress.report(Atomics.load(done, 0) / m), POLL_MS);
+    poll.unref();
     try {
-      await this.pool.run({ ix, qd, d, k, cosine, order: sharedOrder, counter, chunk: PRUNED_BLOCK, outIdx, outVal });
+      progress.check();
+      await this.pool.run({ ix, qd, d, k, cosine, order: sharedOrder, counter, done, chunk: PRUNED_BLOCK, outIdx, outVal });
     } catch (e) {
+      if (progress.signal?.aborted && e === progress.signal.reason) throw e;
       const pool = this.pool;
       this.pool = null;
       await pool?.close();
       throw e;
+    } finally {
+      clearInterval(poll);
+      progress.signal?.removeEventListener('abort', onAbort);
     }
+    progress.check();
     const indices = outIdx.slice();
     const distances = outVal.slice();
     this.rerank(qd, m, k, indices, distances);
+    progress.done();
     return { indices, distances, rows: m, k };
   }
 
@@ -223,7 +249,7 @@ export class NearestNeighbors {
     return q;
   }
 
-  private kneighborsDense(Q: Matrix, k: number): KNeighborsResult {
+  private kneighborsDense(Q: Matrix, k: number, progress: Progress): KNeighborsResult {
     const X = this.dense as Float64Array;
     const n = this.nSamplesFit;
     const d = this.nFeaturesIn;
@@ -237,7 +263,12 @@ export class NearestNeighbors {
     const indices = new Int32Array(m * k);
     const distances = new Float64Array(m * k);
     if (this.leaves !== null) {
-      searchPruned(this.leaves, qd, d, k, cosine, queryOrder(this.leaves, qd, m, d), 0, m, indices, distances);
+      // Each query's result depends on that query only, so slices give the one-call result.
+      const order = queryOrder(this.leaves, qd, m, d);
+      for (let from = 0; from < m; from += SLICE) {
+        searchPruned(this.leaves, qd, d, k, cosine, order, from, Math.min(m, from + SLICE), indices, distances);
+        progress.step(Math.min(m, from + SLICE) / m);
+      }
       this.rerank(qd, m, k, indices, distances);
       return { indices, distances, rows: m, k };
     }
@@ -257,6 +288,7 @@ export class NearestNeighbors {
         const off = (qb + r) * k;
         heaps.sortedInto(r, distances, indices, off);
       }
+      if ((qb + qn) % SLICE === 0) progress.step((qb + qn) / m);
     }
     this.rerank(qd, m, k, indices, distances);
     return { indices, distances, rows: m, k };
@@ -288,7 +320,7 @@ export class NearestNeighbors {
     }
   }
 
-  private kneighborsSparse(Q: CsrMatrix, k: number): KNeighborsResult {
+  private kneighborsSparse(Q: CsrMatrix, k: number, progress: Progress): KNeighborsResult {
     const XT = this.sparseT as CsrMatrix;
     const n = this.nSamplesFit;
     const m = Q.rows;
@@ -339,6 +371,7 @@ export class NearestNeighbors {
           distances[off + a] = v > 0 ? Math.sqrt(v) : 0;
         }
       }
+      if ((r + 1) % SLICE === 0) progress.step((r + 1) / m);
     }
     return { indices, distances, rows: m, k };
   }
@@ -400,4 +433,11 @@ function sortRun(d: Float64Array, ix: Int32Array, off: number, k: number): void 
     d[b + 1] = v;
     ix[b + 1] = i;
   }
+}
+
+function startCall(owner: string, run: RunOptions): Progress {
+  checkRunOptions(owner, run);
+  const progress = new Progress(run.onProgress, run.signal);
+  progress.check();
+  return progress;
 }

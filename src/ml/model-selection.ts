@@ -3,7 +3,7 @@
 // enumerated in ParameterGrid order, and ranks, best index and refit follow GridSearchCV.
 // Candidate × split tasks run on worker threads (nJobs) with results identical to nJobs = 1.
 
-import { availableParallelism } from 'node:os';
+import { NotFittedError } from './errors.ts';
 import type { Matrix } from './matrix.ts';
 import { SCORER_NAMES, type ScorerName } from './metrics.ts';
 import {
@@ -18,6 +18,7 @@ import {
   type EstimatorKind,
 } from './model-selection-tasks.ts';
 import { Rng } from './rng.ts';
+import { checkRunOptions, checkThreads, defaultThreads, Progress, type RunOptions } from './runtime.ts';
 import { shared } from './forest-train.ts';
 import { runWorkersToExit, startWorkers } from './worker-pool.ts';
 
@@ -169,7 +170,7 @@ export interface CvOptions {
   /** Number of stratified (classifier) or plain folds, or a splitter. Default 5. */
   cv?: number | KFold | StratifiedKFold;
   scoring?: ScorerName;
-  /** Worker threads; only used with an estimator given by kind. Default 1. */
+  /** Worker threads; only used with an estimator given by kind. Default (and -1): defaultThreads(). */
   nJobs?: number;
 }
 
@@ -201,10 +202,8 @@ function checkScoring(s: unknown): ScorerName {
 }
 
 function checkNJobs(n: unknown): number {
-  if (n === undefined) return 1;
-  if (n === -1) return availableParallelism();
-  if (!Number.isInteger(n) || (n as number) < 1) throw new RangeError(`nJobs must be an integer >= 1 (or -1 for all cores), got ${JSON.stringify(n)}`);
-  return n as number;
+  if (n === undefined || n === -1) return defaultThreads();
+  return checkThreads(n, 'nJobs (or -1 for the default thread count)');
 }
 
 /**
@@ -219,9 +218,13 @@ async function evaluateAll(
   splits: Split[],
   scoring: ScorerName,
   nJobs: number,
-  onProgress?: ((f: number) => void) | null,
+  progress: Progress,
+  /** Progress counts this many steps after the tasks (the refit). */
+  after = 0,
 ): Promise<Float64Array> {
   const nTasks = candidates.length * splits.length;
+  const steps = nTasks + after;
+  progress.check();
   const scores = new Float64Array(nTasks);
   if (spec.kind === null || nJobs <= 1 || nTasks === 1) {
     for (let t = 0; t < nTasks; t++) {
@@ -229,7 +232,7 @@ async function evaluateAll(
       const est = spec.factory !== null ? spec.factory(candidates[c]) : makeEstimator(spec.kind!, candidates[c]);
       const s = splits[t % splits.length];
       scores[t] = evaluateSplit(est, x, y, s.train, s.test, scoring);
-      onProgress?.((t + 1) / nTasks);
+      progress.step((t + 1) / steps);
     }
     return scores;
   }
@@ -247,19 +250,24 @@ async function evaluateAll(
   const workers = startWorkers(new URL('./model-selection-worker.ts', import.meta.url), Math.min(nJobs, nTasks), input);
   const onScore = (m: CvWorkerMessage) => {
     scores[m.task] = m.score;
-    onProgress?.(++done / nTasks);
+    progress.report(++done / steps);
   };
-  await runWorkersToExit(workers, 'grid search', onScore, () => Atomics.store(input.counter, 0, nTasks));
+  await runWorkersToExit(workers, 'grid search', onScore, () => Atomics.store(input.counter, 0, nTasks), undefined, progress.signal);
+  progress.check();
   return scores;
 }
 
 /** sklearn's cross_val_score: one score per split (stratified folds for classifiers). */
-export async function crossValScore(spec: EstimatorSpec, x: Matrix, y: Int32Array | Float64Array, options: CvOptions = {}): Promise<Float64Array> {
+export async function crossValScore(spec: EstimatorSpec, x: Matrix, y: Int32Array | Float64Array, options: CvOptions = {}, run: RunOptions = {}): Promise<Float64Array> {
+  checkRunOptions('crossValScore', run);
   const r = resolveSpec(spec);
   const scoring = checkScoring(options.scoring ?? (r.kind === null || isClassifierKind(r.kind) ? 'accuracy' : 'r2'));
   const classifier = r.kind === null ? scoring !== 'r2' && scoring !== 'neg_mean_squared_error' : isClassifierKind(r.kind);
   const splits = makeSplits(options.cv, y, classifier);
-  return evaluateAll(r, [r.base], x, y, splits, scoring, checkNJobs(options.nJobs));
+  const progress = new Progress(run.onProgress, run.signal);
+  const scores = await evaluateAll(r, [r.base], x, y, splits, scoring, checkNJobs(run.nJobs ?? options.nJobs), progress);
+  progress.done();
+  return scores;
 }
 
 export interface CvResults {
@@ -307,15 +315,25 @@ export class GridSearchCV {
     if (kind !== null) for (const c of this.ownCandidates) makeEstimator(kind, c);
   }
 
-  /** Evaluates every candidate on every split (on worker threads when nJobs > 1), then refits the best. */
-  async fit(x: Matrix, y: Int32Array | Float64Array): Promise<this> {
+  /**
+   * Evaluates every candidate on every split (on worker threads when nJobs > 1), then refits the
+   * best. `run` (RunOptions) overrides the constructor's nJobs and onProgress and may carry a
+   * signal, checked between tasks and before and after the refit; an abort terminates the workers
+   * and leaves the search unfitted. Progress counts the tasks and the refit.
+   */
+  async fit(x: Matrix, y: Int32Array | Float64Array, run: RunOptions = {}): Promise<this> {
+    checkRunOptions('GridSearchCV.fit', run);
+    const progress = new Progress(run.onProgress === undefined ? this.options.onProgress : run.onProgress, run.signal);
+    progress.check();
     const kind = this.spec.kind;
     const scoring = checkScoring(this.options.scoring ?? (kind === null || isClassifierKind(kind) ? 'accuracy' : 'r2'));
     const classifier = kind === null ? scoring !== 'r2' && scoring !== 'neg_mean_squared_error' : isClassifierKind(kind);
     if (x.rows !== y.length) throw new RangeError(`GridSearchCV.fit: X has ${x.rows} rows but y has ${y.length} values`);
     const splits = makeSplits(this.options.cv, y, classifier);
-    const nJobs = checkNJobs(this.options.nJobs);
-    const scores = await evaluateAll(this.spec, this.ownCandidates, x, y, splits, scoring, nJobs, this.options.onProgress);
+    const nJobs = checkNJobs(run.nJobs ?? this.options.nJobs);
+    this.reset();
+    const refit = this.options.refit ?? true;
+    const scores = await evaluateAll(this.spec, this.ownCandidates, x, y, splits, scoring, nJobs, progress, refit ? 1 : 0);
     const nC = this.candidates.length;
     const nS = splits.length;
     const mean: number[] = [];
@@ -334,21 +352,43 @@ export class GridSearchCV {
       std.push(Math.sqrt(v / nS));
     }
     const rank = mean.map((m) => 1 + mean.filter((o) => o > m).length);
-    this.bestIndex = rank.indexOf(1);
-    this.bestScore = mean[this.bestIndex];
-    this.bestParams = this.candidates[this.bestIndex];
-    this.cvResults = { params: this.candidates, splitTestScores: perSplit, meanTestScore: mean, stdTestScore: std, rankTestScore: rank };
-    if (this.options.refit ?? true) {
-      const own = this.ownCandidates[this.bestIndex];
-      const est = this.spec.factory !== null ? this.spec.factory(own) : makeEstimator(kind!, own);
-      est.fit(x, y);
-      this.bestEstimator = est;
+    const bestIndex = rank.indexOf(1);
+    let bestEstimator: Estimator | null = null;
+    if (refit) {
+      const own = this.ownCandidates[bestIndex];
+      if (this.spec.factory !== null) {
+        bestEstimator = this.spec.factory(own);
+        bestEstimator.fit(x, y);
+      } else {
+        // Our estimators take the signal (a tree checks it between nodes, a forest between trees).
+        const est = makeEstimator(kind!, own) as Estimator & { fit(x: Matrix, y: Int32Array | Float64Array, run: RunOptions): unknown };
+        est.fit(x, y, { signal: progress.signal });
+        bestEstimator = est;
+      }
+      progress.check();
     }
+    this.bestIndex = bestIndex;
+    this.bestScore = mean[bestIndex];
+    this.bestParams = this.candidates[bestIndex];
+    this.cvResults = { params: this.candidates, splitTestScores: perSplit, meanTestScore: mean, stdTestScore: std, rankTestScore: rank };
+    this.bestEstimator = bestEstimator;
+    progress.done();
     return this;
   }
 
+  /** Forgets the results of an earlier fit, so an aborted or failed search leaves none behind. */
+  private reset(): void {
+    this.cvResults = null;
+    this.bestIndex = -1;
+    this.bestScore = NaN;
+    this.bestParams = null;
+    this.bestEstimator = null;
+  }
+
+  /** The refit best estimator's predictions; NotFittedError before fit, TypeError with refit: false. */
   predict(x: Matrix): ArrayLike<number> {
-    if (this.bestEstimator === null) throw new Error('GridSearchCV: call fit() with refit enabled before predict()');
+    if (this.cvResults === null) throw new NotFittedError('GridSearchCV');
+    if (this.bestEstimator === null) throw new TypeError('GridSearchCV: predict needs refit: true');
     return this.bestEstimator.predict(x);
   }
 }

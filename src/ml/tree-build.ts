@@ -101,7 +101,19 @@ function impurityOf(crit: number, tot: Float64Array, o: number, K: number): numb
  * weight 0 are left out. `importances` (length p), when given, accumulates the weighted
  * impurity decrease of each feature (not normalised).
  */
-export function buildTree(d: TreeData, w: Float64Array, opt: BuildOptions, rng: Rng, importances?: Float64Array): FlatTree {
+/**
+ * Grows one tree. `onNode(settled, m)`, if given, is called as each node is taken up: nodes are
+ * grown depth first, left child first, so the `settled` rows (of the m with weight > 0) lie in
+ * finished subtrees and the count never goes down. It may throw to stop the build.
+ */
+export function buildTree(
+  d: TreeData,
+  w: Float64Array,
+  opt: BuildOptions,
+  rng: Rng,
+  importances?: Float64Array,
+  onNode?: (settled: number, m: number) => void,
+): FlatTree {
   const { codes, n, p, nBins, binLo, binHi } = d;
   const clf = d.task === 'clf';
   const crit = criterionCode(opt.criterion);
@@ -191,6 +203,7 @@ export function buildTree(d: TreeData, w: Float64Array, opt: BuildOptions, rng: 
     const depth = sDepth[top];
     const parent = sParent[top];
     const to = top * T;
+    if (onNode !== undefined) onNode(start, m);
     const id = nodeCount++;
     if (parent >= 0) {
       if (sIsLeft[top] === 1) left[parent] = id;

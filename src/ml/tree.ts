@@ -5,6 +5,7 @@ import { MAX_BINS } from './binning.ts';
 import { NotFittedError } from './errors.ts';
 import type { Matrix } from './matrix.ts';
 import { Rng } from './rng.ts';
+import { checkRunOptions, Progress, type RunOptions } from './runtime.ts';
 import { buildTree, type BuildOptions, type FlatTree } from './tree-build.ts';
 import {
   binnedTreeData,
@@ -80,7 +81,7 @@ const commonDefaults: CommonTreeParams = {
   maxBins: MAX_BINS,
 };
 
-type Progress = { onProgress?: ((fraction: number) => void) | null };
+type ProgressParam = { onProgress?: ((fraction: number) => void) | null };
 
 export function buildOptions(p: CommonTreeParams & { criterion: BuildOptions['criterion'] }, n: number, nFeatures: number): BuildOptions {
   return {
@@ -94,7 +95,7 @@ export function buildOptions(p: CommonTreeParams & { criterion: BuildOptions['cr
 }
 
 /** Checks params against the table and fills the defaults; onProgress is kept apart (not in toJSON). */
-function treeParams<P>(kind: string, params: object & Progress, table: Constraints, defaults: P): { params: P; onProgress: ((f: number) => void) | null } {
+function treeParams<P>(kind: string, params: object & ProgressParam, table: Constraints, defaults: P): { params: P; onProgress: ((f: number) => void) | null } {
   validateParams(kind, params, table);
   const { onProgress, ...rest } = params;
   return { params: { ...defaults, ...definedOnly(rest) }, onProgress: onProgress ?? null };
@@ -114,10 +115,40 @@ abstract class BaseTree<P extends CommonTreeParams & { criterion: BuildOptions['
     this.onProgress = checked.onProgress;
   }
 
-  /** Bins X and grows the tree on it with one weight per row. */
-  protected grow(x: Matrix, targets: TreeTargets, w: Float64Array): void {
+  /**
+   * Bins X and grows the tree on it with one weight per row. Progress is the share of rows in
+   * finished subtrees, reported by whole percents; the signal is checked after binning and at
+   * each report.
+   */
+  protected grow(x: Matrix, targets: TreeTargets, w: Float64Array, progress: Progress): FlatTree {
     const data = binnedTreeData(x, this.params.maxBins, targets);
-    this.tree = buildTree(data, w, buildOptions(this.params, x.rows, x.cols), new Rng(this.params.seed));
+    progress.check();
+    let pct = 0;
+    const onNode = (settled: number, m: number) => {
+      const p = Math.floor((100 * settled) / m);
+      if (p > pct) {
+        pct = p;
+        progress.step(p / 100);
+      }
+    };
+    return buildTree(data, w, buildOptions(this.params, x.rows, x.cols), new Rng(this.params.seed), undefined, onNode);
+  }
+
+  /** The call's progress: run.onProgress (else the constructor's) and run.signal. */
+  protected startFit(run: RunOptions): Progress {
+    checkRunOptions(`${this.kind}.fit`, run);
+    const progress = new Progress(run.onProgress === undefined ? this.onProgress : run.onProgress, run.signal);
+    progress.check();
+    return progress;
+  }
+
+  /**
+   * Forgets the fitted model once the input is found valid, so a fit that is aborted (or fails)
+   * while training leaves the tree unfitted; invalid input leaves it as it was.
+   */
+  protected reset(): void {
+    this.tree = null;
+    this.nFeatures = 0;
   }
 
   /** The leaf values (width per row) of each row of X. */
@@ -161,18 +192,27 @@ export class DecisionTreeClassifier extends BaseTree<DecisionTreeClassifierParam
   protected readonly kind = DecisionTreeClassifier.kind;
   classes: Int32Array | null = null;
 
-  constructor(params: Partial<DecisionTreeClassifierParams> & Progress = {}) {
+  constructor(params: Partial<DecisionTreeClassifierParams> & ProgressParam = {}) {
     super(treeParams(DecisionTreeClassifier.kind, params, classifierConstraints, { ...commonDefaults, criterion: 'gini', classWeight: null } as DecisionTreeClassifierParams));
   }
 
-  fit(x: Matrix, y: Labels): this {
+  /** Grows the tree; `run` gives onProgress and signal (see RunOptions). */
+  fit(x: Matrix, y: Labels, run: RunOptions = {}): this {
+    const progress = this.startFit(run);
     checkXy(x, y, this.kind);
     const { classes, yc, w } = classificationTargets(y, this.params.classWeight, this.kind);
-    this.grow(x, classTargets(yc, classes.length), w);
+    this.reset();
+    const tree = this.grow(x, classTargets(yc, classes.length), w, progress);
+    this.tree = tree;
     this.classes = classes;
     this.nFeatures = x.cols;
-    this.onProgress?.(1);
+    progress.done();
     return this;
+  }
+
+  protected override reset(): void {
+    super.reset();
+    this.classes = null;
   }
 
   /** Class probabilities: leaf class frequencies (weighted), one column per entry of `classes`. */
@@ -202,16 +242,19 @@ export class DecisionTreeRegressor extends BaseTree<DecisionTreeRegressorParams>
   static readonly kind = 'DecisionTreeRegressor';
   protected readonly kind = DecisionTreeRegressor.kind;
 
-  constructor(params: Partial<DecisionTreeRegressorParams> & Progress = {}) {
+  constructor(params: Partial<DecisionTreeRegressorParams> & ProgressParam = {}) {
     super(treeParams(DecisionTreeRegressor.kind, params, regressorConstraints, { ...commonDefaults, criterion: 'squared_error' } as DecisionTreeRegressorParams));
   }
 
-  fit(x: Matrix, y: Labels): this {
+  /** Grows the tree; `run` gives onProgress and signal (see RunOptions). */
+  fit(x: Matrix, y: Labels, run: RunOptions = {}): this {
+    const progress = this.startFit(run);
     checkXy(x, y, this.kind);
     const yr = checkRegressionTargets(y, this.kind);
-    this.grow(x, regressionTargets(yr), new Float64Array(x.rows).fill(1));
+    this.reset();
+    this.tree = this.grow(x, regressionTargets(yr), new Float64Array(x.rows).fill(1), progress);
     this.nFeatures = x.cols;
-    this.onProgress?.(1);
+    progress.done();
     return this;
   }
 
