@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config, ModuleName } from './config.ts';
+import { closeAllPools, setDefaultThreads } from './ml/runtime.ts';
 import { registerEventsModule } from './modules/events/index.ts';
 import { registerResourcesModule } from './modules/resources/index.ts';
 import { registerUsersModule } from './modules/users/index.ts';
@@ -48,6 +49,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
+  // One thread budget for every estimator; their worker pools end with the app.
+  setDefaultThreads(config.mlThreads);
+  app.addHook('onClose', () => closeAllPools());
   const database = opts.database ?? (await openDatabase(config));
   if (!opts.database) app.addHook('onClose', () => database.close());
   try {

@@ -30,6 +30,8 @@ export interface Config {
   streamsTotal: number;
   /** Connections that have not sent their whole request head by then are closed (slowloris). */
   headersTimeoutMs: number;
+  /** Worker threads for model training and search (ML_THREADS); null = every core. */
+  mlThreads: number | null;
   /** The modules whose routes this process serves (MODULES, comma-separated; default all). */
   modules: ModuleName[];
   auth: AuthConfig;
@@ -147,6 +149,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     streamsTotal: int(env, 'STREAMS_TOTAL', 1000, 1, 1_000_000),
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
     modules: moduleList(env),
+    mlThreads: env.ML_THREADS?.trim() ? int(env, 'ML_THREADS', 1, 1, 1024) : null,
     auth: {
       production: bool(env, 'PRODUCTION', false),
       secretKey: env.SECRET_KEY || null,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { defaultThreads, liveWorkerCount } from '../src/ml/runtime.ts';
 import { openDatabase } from '../src/platform/db.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { authHeaders } from './helpers/auth.ts';
@@ -101,6 +102,20 @@ describe('the error model: every bad input is a 4xx with a detail', () => {
   test('nothing was written by the refused requests', async () => {
     const res = await admin.request('GET', '/users');
     assert.equal(res.headers.get('x-total-count'), '2', 'only the two signed-up test accounts');
+  });
+});
+
+describe('ML_THREADS', () => {
+  test('sets the estimators\' thread budget, refuses a bad value, and the app closes every pool', async () => {
+    assert.throws(() => loadConfig({ ML_THREADS: '0' }), /ML_THREADS must be between 1 and 1024/);
+    assert.equal(loadConfig({}).mlThreads, null);
+    const app = await startTestApp({ mlThreads: 1 });
+    try {
+      assert.equal(defaultThreads(), 1);
+    } finally {
+      await app.close();
+    }
+    assert.equal(liveWorkerCount(), 0);
   });
 });
 
