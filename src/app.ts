@@ -42,7 +42,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     // A connection that has not sent its whole request head in time is closed (Node's default waits a
     // minute, checked every 30 s), so slow clients cannot hold connections open for free.
     http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs) },
-    trustProxy: config.trustProxy,
+    // A hop count trusts that many proxies nearest to us (Fastify's types take it as a function).
+    trustProxy: typeof config.trustProxy === 'number' ? ((_addr: string, hop: number) => hop < (config.trustProxy as number)) : config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

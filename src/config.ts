@@ -13,7 +13,11 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimit: number;
   shutdownTimeoutMs: number;
-  trustProxy: boolean;
+  /**
+   * Whose X-Forwarded-For to believe: false (no one), a hop count, the proxies' addresses or CIDRs, or
+   * true (every hop: then any client can choose the address that rate limits and known addresses see).
+   */
+  trustProxy: boolean | number | string[];
   /** Optional Redis: token denylist, rate limits, pub/sub, queues. */
   redisUrl: string | null;
   /** Prefix of every Redis key Arbiter writes, so deployments can share one Redis. */
@@ -101,6 +105,19 @@ function bool(env: Env, name: string, def: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+/** TRUST_PROXY=false | true | 1 (hops) | 10.0.0.1,10.1.0.0/16 (the proxies' addresses). */
+function trustProxy(env: Env): boolean | number | string[] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (!raw) return false;
+  if (/^(true|false|yes|no|on|off)$/i.test(raw)) return bool(env, 'TRUST_PROXY', false);
+  if (/^\d+$/.test(raw)) return int(env, 'TRUST_PROXY', 0, 0, 100);
+  const list = raw.split(',').map((a) => a.trim()).filter(Boolean);
+  if (!list.length || !list.every((a) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(a))) {
+    throw new ConfigError(`TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy addresses or CIDRs, got "${raw}"`);
+  }
+  return list;
+}
+
 /** MODULES=events,auth: the named modules' routes only; unknown names are refused. */
 function moduleList(env: Env): ModuleName[] {
   const raw = env.MODULES?.trim();
@@ -140,7 +157,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     logLevel,
     bodyLimit: int(env, 'BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     redisUrl: env.REDIS_URL?.trim() || null,
     redisPrefix: env.REDIS_PREFIX?.trim() || 'arbiter:',
     eventsAutoCreateUsers: bool(env, 'EVENTS_AUTO_CREATE_USERS', false),

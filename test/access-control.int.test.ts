@@ -72,6 +72,13 @@ describe('1. accounts and seed 002 rows belong to their user', () => {
     const ev = await ctx.request('POST', '/events', { headers: alice.headers, body: { event_type: 'tap', session_id: s } });
     assert.equal(ev.status, 201);
     assert.equal((await ctx.request('DELETE', `/events/${ev.body.event_id}`, { headers: mallory.headers })).status, 404);
+    // Nor refer to Alice's session from rows of his own: it is answered as missing, as a session that does not exist is.
+    const attach = await ctx.request('POST', '/events', { headers: mallory.headers, body: { session_id: s, event_type: 'injected' } });
+    assert.equal(attach.status, 422);
+    const missing = await ctx.request('POST', '/events', { headers: mallory.headers, body: { session_id: `none-${tag}`, event_type: 'x' } });
+    assert.equal(missing.status, 422);
+    assert.equal(attach.body.detail.replace(s, 'X'), missing.body.detail.replace(`none-${tag}`, 'X'), 'no oracle for which sessions exist');
+    assert.equal((await ctx.request('POST', '/recordings', { headers: mallory.headers, body: { recording_id: `rr-${tag}`, created_session_id: s } })).status, 422);
     assert.equal((await ctx.request('GET', `/sessions/${s}`, { headers: admin })).status, 200, 'admins see every row');
     assert.equal((await ctx.request('DELETE', `/events/${ev.body.event_id}`, { headers: alice.headers })).status, 204);
   });
@@ -258,6 +265,19 @@ describe('5. open streams', () => {
       if (done) break;
     }
     assert.ok(Date.now() - started < 8000, 'the revoked stream was closed');
+
+    // A password change by an admin ends the streams of the user's old tokens too.
+    const other = await account();
+    const s3 = await open(other.headers);
+    const r3 = s3.body!.getReader();
+    await r3.read();
+    assert.equal((await ctx.request('PATCH', `/api/v1/users/${other.id}/`, { headers: admin, body: { password: 'changed-password-9' } })).status, 200);
+    const t0 = Date.now();
+    for (;;) {
+      const { done } = await r3.read();
+      if (done) break;
+    }
+    assert.ok(Date.now() - t0 < 8000, 'the stream of a token from before the password change was closed');
   });
 
   test('a connection that never finishes its request head is closed', async () => {
@@ -313,6 +333,26 @@ describe('6. login throttling', () => {
     assert.ok((await Promise.all(tries)).every((r) => r.status === 401));
     const eleventh = await limited.request('POST', '/request_token', { headers: from('10.1.1.1'), body: { username: name, password: 'wrong-password' } });
     assert.equal(eleventh.status, 429);
+  });
+
+  test('TRUST_PROXY=1 believes only the address the proxy appended, so a client cannot pose as a known address', async () => {
+    const hop = await startTestApp({ trustProxy: 1, auth: { rateLimitPerAccount: 10, rateLimitPerIp: 1000 } });
+    try {
+      const victim = await createAccount(hop);
+      const home = '192.0.2.44';
+      assert.equal((await hop.request('POST', '/api/v1/auth/login/', { headers: from(home), body: { email: victim.email, password: victim.password } })).status, 200);
+      for (let i = 0; i < 11; i++) {
+        // The attacker names the victim's address first; the proxy appends the attacker's own.
+        await hop.request('POST', '/api/v1/auth/login/', { headers: from(`${home}, 203.0.113.${i}`), body: { email: victim.email, password: 'guess' } });
+      }
+      const atHome = await hop.request('POST', '/api/v1/auth/login/', { headers: from(home), body: { email: victim.email, password: victim.password } });
+      assert.equal(atHome.status, 200, 'the spoofed guesses did not count against the known address');
+    } finally {
+      await hop.close();
+    }
+    assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.1.0.0/16' }).trustProxy, ['10.0.0.1', '10.1.0.0/16']);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.throws(() => loadConfig({ TRUST_PROXY: 'everyone' }), /TRUST_PROXY/);
   });
 
   test('during a lockout the real user still signs in from an address they used before; a new address waits', async () => {

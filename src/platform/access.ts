@@ -15,7 +15,7 @@ export type Access = 'public' | 'user' | 'owner' | 'admin' | 'service';
  * seed 001 and 002 rows carry); `family` is the sign-in a token belongs to.
  */
 export type Principal =
-  | { kind: 'user'; userId: number; externalId: string; role: 'user' | 'admin'; jti: string; family: string; familyExpiresAt: number; expiresAt: Date }
+  | { kind: 'user'; userId: number; externalId: string; role: 'user' | 'admin'; jti: string; family: string; familyExpiresAt: number; version: number; expiresAt: Date }
   | { kind: 'api_key'; userId: number; externalId: string; role: 'user' | 'admin'; keyId: number; scopes: string[] }
   | { kind: 'service' };
 
@@ -64,7 +64,7 @@ const USER_SECURITY = [{ bearerAuth: [] }, { apiKey: [] }];
 const SECURITY: Record<Access, object[]> = {
   public: [],
   user: USER_SECURITY,
-  owner: USER_SECURITY,
+  owner: [...USER_SECURITY, { clientHeaderSecret: [] }],
   admin: USER_SECURITY,
   service: [{ clientHeaderSecret: [] }, ...USER_SECURITY],
 };

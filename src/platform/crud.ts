@@ -37,6 +37,11 @@ export interface CrudSpec {
    * (see ownScope) then lists, reads, creates, changes and deletes only their own rows.
    */
   ownerColumn?: string;
+  /**
+   * Columns that refer to rows which themselves belong to a user (a recording's session): a caller
+   * limited to their own rows may only refer to their own. Someone else's row is answered as missing.
+   */
+  ownedRefs?: Record<string, { table: PgTable; key: string; ownerColumn: string; name: string }>;
   /** Who may read, and who may write (create, replace, update, delete). Default 'owner' with an owner column, else 'user'. */
   access?: { read?: Access; write?: Access };
   /** Serves DELETE instead of the generic delete (the users module deletes accounts through its service). */
@@ -60,7 +65,7 @@ type Row = Record<string, unknown>;
 export interface CrudRepository {
   list(q: ListQuery, scope: OwnerScope): Promise<{ rows: Row[]; total: number }>;
   findById(key: unknown, scope: OwnerScope): Promise<Row | null>;
-  create(values: Row): Promise<Row>;
+  create(values: Row, scope: OwnerScope): Promise<Row>;
   /** Full replacement (omitted fields take their default); null when the row is missing. */
   replace(key: unknown, values: Row, scope: OwnerScope): Promise<Row | null>;
   /** Partial update; null when the row is missing. */
@@ -88,6 +93,21 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
     return out;
   };
   const guard = <T>(work: () => Promise<T>) => withDbErrors(spec.name, work);
+  // A caller limited to their own rows refers only to their own rows of other resources.
+  const checkRefs = async (values: Row, scope: OwnerScope): Promise<void> => {
+    if (scope === null || !spec.ownedRefs) return;
+    for (const [field, ref] of Object.entries(spec.ownedRefs)) {
+      const value = values[field];
+      if (value === undefined || value === null) continue;
+      const cols = getTableColumns(ref.table) as Record<string, PgColumn>;
+      const found = await db
+        .select({ one: sql`1` })
+        .from(ref.table)
+        .where(and(eq(cols[ref.key], value), eq(cols[ref.ownerColumn], scope)))
+        .limit(1);
+      if (!found.length) throw new AppError('UNPROCESSABLE', `${field} '${String(value).slice(0, 100)}' does not exist in ${ref.name}`);
+    }
+  };
 
   return {
     async list({ page, size, filters, from, to }, scope) {
@@ -106,13 +126,15 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
       const rows = await db.select(exposed).from(table).where(byKey(key, scope)).limit(1);
       return rows[0] ?? null;
     },
-    create: (values) =>
+    create: (values, scope) =>
       guard(async () => {
+        await checkRefs(values, scope);
         const rows = await db.insert(table).values(toDb(values)).returning(exposed);
         return rows[0];
       }),
     replace: (key, values, scope) =>
       guard(async () => {
+        await checkRefs(values, scope);
         const set: Row = { ...toDb(values), updated_at: sql`now()` };
         for (const f of Object.keys(spec.fields)) if (!(f in set)) set[f] = sql`default`;
         const rows = await db.update(table).set(set).where(byKey(key, scope)).returning(exposed);
@@ -120,6 +142,7 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
       }),
     update: (key, values, scope) =>
       guard(async () => {
+        await checkRefs(values, scope);
         const rows = await db.update(table).set({ ...toDb(values), updated_at: sql`now()` }).where(byKey(key, scope)).returning(exposed);
         return rows[0] ?? null;
       }),
@@ -211,7 +234,8 @@ export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, s
     config: write,
     schema: { ...common, summary: `Create a ${name}`, operationId: `create_${name}`, body: CreateBody, response: { 201: Row, ...errors } },
     handler: async (req, reply) => {
-      const row = await repo.create(checkOwner(scopeOf(req), req.body as Row, 'create'));
+      const scope = scopeOf(req);
+      const row = await repo.create(checkOwner(scope, req.body as Row, 'create'), scope);
       reply.status(201).header('location', `${path}/${encodeURIComponent(String(row[key]))}`);
       return row;
     },

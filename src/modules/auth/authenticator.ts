@@ -104,6 +104,7 @@ export function createAuthenticator(deps: {
       jti: claims.jti,
       family: claims.fam,
       familyExpiresAt: claims.fexp,
+      version: claims.ver,
       expiresAt: new Date(claims.exp * 1000),
     };
   }
@@ -117,7 +118,8 @@ export function createAuthenticator(deps: {
       return false;
     }
     const state = await userState(p.userId);
-    return Boolean(state && state.is_active && state.role === p.role);
+    // A password change ends a token's sessions through the version, streams included.
+    return Boolean(state && state.is_active && state.role === p.role && (p.kind !== 'user' || state.token_version === p.version));
   }
 
   function secretMatches(given: string): boolean {

@@ -25,6 +25,7 @@ export const recordingSpec: CrudSpec = {
   filters: { user_id: Filter('recordings of this user'), recording_type: Filter('recordings of this type') },
   timeColumn: 'created_at',
   ownerColumn: 'user_id',
+  ownedRefs: { created_session_id: { table: sessions, key: 'session_id', ownerColumn: 'user_id', name: 'sessions' } },
 };
 
 export const algoSpec: CrudSpec = {
@@ -99,6 +100,7 @@ export const eventLogSpec: CrudSpec = {
   },
   timeColumn: 'ts',
   ownerColumn: 'user_id',
+  ownedRefs: { session_id: { table: sessions, key: 'session_id', ownerColumn: 'user_id', name: 'sessions' } },
 };
 
 export const resourceSpecs = [sessionSpec, recordingSpec, algoSpec, eventLogSpec];
