@@ -1,7 +1,7 @@
 // The generic CRUD router factory (seed 002's create_crud_router): given a table, its key, its
 // writable fields and its filters, it serves list / get / create / put / patch / delete with
 // pagination, equality and time-range filters, a stable order and X-Total-Count.
-import { and, asc, count, eq, getTableColumns, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, getTableColumns, gt, gte, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyInstance } from 'fastify';
 import { Type, type TProperties, type TSchema } from 'typebox';
@@ -54,6 +54,39 @@ export interface ListQuery {
   filters: Record<string, unknown>;
   from?: Date;
   to?: Date;
+  /** Keyset pagination: the rows after this one in the list order (instead of `page`). */
+  after?: Cursor;
+  count: CountKind;
+}
+
+/** What X-Total-Count holds (PostgREST's Prefer: count=…): exact, the planner's estimate, exact below ESTIMATE_ABOVE and planned above, or no count. */
+export const COUNT_KINDS = ['exact', 'planned', 'estimated', 'none'] as const;
+export type CountKind = (typeof COUNT_KINDS)[number];
+/** count=estimated counts exactly up to this many rows (by the planner's estimate), and estimates above. */
+export const ESTIMATE_ABOVE = 10_000;
+
+/** A position in the list order: the time column as PostgreSQL prints it (microseconds kept) and the key. */
+export type Cursor = [time: string | null, key: string | number];
+
+export const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+const PG_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
+/** The cursor in `after`, or a 400 naming it. */
+export function decodeCursor(text: string): Cursor {
+  let c: unknown;
+  try {
+    c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    c = undefined;
+  }
+  const ok =
+    Array.isArray(c) &&
+    c.length === 2 &&
+    (c[0] === null || (typeof c[0] === 'string' && PG_TIME.test(c[0]))) &&
+    ((typeof c[1] === 'string' && c[1].length <= 255) || Number.isSafeInteger(c[1]));
+  if (!ok) throw new AppError('VALIDATION_ERROR', "after: not a cursor this server gave (take it from a list's Link header)");
+  return c as Cursor;
 }
 
 /** The external user_id rows are limited to, or null for every row. */
@@ -63,7 +96,8 @@ type Row = Record<string, unknown>;
 
 /** Every method that takes a scope sees only the rows of that owner (null: all rows). */
 export interface CrudRepository {
-  list(q: ListQuery, scope: OwnerScope): Promise<{ rows: Row[]; total: number }>;
+  /** A page of rows, the total of the kind asked (null for none), and the cursor of the last row when the page is full. */
+  list(q: ListQuery, scope: OwnerScope): Promise<{ rows: Row[]; total: number | null; counted: CountKind; next: Cursor | null }>;
   findById(key: unknown, scope: OwnerScope): Promise<Row | null>;
   create(values: Row, scope: OwnerScope): Promise<Row>;
   /** Full replacement (omitted fields take their default); null when the row is missing. */
@@ -74,6 +108,8 @@ export interface CrudRepository {
 }
 
 const TIMESTAMP_TYPES = new Set(['PgTimestamp', 'PgTimestampString']);
+/** The time column as text, selected beside a list's rows for the next cursor (a Date would lose microseconds). */
+const CURSOR_TIME = '__cursor_time';
 
 export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
   const columns = getTableColumns(spec.table) as Record<string, PgColumn>;
@@ -109,18 +145,59 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
     }
   };
 
+  const exact = async (where: SQL | undefined) => (await db.select({ n: count() }).from(table).where(where))[0].n;
+  // The planner's row estimate for the filtered list: no scan, however large the table.
+  const planned = async (where: SQL | undefined): Promise<number> => {
+    const res = (await db.execute(sql`explain (format json) ${db.select({ one: sql`1` }).from(table).where(where)}`)) as unknown;
+    const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Record<string, unknown>[];
+    const raw = Object.values(rows[0])[0];
+    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as [{ Plan: { 'Plan Rows': number } }];
+    return Math.round(plan[0].Plan['Plan Rows']);
+  };
+  const total = async (where: SQL | undefined, kind: CountKind): Promise<{ total: number | null; counted: CountKind }> => {
+    switch (kind) {
+      case 'exact':
+        return { total: await exact(where), counted: 'exact' };
+      case 'planned':
+        return { total: await planned(where), counted: 'planned' };
+      case 'estimated': {
+        const estimate = await planned(where);
+        return estimate > ESTIMATE_ABOVE ? { total: estimate, counted: 'planned' } : { total: await exact(where), counted: 'exact' };
+      }
+      case 'none':
+        return { total: null, counted: 'none' };
+      default:
+        throw new Error(`unknown count kind ${kind satisfies never}`);
+    }
+  };
+
   return {
-    async list({ page, size, filters, from, to }, scope) {
+    async list({ page, size, filters, from, to, after, count: kind }, scope) {
       const conds: (SQL | undefined)[] = Object.entries(filters).map(([k, v]) => eq(columns[k], v));
       conds.push(owned(scope));
       if (from) conds.push(gte(timeCol, from));
       if (to) conds.push(lte(timeCol, to));
       const where = and(...conds);
-      const [rows, totals] = await Promise.all([
-        db.select(exposed).from(table).where(where).orderBy(asc(timeCol), asc(keyCol)).limit(size).offset(offsetOf({ page, size })),
-        db.select({ total: count() }).from(table).where(where),
-      ]);
-      return { rows, total: totals[0].total };
+      let pageWhere = where;
+      if (after) {
+        // The rows after the cursor in (time, key) order; rows without a time sort last (NULLS LAST).
+        const [t, k] = after;
+        const later = t === null
+          ? and(isNull(timeCol), gt(keyCol, k))
+          : or(gt(timeCol, sql`${t}::timestamptz`), and(eq(timeCol, sql`${t}::timestamptz`), gt(keyCol, k)), timeCol.notNull ? undefined : isNull(timeCol));
+        pageWhere = and(where, later);
+      }
+      const query = db
+        .select({ ...exposed, [CURSOR_TIME]: sql<string | null>`${timeCol}::text` })
+        .from(table)
+        .where(pageWhere)
+        .orderBy(asc(timeCol), asc(keyCol))
+        .limit(size);
+      const [found, counted] = await Promise.all([after ? query : query.offset(offsetOf({ page, size })), total(where, kind)]);
+      const last = found.length === size ? found[found.length - 1] : undefined;
+      const rows = found.map(({ [CURSOR_TIME]: _t, ...row }) => row as Row);
+      const lastRow = last as Row | undefined;
+      return { rows, ...counted, next: lastRow ? [lastRow[CURSOR_TIME] as string | null, lastRow[spec.key] as string | number] : null };
     },
     async findById(key, scope) {
       const rows = await db.select(exposed).from(table).where(byKey(key, scope)).limit(1);
@@ -155,6 +232,23 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
 }
 
 const TimestampOut = DateTimeOut();
+
+/** The count kind a `Prefer: count=…` header asks for; unknown preferences are ignored (RFC 7240). */
+function preferredCount(prefer: string | string[] | undefined): CountKind | undefined {
+  const text = Array.isArray(prefer) ? prefer.join(',') : prefer;
+  const m = text ? /(?:^|[,;\s])count=(\w+)/i.exec(text) : null;
+  const kind = m?.[1].toLowerCase();
+  return (COUNT_KINDS as readonly string[]).includes(kind ?? '') ? (kind as CountKind) : undefined;
+}
+
+/** This list's URL with `after` set to the cursor (and `page` dropped): the next page by keyset. */
+function nextPageUrl(url: string, cursor: Cursor): string {
+  const [path, query = ''] = url.split('?', 2);
+  const params = new URLSearchParams(query);
+  params.delete('page');
+  params.set('after', encodeCursor(cursor));
+  return `${path}?${params.toString()}`;
+}
 
 /** An object schema that refuses unknown properties; only `required` keys are required. */
 function strictObject(props: TProperties, required: string[], opts: { minProperties?: number } = {}) {
@@ -195,6 +289,7 @@ export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, s
       ...spec.filters,
       ts_gte: Type.String({ format: 'iso-date-time', description: `${spec.timeColumn} at or after (ISO 8601; no zone = UTC)` }),
       ts_lte: Type.String({ format: 'iso-date-time', description: `${spec.timeColumn} at or before (ISO 8601; no zone = UTC)` }),
+      after: Type.String({ minLength: 1, maxLength: 2048, description: "keyset pagination: the rows after this cursor (from the previous page's Link header) instead of a page number" }),
     },
     [],
   );
@@ -213,13 +308,23 @@ export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, s
       if (scope !== null && ownerColumn && filters[ownerColumn] !== undefined && filters[ownerColumn] !== scope) {
         throw new AppError('FORBIDDEN', `you may list only your own ${tag} (${ownerColumn}=${JSON.stringify(scope)})`);
       }
-      const { rows, total } = await repo.list({
-        page: q.page as number,
-        size: q.size as number,
-        filters,
-        from: q.ts_gte === undefined ? undefined : parseTimestamp(q.ts_gte as string, 'ts_gte'),
-        to: q.ts_lte === undefined ? undefined : parseTimestamp(q.ts_lte as string, 'ts_lte'),
-      }, scope);
+      const after = q.after === undefined ? undefined : decodeCursor(q.after as string);
+      if (after && q.page !== 1) throw new AppError('VALIDATION_ERROR', 'give page or after, not both');
+      const asked = preferredCount(req.headers.prefer);
+      const { rows, total, counted, next } = await repo.list(
+        {
+          page: q.page as number,
+          size: q.size as number,
+          filters,
+          from: q.ts_gte === undefined ? undefined : parseTimestamp(q.ts_gte as string, 'ts_gte'),
+          to: q.ts_lte === undefined ? undefined : parseTimestamp(q.ts_lte as string, 'ts_lte'),
+          after,
+          count: asked ?? 'exact',
+        },
+        scope,
+      );
+      if (asked) reply.header('preference-applied', `count=${counted}`);
+      if (next) reply.header('link', `<${nextPageUrl(req.url, next)}>; rel="next"`);
       return sendPage(reply, { rows, total });
     },
   });

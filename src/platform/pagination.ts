@@ -17,8 +17,8 @@ export interface PageQuery {
 /** The rows to skip before a page. */
 export const offsetOf = (q: PageQuery): number => (q.page - 1) * q.size;
 
-/** Answers one page: the rows as the body, the total in X-Total-Count. */
-export function sendPage<T>(reply: FastifyReply, page: { rows: T[]; total: number }): T[] {
-  reply.header('x-total-count', String(page.total));
+/** Answers one page: the rows as the body, the total in X-Total-Count (none when not counted). */
+export function sendPage<T>(reply: FastifyReply, page: { rows: T[]; total: number | null }): T[] {
+  if (page.total !== null) reply.header('x-total-count', String(page.total));
   return page.rows;
 }
