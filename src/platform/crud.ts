@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type TProperties, type TSchema } from 'typebox';
 import { ownScope, type Access, type Principal } from './access.ts';
 import type { Db } from './db.ts';
-import { AppError, withDbErrors } from './errors.ts';
+import { createBatcher } from './batcher.ts';
+import { AppError, statementFailed, withDbErrors } from './errors.ts';
 import { PageProps, offsetOf, sendPage } from './pagination.ts';
 import { DateTimeOut, ErrorResponse } from './schemas.ts';
 import { parseTimestamp } from './time.ts';
@@ -108,6 +109,8 @@ export interface CrudRepository {
 }
 
 const TIMESTAMP_TYPES = new Set(['PgTimestamp', 'PgTimestampString']);
+/** The most rows one batched insert takes. */
+const CREATE_MAX_BATCH = 100;
 /** The time column as text, selected beside a list's rows for the next cursor (a Date would lose microseconds). */
 const CURSOR_TIME = '__cursor_time';
 
@@ -129,6 +132,14 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
     return out;
   };
   const guard = <T>(work: () => Promise<T>) => withDbErrors(spec.name, work);
+  // Creates that arrive while an insert runs go together in the next one: one statement and one commit
+  // per batch. A batch PostgreSQL refused (a duplicate key, a missing reference) left nothing behind,
+  // so its rows are inserted again one by one and only the offending request fails.
+  const insert = createBatcher<Row, Row>({
+    maxBatch: CREATE_MAX_BATCH,
+    run: (items) => db.insert(table).values(items).returning(exposed),
+    retryAlone: statementFailed,
+  });
   // A caller limited to their own rows refers only to their own rows of other resources.
   const checkRefs = async (values: Row, scope: OwnerScope): Promise<void> => {
     if (scope === null || !spec.ownedRefs) return;
@@ -206,8 +217,7 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
     create: (values, scope) =>
       guard(async () => {
         await checkRefs(values, scope);
-        const rows = await db.insert(table).values(toDb(values)).returning(exposed);
-        return rows[0];
+        return insert(toDb(values));
       }),
     replace: (key, values, scope) =>
       guard(async () => {

@@ -59,6 +59,17 @@ export function sqlState(err: unknown): string | null {
   return findPgError(err)?.code ?? null;
 }
 
+/** SQLSTATE classes of a statement's own failure: data, integrity, rollback, syntax, lock timeout, plpgsql. */
+const STATEMENT_FAILED = new Set(['22', '23', '40', '42', '55', 'P0']);
+
+/**
+ * Whether PostgreSQL reported that a statement failed, so its transaction rolled back and nothing of it
+ * was stored. A lost connection is not such a failure: the statement may have committed.
+ */
+export function statementFailed(err: unknown): boolean {
+  return STATEMENT_FAILED.has(sqlState(err)?.slice(0, 2) ?? '');
+}
+
 /** Longest piece of client input an error message quotes; longer values end in an ellipsis. */
 export const ECHO_LIMIT = 100;
 
