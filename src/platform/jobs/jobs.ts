@@ -186,7 +186,8 @@ export function createJobSystem(deps: { database: Database; databaseUrl: string 
       {
         localConcurrency: Math.max(1, (spec.concurrency ?? 1) * config.workers),
         pollingIntervalSeconds: config.pollMs / 1000,
-        notifyPollingIntervalSeconds: Math.max(30, config.pollMs / 1000),
+        // NOTIFY wakes workers for new jobs only; retries and delayed jobs are found by polling.
+        notifyPollingIntervalSeconds: config.pollMs / 1000,
         batchSize: 1,
         perJobResults: true,
         // The heartbeat is how a cancel made anywhere reaches the running handler's signal.
