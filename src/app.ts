@@ -7,6 +7,11 @@ import { closeAllPools, setDefaultThreads } from './ml/runtime.ts';
 import { registerEventsModule } from './modules/events/index.ts';
 import { registerResourcesModule } from './modules/resources/index.ts';
 import { registerUsersModule } from './modules/users/index.ts';
+import { registerAlertWebhooksModule } from './modules/alert-webhooks/index.ts';
+import { registerJobsModule } from './modules/jobs/index.ts';
+import { createFacts } from './platform/jobs/facts.ts';
+import { createJobSystem, type QueueSpec } from './platform/jobs/jobs.ts';
+import { createWebhooks } from './platform/webhooks/webhooks.ts';
 import { registerAccessPolicy } from './platform/access.ts';
 import { registerAuthModule } from './modules/auth/index.ts';
 import { openRedis } from './platform/redis.ts';
@@ -28,6 +33,8 @@ export interface BuildOptions {
   database?: Database;
   /** Apply migrations before serving (default true). */
   migrate?: boolean;
+  /** Extra job queues (tests, embedding). */
+  jobQueues?: QueueSpec[];
 }
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
@@ -89,7 +96,21 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     const users = registerUsersModule(app, { database, routes: serves('users') });
     const auth = await registerAuthModule(app, { database, config, redis, users, clock: systemClock, routes: serves('auth') });
     if (serves('resources')) registerResourcesModule(app, { database });
-    if (serves('events')) await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid });
+    // Jobs: modules define their queues and fact consumers, then the system starts (and, unless
+    // WORKERS=0, runs the handlers). It stops before the database closes (onClose runs last-in first).
+    const jobs = createJobSystem({ database, databaseUrl: config.databaseUrl, config: config.jobs, log: app.log, registry: metrics });
+    const facts = createFacts(jobs, app.log);
+    const webhooks = createWebhooks({ jobs, db: database.db, config: config.webhooks, log: app.log });
+    for (const q of opts.jobQueues ?? []) jobs.define(q);
+    if (serves('jobs')) registerJobsModule(app, { jobs });
+    // Alert webhooks consume the events module's alerts through facts, so they are served with events.
+    if (serves('events')) {
+      await registerAlertWebhooksModule(app, { database, webhooks, facts });
+      await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid, facts });
+    }
+    await jobs.start({ work: config.jobs.workers > 0 });
+    app.addHook('onClose', () => jobs.stop(Math.max(1000, config.shutdownTimeoutMs - 1500)));
+    app.decorate('jobs', jobs);
     await app.ready();
   } catch (err) {
     await app.close();

@@ -12,7 +12,8 @@ import { hashPassword } from './modules/auth/passwords.ts';
 const USAGE = `usage: arbiter <command> [options]
 
 commands:
-  serve                         start the HTTP server (migrations are applied first)
+  serve                         start the HTTP server (migrations are applied first); runs job handlers unless WORKERS=0
+  worker                        run job handlers only, no HTTP (PostgreSQL: any number of machines)
   migrate                       apply pending database migrations
   reset-db --yes                drop every table and migrate again (destroys all data)
   create-admin --email E --password P
@@ -46,6 +47,19 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { serve } = await import('./server.ts');
       await serve(config);
+      return 0;
+    }
+    case 'worker': {
+      if (!config.databaseUrl) {
+        console.error('arbiter worker needs DATABASE_URL: the embedded database serves one process, and `arbiter serve` already runs the job handlers in it');
+        return 2;
+      }
+      if (config.jobs.workers === 0) {
+        console.error('arbiter worker with WORKERS=0 would run nothing; unset WORKERS or set it to 1 or more');
+        return 2;
+      }
+      const { serve } = await import('./server.ts');
+      await serve(config, 'worker');
       return 0;
     }
     case 'migrate':

@@ -38,7 +38,31 @@ export interface Config {
   mlThreads: number | null;
   /** The modules whose routes this process serves (MODULES, comma-separated; default all). */
   modules: ModuleName[];
+  jobs: JobsConfig;
+  webhooks: WebhooksConfig;
   auth: AuthConfig;
+}
+
+export interface JobsConfig {
+  /** Job handlers per queue in this process, as a multiple of each queue's concurrency; 0 = HTTP only. */
+  workers: number;
+  /** How often an idle worker looks for new jobs. */
+  pollMs: number;
+  /** How often expired and abandoned jobs are failed or retried (pg-boss monitor and supervise). */
+  superviseSeconds: number;
+  /** How often cron schedules are checked (pg-boss cron monitor, at most 45). */
+  cronCheckSeconds: number;
+  /** JOB_SCHEDULES: queue=cron pairs separated by ';' (pg-boss schedules, one firing per period). */
+  schedules: { queue: string; cron: string }[];
+}
+
+export interface WebhooksConfig {
+  /** Hosts webhooks may be sent to: names, IP literals, `*.example.com`, or `*` (any public host). */
+  allowedHosts: string[];
+  timeoutMs: number;
+  retryLimit: number;
+  /** First retry delay; later ones double (with jitter) up to an hour. */
+  retryDelaySeconds: number;
 }
 
 export interface AuthConfig {
@@ -75,7 +99,7 @@ export interface AuthConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The modules whose routes a process can serve (MODULES=…); health, metrics and docs are always served. */
-export const MODULE_NAMES = ['users', 'auth', 'resources', 'events'] as const;
+export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 export class ConfigError extends Error {
@@ -137,8 +161,31 @@ function adminSignup(env: Env): boolean {
   throw new ConfigError(`ADMIN_SIGNUP must be open or closed, got "${env.ADMIN_SIGNUP}"`);
 }
 
+/** JOB_SCHEDULES="jobs.prune=17 * * * *;other.queue=0 3 * * *" */
+function schedules(env: Env): { queue: string; cron: string }[] {
+  const raw = env.JOB_SCHEDULES?.trim();
+  if (!raw) return [];
+  return raw.split(';').filter((s) => s.trim()).map((item) => {
+    const eq = item.indexOf('=');
+    const queue = item.slice(0, eq).trim();
+    const cron = item.slice(eq + 1).trim();
+    if (eq < 1 || !/^[\w.-]{1,100}$/.test(queue) || cron.split(/\s+/).length < 5) {
+      throw new ConfigError(`JOB_SCHEDULES must be queue=cron pairs separated by ';' (e.g. "jobs.prune=0 3 * * *"), got "${item.trim()}"`);
+    }
+    return { queue, cron };
+  });
+}
+
+function hostList(env: Env, name: string): string[] {
+  const list = (env[name] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const h of list) {
+    if (!/^(\*|(\*\.)?[a-z0-9.-]+|\[?[0-9a-f:.]+\]?)$/.test(h)) throw new ConfigError(`${name} must be a comma-separated list of host names, IP addresses, *.domain or *, got "${h}"`);
+  }
+  return list;
+}
+
 /** Reads and validates the configuration; `overrides` win over the environment (tests, CLI flags). */
-export type ConfigOverrides = Partial<Omit<Config, 'auth'>> & { auth?: Partial<AuthConfig> };
+export type ConfigOverrides = Partial<Omit<Config, 'auth' | 'jobs' | 'webhooks'>> & { auth?: Partial<AuthConfig>; jobs?: Partial<JobsConfig>; webhooks?: Partial<WebhooksConfig> };
 
 export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
   const databaseUrl = env.DATABASE_URL?.trim() || null;
@@ -167,6 +214,19 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
     modules: moduleList(env),
     mlThreads: env.ML_THREADS?.trim() ? int(env, 'ML_THREADS', 1, 1, 1024) : null,
+    jobs: {
+      workers: int(env, 'WORKERS', 1, 0, 64),
+      pollMs: int(env, 'JOBS_POLL_MS', 1000, 500, 60_000),
+      superviseSeconds: int(env, 'JOBS_SUPERVISE_S', 30, 1, 3600),
+      cronCheckSeconds: int(env, 'JOBS_CRON_CHECK_S', 30, 1, 45),
+      schedules: schedules(env),
+    },
+    webhooks: {
+      allowedHosts: hostList(env, 'WEBHOOK_ALLOWED_HOSTS'),
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      retryLimit: int(env, 'WEBHOOK_RETRY_LIMIT', 8, 0, 50),
+      retryDelaySeconds: int(env, 'WEBHOOK_RETRY_DELAY_S', 5, 0, 3600),
+    },
     auth: {
       production: bool(env, 'PRODUCTION', false),
       secretKey: env.SECRET_KEY || null,
@@ -204,5 +264,11 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     if (!k) throw new ConfigError('PRODUCTION is set but SECRET_KEY is missing: set a random secret of at least 32 characters');
     if (k.length < 32 || new Set(k).size < 10) throw new ConfigError('PRODUCTION is set and SECRET_KEY is weak: use at least 32 random characters');
   }
-  return { ...config, ...overrides, auth: { ...config.auth, ...overrides.auth } };
+  return {
+    ...config,
+    ...overrides,
+    auth: { ...config.auth, ...overrides.auth },
+    jobs: { ...config.jobs, ...overrides.jobs },
+    webhooks: { ...config.webhooks, ...overrides.webhooks },
+  };
 }

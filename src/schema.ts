@@ -4,3 +4,6 @@ export * from './modules/users/users.tables.ts';
 export * from './modules/resources/resources.tables.ts';
 export * from './modules/auth/auth.tables.ts';
 export * from './modules/events/events.tables.ts';
+export * from './platform/jobs/jobs.tables.ts';
+export * from './platform/webhooks/webhooks.tables.ts';
+export * from './modules/alert-webhooks/alert-webhooks.tables.ts';

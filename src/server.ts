@@ -3,7 +3,12 @@
 import type { Config } from './config.ts';
 import { buildApp } from './app.ts';
 
-export async function serve(config: Config): Promise<void> {
+/**
+ * `serve` listens for HTTP (and runs job handlers unless WORKERS=0); `worker` (PostgreSQL only) runs
+ * the job handlers and serves nothing. Both stop the same way: running jobs get SHUTDOWN_TIMEOUT_MS
+ * to finish, then are released for a retry.
+ */
+export async function serve(config: Config, mode: 'http' | 'worker' = 'http'): Promise<void> {
   const app = await buildApp(config);
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -30,5 +35,6 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
-  await app.listen({ port: config.port, host: config.host });
+  if (mode === 'http') await app.listen({ port: config.port, host: config.host });
+  else app.log.info({ workers: config.jobs.workers }, 'job worker started');
 }

@@ -6,8 +6,9 @@ import type { Sql } from 'postgres';
 import type { Config } from '../../config.ts';
 import type { Principal } from '../../platform/access.ts';
 import type { Database } from '../../platform/db.ts';
+import type { Facts } from '../../platform/jobs/facts.ts';
 import type { UsersService } from '../users/users.service.ts';
-import { createAlertStreams, createMemoryAlertBus, createPostgresAlertBus, createRedisAlertBus, type AlertBus } from './alert-stream.ts';
+import { createAlertStreams, createMemoryAlertBus, createPostgresAlertBus, createRedisAlertBus, toAlerts, type AlertBus } from './alert-stream.ts';
 import { createEventsRepository } from './events.repository.ts';
 import { registerEventsRoutes } from './events.routes.ts';
 import { createEventsService } from './events.service.ts';
@@ -25,6 +26,30 @@ export interface EventsModuleDeps {
   heartbeatMs?: number;
   /** How often open streams re-check their credentials (default 2 s). */
   streamCheckMs?: number;
+  /** Internal events: every committed event's alerts are published as the fact `alert.raised`. */
+  facts?: Facts;
+}
+
+/**
+ * The bus, also publishing each committed event's alerts as the durable fact `alert.raised`
+ * ({ alerts: GET /api/alerts items }). Costs nothing when no consumer wants them; otherwise the
+ * alerts of one tick go out in one insert per consumer, after the HTTP answer's commit.
+ */
+function publishingFacts(bus: AlertBus, facts: Facts, log: FastifyInstance['log']): AlertBus {
+  return {
+    get transport() {
+      return bus.transport;
+    },
+    get publishedByDatabase() {
+      return bus.publishedByDatabase;
+    },
+    publish(result) {
+      bus.publish(result);
+      if (result.alerts.length) facts.publish('alert.raised', { alerts: toAlerts(result) }).catch((err: unknown) => log.error({ err }, 'could not publish alert.raised'));
+    },
+    subscribe: (listener) => bus.subscribe(listener),
+    close: () => bus.close(),
+  };
 }
 
 async function openBus(app: FastifyInstance, deps: EventsModuleDeps): Promise<AlertBus> {
@@ -41,7 +66,8 @@ async function openBus(app: FastifyInstance, deps: EventsModuleDeps): Promise<Al
 }
 
 export async function registerEventsModule(app: FastifyInstance, deps: EventsModuleDeps) {
-  const bus = await openBus(app, deps);
+  const opened = await openBus(app, deps);
+  const bus = deps.facts ? publishingFacts(opened, deps.facts, app.log) : opened;
   const streams = createAlertStreams(bus, {
     heartbeatMs: deps.heartbeatMs ?? 15_000,
     perUser: deps.config.streamsPerUser,
