@@ -19,7 +19,16 @@ export const sessions = pgTable(
     app_version: text('app_version'),
     ...timestamps,
   },
-  (t) => [index('sessions_user_id_idx').on(t.user_id), index('sessions_ts_start_idx').on(t.ts_start)],
+  // Each README filter with the list order (ts_start, session_id) behind it: a filtered page is an index
+  // range read in order, never a scan and sort (test/resources-indexes.int.test.ts checks the plans).
+  (t) => [
+    index('sessions_ts_start_key_idx').on(t.ts_start, t.session_id),
+    index('sessions_user_id_ts_idx').on(t.user_id, t.ts_start, t.session_id),
+    index('sessions_device_type_ts_idx').on(t.device_type, t.ts_start, t.session_id),
+    index('sessions_device_os_ts_idx').on(t.device_os, t.ts_start, t.session_id),
+    index('sessions_region_ts_idx').on(t.region, t.ts_start, t.session_id),
+    index('sessions_app_version_ts_idx').on(t.app_version, t.ts_start, t.session_id),
+  ],
 );
 
 export const recordings = pgTable(
@@ -32,7 +41,12 @@ export const recordings = pgTable(
     created_session_id: text('created_session_id').references(() => sessions.session_id, { onUpdate: 'cascade' }),
     ...timestamps,
   },
-  (t) => [index('recordings_user_id_idx').on(t.user_id), index('recordings_recording_type_idx').on(t.recording_type)],
+  (t) => [
+    index('recordings_created_key_idx').on(t.created_at, t.recording_id),
+    index('recordings_user_id_created_idx').on(t.user_id, t.created_at, t.recording_id),
+    index('recordings_type_created_idx').on(t.recording_type, t.created_at, t.recording_id),
+    index('recordings_created_session_id_idx').on(t.created_session_id),
+  ],
 );
 
 export const algos = pgTable(
@@ -44,7 +58,11 @@ export const algos = pgTable(
     version: text('version'),
     ...timestamps,
   },
-  (t) => [index('algos_recording_type_version_idx').on(t.recording_type, t.version)],
+  (t) => [
+    index('algos_created_key_idx').on(t.created_at, t.algo_id),
+    index('algos_recording_type_created_idx').on(t.recording_type, t.created_at, t.algo_id),
+    index('algos_version_created_idx').on(t.version, t.created_at, t.algo_id),
+  ],
 );
 
 export const eventLog = pgTable(
@@ -62,9 +80,10 @@ export const eventLog = pgTable(
     ...timestamps,
   },
   (t) => [
-    index('event_log_user_id_ts_idx').on(t.user_id, t.ts),
-    index('event_log_session_id_idx').on(t.session_id),
-    index('event_log_event_type_idx').on(t.event_type),
-    index('event_log_ts_idx').on(t.ts),
+    index('event_log_ts_key_idx').on(t.ts, t.event_id),
+    index('event_log_user_id_ts_key_idx').on(t.user_id, t.ts, t.event_id),
+    index('event_log_session_id_ts_key_idx').on(t.session_id, t.ts, t.event_id),
+    index('event_log_event_type_ts_key_idx').on(t.event_type, t.ts, t.event_id),
+    index('event_log_event_source_ts_key_idx').on(t.event_source, t.ts, t.event_id),
   ],
 );
