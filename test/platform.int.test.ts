@@ -31,7 +31,7 @@ describe('health, readiness, metrics, docs', () => {
       }
       const list = r.body.paths['/events'].get;
       const names = list.parameters.map((p: { name: string }) => p.name).sort();
-      assert.deepEqual(names, ['event_source', 'event_type', 'page', 'session_id', 'size', 'ts_gte', 'ts_lte', 'user_id']);
+      assert.deepEqual(names, ['after', 'event_source', 'event_type', 'page', 'session_id', 'size', 'ts_gte', 'ts_lte', 'user_id']);
     } },
     { name: 'interactive docs', method: 'GET', url: '/docs', status: 200, check: (r) => assert.match(r.text, /<html/i) },
   ];
