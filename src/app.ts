@@ -82,7 +82,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     const users = registerUsersModule(app, { database });
     const auth = await registerAuthModule(app, { database, config, redis, users, clock: systemClock });
     registerResourcesModule(app, { database });
-    await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid });
+    await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid, metrics });
     await app.ready();
   } catch (err) {
     await app.close();

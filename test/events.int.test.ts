@@ -10,7 +10,7 @@ import { runScenarios, type Scenario } from './helpers/scenarios.ts';
 import { createTestDatabase, usingPostgres } from './helpers/db.ts';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config.ts';
-import { openDatabase, type Database } from '../src/platform/db.ts';
+import { openDatabase, type Database, type SqlParam } from '../src/platform/db.ts';
 import { createEventsRepository } from '../src/modules/events/events.repository.ts';
 import { DEFAULT_RULES, evaluateRules, parseCents, type EventType, type HistoryEvent } from '../src/modules/events/rules.ts';
 
@@ -227,7 +227,7 @@ describe('users', () => {
   });
 });
 
-type Query = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+type Query = (text: string, params?: SqlParam[]) => Promise<Record<string, unknown>[]>;
 
 /** A migrated database of its own (not the app's) and a raw query function on it, dropped after. */
 async function withOwnDatabase(work: (database: Database, q: Query) => Promise<void>): Promise<void> {
@@ -235,8 +235,7 @@ async function withOwnDatabase(work: (database: Database, q: Query) => Promise<v
   const database = await openDatabase({ ...testDb.config, dataDir: '', dbPoolSize: 2 });
   try {
     await database.migrate();
-    const client = (database.db as unknown as { $client: any }).$client;
-    const q: Query = async (text, params = []) => (database.kind === 'postgres' ? client.unsafe(text, params) : (await client.query(text, params)).rows);
+    const q: Query = (text, params = []) => database.query(text, params);
     await work(database, q);
   } finally {
     await database.close();

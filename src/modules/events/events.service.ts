@@ -16,8 +16,11 @@ const DIGITS = /^[1-9]\d{0,15}$/;
 export interface EventsServiceDeps {
   repo: EventsRepository;
   bus: AlertBus;
-  /** Only what the service needs of the users service: the internal key of an external user id. */
-  users: { findByExternalId(userId: string): Promise<{ id: number } | null> };
+  /** Only what the service needs of the users service: internal keys and external ids, both ways. */
+  users: {
+    findByExternalId(userId: string): Promise<{ id: number } | null>;
+    findById(id: number): Promise<{ user_id: string } | null>;
+  };
   autoCreateUsers: boolean;
   /**
    * Batching of POST /api/events: each lane sends one batch at a time, and the events that arrive
@@ -25,6 +28,8 @@ export interface EventsServiceDeps {
    * the same lane, so concurrent batches of one process never wait on each other's user locks.
    */
   batching: { lanes: number; maxBatch: number };
+  /** Told the size of every batch sent (the metric that shows whether batches form under load). */
+  observeBatch?(size: number): void;
 }
 
 /** The external user id as the users table keeps it (decimal string), or a 400 naming the field. */
@@ -67,7 +72,10 @@ export function createEventsService(deps: EventsServiceDeps) {
   const lanes = Array.from({ length: deps.batching.lanes }, () =>
     createBatcher<IngestInput, IngestResult | null>({
       maxBatch: deps.batching.maxBatch,
-      run: (events) => repo.ingestBatch(events, options),
+      run: (events) => {
+        deps.observeBatch?.(events.length);
+        return repo.ingestBatch(events, options);
+      },
       // PostgreSQL reported the statement failed, so the batch's transaction rolled back: run each
       // event alone. A lost connection may have committed: fail them all rather than store twice.
       retryAlone: (err) => RETRY_ALONE.has(sqlState(err)?.slice(0, 2) ?? ''),
@@ -81,6 +89,26 @@ export function createEventsService(deps: EventsServiceDeps) {
     const user = await users.findByExternalId(String(userId));
     if (!user) throw new AppError('NOT_FOUND', `user ${userId} not found`);
     return user.id;
+  };
+
+  /**
+   * Rows carry the users table's internal key; clients see the external user_id (a JSON integer in
+   * seed 001). A list limited to one user already knows it; otherwise each distinct user of the page
+   * is asked of the users service once, all at once. A user deleted in between took its rows with it
+   * (the delete cascades to events and alerts), so its rows are dropped.
+   */
+  const withExternalIds = async <R extends { user_pk: number }>(rows: R[], known: number | undefined): Promise<(Omit<R, 'user_pk'> & { user_id: number })[]> => {
+    const ids = new Map<number, number | null>();
+    for (const r of rows) if (!ids.has(r.user_pk)) ids.set(r.user_pk, known ?? null);
+    if (known === undefined) {
+      await Promise.all([...ids.keys()].map(async (pk) => ids.set(pk, Number((await users.findById(pk))?.user_id ?? NaN) || null)));
+    }
+    const out: (Omit<R, 'user_pk'> & { user_id: number })[] = [];
+    for (const { user_pk, ...rest } of rows) {
+      const userId = ids.get(user_pk);
+      if (userId) out.push({ ...rest, user_id: userId });
+    }
+    return out;
   };
 
   const ruleOut = (r: RuleRow) => ({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() });
@@ -104,13 +132,15 @@ export function createEventsService(deps: EventsServiceDeps) {
     },
 
     async listEvents(q: ListEventsQuery, principal: Principal) {
-      const { rows, total } = await repo.listEvents({ ...q, userPk: await userPk(ownUserId(q.user_id, principal, 'read events')) });
-      return { rows: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })), total };
+      const userId = ownUserId(q.user_id, principal, 'read events');
+      const { rows, total } = await repo.listEvents({ ...q, userPk: await userPk(userId) });
+      return { rows: (await withExternalIds(rows, userId)).map((r) => ({ ...r, created_at: r.created_at.toISOString() })), total };
     },
 
     async listAlerts(q: ListAlertsQuery, principal: Principal) {
-      const { rows, total } = await repo.listAlerts({ ...q, userPk: await userPk(ownUserId(q.user_id, principal, 'read alerts')) });
-      return { rows: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })), total };
+      const userId = ownUserId(q.user_id, principal, 'read alerts');
+      const { rows, total } = await repo.listAlerts({ ...q, userPk: await userPk(userId) });
+      return { rows: (await withExternalIds(rows, userId)).map((r) => ({ ...r, created_at: r.created_at.toISOString() })), total };
     },
 
     async listRules(q: ListRulesQuery) {

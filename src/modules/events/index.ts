@@ -2,7 +2,7 @@
 // rules kept as data (the four seed rules by default), one user's events serialized in the database;
 // alerts are persisted, read back, and streamed live over SSE across server processes.
 import type { FastifyInstance } from 'fastify';
-import type { Sql } from 'postgres';
+import { Histogram, type Registry } from 'prom-client';
 import type { Config } from '../../config.ts';
 import type { Principal } from '../../platform/access.ts';
 import type { Database } from '../../platform/db.ts';
@@ -25,6 +25,8 @@ export interface EventsModuleDeps {
   heartbeatMs?: number;
   /** How often open streams re-check their credentials (default 2 s). */
   streamCheckMs?: number;
+  /** Where the module's metrics go (the app's /metrics registry). */
+  metrics?: Registry;
 }
 
 async function openBus(app: FastifyInstance, deps: EventsModuleDeps): Promise<AlertBus> {
@@ -37,7 +39,7 @@ async function openBus(app: FastifyInstance, deps: EventsModuleDeps): Promise<Al
     const channel = `${config.redisPrefix}alerts:${db ? `${db.host}${db.pathname}` : 'embedded'}`;
     return createRedisAlertBus(config.redisUrl, channel, app.log);
   }
-  return createPostgresAlertBus((database.db as unknown as { $client: Sql }).$client, app.log);
+  return createPostgresAlertBus(database, app.log);
 }
 
 export async function registerEventsModule(app: FastifyInstance, deps: EventsModuleDeps) {
@@ -52,6 +54,11 @@ export async function registerEventsModule(app: FastifyInstance, deps: EventsMod
   // Open streams would keep the HTTP server from closing: end them first.
   app.addHook('preClose', async () => streams.closeAll());
   app.addHook('onClose', async () => bus.close());
+  // Batch sizes show whether batching works under load: tiny batches at high load mean the lane sends
+  // before the waiting requests have been read (see docs/architecture.md, "The event loop").
+  const batchSize = deps.metrics
+    ? new Histogram({ name: 'events_ingest_batch_size', help: 'Events per ingest batch (one statement, one commit)', buckets: [1, 2, 5, 10, 20, 50, 100], registers: [deps.metrics] })
+    : null;
   const service = createEventsService({
     repo: createEventsRepository(deps.database),
     bus,
@@ -59,6 +66,7 @@ export async function registerEventsModule(app: FastifyInstance, deps: EventsMod
     autoCreateUsers: deps.config.eventsAutoCreateUsers,
     // PGlite runs one statement at a time: more lanes would only queue in it.
     batching: { lanes: deps.database.kind === 'embedded' ? 1 : deps.config.eventsIngestLanes, maxBatch: INGEST_MAX_BATCH },
+    observeBatch: batchSize ? (n) => batchSize.observe(n) : undefined,
   });
   registerEventsRoutes(app, service, streams);
   return { service, bus };
