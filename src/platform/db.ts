@@ -96,7 +96,12 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
   }
   let client: PGlite;
   try {
-    client = memory ? new PGlite() : new PGlite(path.join(dataDir, 'pgdata'));
+    // PostgreSQL zeroes its shared buffers at start, which the process then keeps resident: the
+    // default 128 MB cost ~130 MB of RSS and ~0.3 s of every start-up. The embedded database's pages
+    // also sit in the OS page cache (PGlite reads its files through Node), so a miss is a read(), not
+    // a disk seek; 32 MB measured no slower under load (events, seed 002 create and list, alerts).
+    const options = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'] };
+    client = memory ? new PGlite(options) : new PGlite(path.join(dataDir, 'pgdata'), options);
     await client.waitReady;
   } catch (err) {
     releaseLock();
