@@ -84,7 +84,8 @@ interface Server {
 async function startServer(dir: string, env: Record<string, string>): Promise<Server> {
   const port = 30000 + Math.floor(Math.random() * 10000);
   const t0 = performance.now();
-  const proc = spawn(process.execPath, ['src/cli.ts', 'serve'], {
+  // bin/arbiter.mjs, as `npm start` runs it (with its compile cache).
+  const proc = spawn(process.execPath, ['bin/arbiter.mjs', 'serve'], {
     cwd: dir,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', SECRET_KEY: 'bench-secret-0123456789-abcdefghijklmnop' },
     stdio: 'inherit',
