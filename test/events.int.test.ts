@@ -198,6 +198,17 @@ describe('reading back', () => {
     const byCode = await ctx.request('GET', `/api/alerts?user_id=${id}&code=123&from=4&to=4`, { headers: user });
     assert.deepEqual(byCode.body.map((a: { code: number; event: { amount: string } }) => [a.code, a.event.amount]), [[123, '100.00']]);
   });
+  test('a list over several users names each row\'s own user_id (the users service maps the internal keys)', async () => {
+    const [a, b] = [await newUser(), await newUser()];
+    await play([['withdraw', '150.00', 987_000_001]], a);
+    await play([['withdraw', '150.00', 987_000_002]], b);
+    const range = 'from=987000001&to=987000002';
+    const events = await ctx.request('GET', `/api/events?${range}`, { headers: user });
+    assert.equal(events.status, 200, events.text);
+    assert.deepEqual(events.body.map((e: { user_id: number; time: number }) => [e.user_id, e.time]), [[a, 987_000_001], [b, 987_000_002]]);
+    const alerts = await ctx.request('GET', `/api/alerts?${range}&code=1100`, { headers: user });
+    assert.deepEqual(alerts.body.map((e: { user_id: number; event: { time: number } }) => [e.user_id, e.event.time]), [[a, 987_000_001], [b, 987_000_002]]);
+  });
   test('unknown user and bad filters are refused', async () => {
     assert.equal((await ctx.request('GET', '/api/events?user_id=999999999999', { headers: user })).status, 404);
     assert.equal((await ctx.request('GET', '/api/alerts?user_id=999999999999', { headers: user })).status, 404);
