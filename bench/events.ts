@@ -1,12 +1,21 @@
-// Seed 001's POST /api/events with rule evaluation: events/s and p50/p99 over loopback HTTP, 50
-// users, on the embedded database and on PostgreSQL, each beside the database side alone measured in
-// the same run (the events service's batches straight on the driver, and one events_ingest statement
-// per event as before batching), and the ratio to the original Flask service's ~120 events/s. Every
-// answer is sent after the event's transaction committed.
-// The server logs at LOG_LEVEL=warn (at info, pino writes two lines per request). Beside each phase
-// it prints the 1-minute load average (the machine is shared) and the client's CPU, so a saturated
-// client (autocannon) would show.
-//   node bench/events.ts [--seconds 10] [--connections 50] [--users 50] [--pool 10] [--pg postgres://postgres@127.0.0.1:5432/test] [--skip-pg] [--skip-embedded]
+// Seed 001's POST /api/events, and four other hot paths, in the three configurations users run:
+// embedded PGlite without Redis (what `npm start` gives), embedded with REDIS_URL, and PostgreSQL with
+// Redis. For each it prints, from one run on one machine:
+// - events/s and p50/p99 of POST /api/events (50 users, an admin token), beside the database-only
+//   ceiling (the events service's batches straight on the driver, no HTTP), with the server's
+//   event-loop delay p99 and mean batch size (from its /metrics) during the load;
+// - the same req/s, p99 and event-loop delay for a seed 002 create (POST /events), a filtered seed 002
+//   list (GET /events?event_type=…), a login (AUTH_RATE_LIMIT_* raised so it measures logins, not
+//   429s) and GET /api/alerts;
+// - start-up to a ready /health on a fresh and on an existing database, idle RSS, the highest RSS
+//   sampled during the loads and the process's lifetime peak (VmHWM, which start-up may set).
+// `--baseline DIR` runs a second checkout's server (e.g. `git worktree add /tmp/base <commit>`, with
+// node_modules linked) for each configuration right before this one's, so A/B share the load.
+// The server logs at LOG_LEVEL=warn. The 1-minute load average is printed with every row: the machine
+// is shared.
+//   node bench/events.ts [--seconds 10] [--path-seconds 5] [--connections 50] [--path-connections 20]
+//     [--users 50] [--pool 10] [--pg postgres://postgres@127.0.0.1:5432/test] [--redis redis://127.0.0.1:6379/0]
+//     [--only embedded,embedded+redis,pg] [--skip-paths] [--skip-driver] [--baseline DIR]
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,7 +23,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
-import type { PGlite } from '@electric-sql/pglite';
 import { openDatabase, type Database } from '../src/platform/db.ts';
 import { createMemoryAlertBus } from '../src/modules/events/alert-stream.ts';
 import { createEventsRepository } from '../src/modules/events/events.repository.ts';
@@ -25,22 +33,30 @@ import { INGEST_MAX_BATCH } from '../src/modules/events/index.ts';
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
+    'path-seconds': { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
+    'path-connections': { type: 'string', default: '20' },
     users: { type: 'string', default: '50' },
     pool: { type: 'string', default: '10' },
     pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
-    'skip-pg': { type: 'boolean', default: false },
-    'skip-embedded': { type: 'boolean', default: false },
+    redis: { type: 'string', default: 'redis://127.0.0.1:6379/0' },
+    only: { type: 'string', default: 'embedded,embedded+redis,pg' },
+    'skip-paths': { type: 'boolean', default: false },
+    'skip-driver': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const SECONDS = Number(args.seconds);
+const PATH_SECONDS = Number(args['path-seconds']);
 const CONNECTIONS = Number(args.connections);
+const PATH_CONNECTIONS = Number(args['path-connections']);
 const USERS = Number(args.users);
 const POOL = Number(args.pool);
-const ORIGINAL_EVENTS_PER_S = 120;
 const FIRST_USER = 500_001;
+const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
+const CURRENT_DIR = path.resolve(import.meta.dirname, '..');
 
-/** A deterministic stream of events: 50 users, a deposit/withdraw mix, amounts 1–150, time rising per user. */
+/** A deterministic stream of events: a deposit/withdraw mix, amounts 1–150, time rising per user. */
 function eventSource(seed: number) {
   let s = seed;
   const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -48,118 +64,106 @@ function eventSource(seed: number) {
   return () => {
     const u = Math.floor(rnd() * USERS);
     clock[u] += Math.floor(rnd() * 10);
-    return {
-      type: rnd() < 0.5 ? 'deposit' : 'withdraw',
-      amount: (1 + Math.floor(rnd() * 14900) / 100).toFixed(2),
-      user_id: FIRST_USER + u,
-      time: clock[u],
-    };
+    return { type: rnd() < 0.5 ? 'deposit' : 'withdraw', amount: (1 + Math.floor(rnd() * 14900) / 100).toFixed(2), user_id: FIRST_USER + u, time: clock[u] };
   };
 }
 
-interface Row {
-  backend: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  alertRate: number;
-  /** The events service straight on the database (batched as the server sends), no HTTP. */
-  driver: number;
-  driverP99: number;
-  /** One events_ingest statement per event through the driver, no batching. */
-  single: number;
-  singleP99: number;
-  /** The bench process's CPU while autocannon ran, in % of one core. */
-  clientCpu: number;
-  /** 1-minute load average at the end of the HTTP phase and of the driver phase. */
-  load: [number, number];
+const load1 = () => os.loadavg()[0];
+const procStatus = (pid: number, field: 'VmRSS' | 'VmHWM'): number => {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+};
+
+interface Server {
+  proc: ChildProcess;
+  url: string;
+  /** ms from spawn to the first 200 of /health. */
+  startMs: number;
 }
 
-async function startServer(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string }> {
+async function startServer(dir: string, env: Record<string, string>): Promise<Server> {
   const port = 30000 + Math.floor(Math.random() * 10000);
-  const proc = spawn(process.execPath, ['src/cli.ts', 'serve'], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SECRET_KEY: 'bench-secret-0123456789-abcdefghijklmnop' },
+  const t0 = performance.now();
+  // bin/arbiter.mjs, as `npm start` runs it (with its compile cache).
+  const proc = spawn(process.execPath, ['bin/arbiter.mjs', 'serve'], {
+    cwd: dir,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', SECRET_KEY: 'bench-secret-0123456789-abcdefghijklmnop' },
     stdio: 'inherit',
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
+  while (performance.now() - t0 < 60_000) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
     try {
-      if ((await fetch(`${url}/ready`)).ok) return { proc, url };
+      if ((await fetch(`${url}/health`)).ok) return { proc, url, startMs: performance.now() - t0 };
     } catch {
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
   throw new Error('server did not start');
 }
 
-/** With auth on, a bearer token for a fresh account (as test/helpers/auth.ts makes one); without, no header. */
-async function authHeader(url: string): Promise<Record<string, string>> {
-  const probe = await fetch(`${url}/api/rules`);
-  if (probe.status !== 401) return {};
-  const email = `bench-${Date.now()}@example.com`;
-  const password = 'bench-password-123';
-  const json = { 'content-type': 'application/json' };
-  const reg = await fetch(`${url}/api/v1/auth/register/`, { method: 'POST', headers: json, body: JSON.stringify({ email, password, first_name: 'Bench', last_name: 'User' }) });
-  if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
-  const login = await fetch(`${url}/api/v1/auth/login/`, { method: 'POST', headers: json, body: JSON.stringify({ email, password }) });
-  const { access } = (await login.json()) as { access: string };
-  return { authorization: `Bearer ${access}` };
+async function stopServer(s: Server): Promise<void> {
+  if (s.proc.exitCode !== null) return;
+  s.proc.kill('SIGTERM');
+  await new Promise((r) => s.proc.once('exit', r));
 }
 
-async function benchHttp(url: string): Promise<Omit<Row, 'backend' | 'driver' | 'driverP99' | 'single' | 'singleP99' | 'load'> & { auth: boolean }> {
-  const auth = await authHeader(url);
-  const headers = { 'content-type': 'application/json', ...auth };
-  for (let u = 0; u < USERS; u++) {
-    const r = await fetch(`${url}/users`, { method: 'POST', headers, body: JSON.stringify({ user_id: String(FIRST_USER + u) }) });
-    if (r.status !== 201 && r.status !== 409) throw new Error(`creating user: ${r.status} ${await r.text()}`);
+async function login(url: string): Promise<string> {
+  const res = await fetch(`${url}/api/v1/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  if (res.status !== 200) throw new Error(`admin login: ${res.status} ${await res.text()}`);
+  return `Bearer ${((await res.json()) as { access: string }).access}`;
+}
+
+/** The server's event-loop delay p99 since the previous scrape (prom-client resets it on each), and the batch-size sums. */
+async function scrape(url: string, auth: string): Promise<{ lagP99: number; batchSum: number; batchCount: number }> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: auth } })).text();
+  const num = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { lagP99: num('nodejs_eventloop_lag_p99_seconds') * 1000, batchSum: num('events_ingest_batch_size_sum'), batchCount: num('events_ingest_batch_size_count') };
+}
+
+interface Phase {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  lagP99: number;
+  /** Mean events per ingest batch (events phase only, NaN when the server has no such metric). */
+  batch: number;
+  load: number;
+}
+
+async function phase(server: Server, auth: string, opts: autocannon.Options, pid: number, rssPeak: { mb: number }): Promise<Phase> {
+  const before = await scrape(server.url, auth);
+  const sampler = setInterval(() => (rssPeak.mb = Math.max(rssPeak.mb, procStatus(pid, 'VmRSS'))), 200);
+  let result: autocannon.Result;
+  try {
+    result = await autocannon(opts);
+  } finally {
+    clearInterval(sampler);
   }
-  const next = eventSource(42);
-  let answers = 0;
-  let alerting = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    requests: [{ method: 'POST', path: '/api/events', headers, setupRequest: (req) => ({ ...req, body: JSON.stringify(next()) }), onResponse: (status, body) => {
-      if (status !== 200) return;
-      answers++;
-      if (body.includes('"alert":true')) alerting++;
-    } }],
-  });
-  const cpu = process.cpuUsage(cpu0);
-  const clientCpu = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, alertRate: answers ? alerting / answers : 0, clientCpu, auth: Object.keys(auth).length > 0 };
+  const after = await scrape(server.url, auth);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+    lagP99: after.lagP99,
+    batch: (after.batchSum - before.batchSum) / (after.batchCount - before.batchCount),
+    load: load1(),
+  };
 }
 
-/**
- * The database side alone, at the same concurrency: `batched` is the route's own path without HTTP (the
- * events service: validation, then the lanes' batches of events_ingest_batch, as the server sends
- * them); `single` is one `select events_ingest(…)` per event, the statement before batching.
- */
-async function driverCeiling(database: Database, mode: 'batched' | 'single', next: ReturnType<typeof eventSource>): Promise<{ ops: number; p99: number }> {
-  const client = (database.db as unknown as { $client: unknown }).$client;
+/** The events service's batches straight on the database at the same concurrency: the ceiling HTTP can reach. */
+async function driverCeiling(database: Database): Promise<{ ops: number; p99: number }> {
   const service = createEventsService({
     repo: createEventsRepository(database),
     bus: createMemoryAlertBus(),
-    users: { findByExternalId: async () => null },
+    users: { findByExternalId: async () => null, findById: async () => null },
     autoCreateUsers: false,
     batching: { lanes: 1, maxBatch: INGEST_MAX_BATCH },
   });
-  const call: (e: ReturnType<ReturnType<typeof eventSource>>) => Promise<unknown> =
-    mode === 'batched'
-      ? (e) => service.ingest(e as CreateEvent, { kind: 'service' })
-      : database.kind === 'postgres'
-        ? (e) => (client as postgres.Sql)`select events_ingest(${String(e.user_id)}, ${e.type}, ${e.amount}, ${e.time}, ${false}, ${false}) as r`
-        : (e) => (client as PGlite).query('select events_ingest($1, $2, $3, $4, $5, $6) as r', [String(e.user_id), e.type, e.amount, e.time, false, false]);
-  const c = client as postgres.Sql & PGlite;
-  for (let u = 0; u < USERS && mode === 'batched'; u++) {
-    const id = String(FIRST_USER + u);
-    if (database.kind === 'postgres') await c`insert into users (user_id) values (${id}) on conflict do nothing`;
-    else await c.query('insert into users (user_id) values ($1) on conflict do nothing', [id]);
-  }
+  for (let u = 0; u < USERS; u++) await database.query('insert into users (user_id) values ($1) on conflict do nothing', [String(FIRST_USER + u)]);
+  const next = eventSource(42);
   const latencies: number[] = [];
   let done = 0;
   const end = Date.now() + SECONDS * 1000;
@@ -167,7 +171,7 @@ async function driverCeiling(database: Database, mode: 'batched' | 'single', nex
     Array.from({ length: CONNECTIONS }, async () => {
       while (Date.now() < end) {
         const t0 = performance.now();
-        await call(next());
+        await service.ingest(next() as CreateEvent, { kind: 'service' });
         latencies.push(performance.now() - t0);
         done++;
       }
@@ -177,55 +181,137 @@ async function driverCeiling(database: Database, mode: 'batched' | 'single', nex
   return { ops: done / SECONDS, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0 };
 }
 
-let authUsed = false;
-async function benchBackend(name: string, env: Record<string, string>, dbConfig: Parameters<typeof openDatabase>[0]): Promise<Row> {
-  const { proc, url } = await startServer(env);
-  let http;
-  try {
-    http = await benchHttp(url);
-  } finally {
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
-  }
-  authUsed ||= http.auth;
-  const httpLoad = os.loadavg()[0];
-  const database = await openDatabase(dbConfig);
-  await database.migrate();
-  // One event stream for both phases, so the second continues the users' histories.
-  const events = eventSource(42);
-  const batched = await driverCeiling(database, 'batched', events);
-  const single = await driverCeiling(database, 'single', events);
-  await database.close();
-  if (http.errors) console.error(`${name}: ${http.errors} errors or non-2xx answers`);
-  return { backend: name, ...http, driver: batched.ops, driverP99: batched.p99, single: single.ops, singleP99: single.p99, load: [httpLoad, os.loadavg()[0]] };
+interface Result {
+  config: string;
+  code: string;
+  startFresh: number;
+  startExisting: number;
+  idleRss: number;
+  loadRss: number;
+  hwm: number;
+  phases: Map<string, Phase>;
+  driver?: { ops: number; p99: number; load: number };
 }
 
-const rows: Row[] = [];
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-bench-events-'));
-try {
-  if (!args['skip-embedded']) {
-    rows.push(await benchBackend('embedded (PGlite)', { DATA_DIR: path.join(dir, 'server') }, { databaseUrl: null, dataDir: path.join(dir, 'driver'), memoryDb: false, dbPoolSize: 1 }));
-  }
-  if (!args['skip-pg']) {
-    const admin = postgres(args.pg!, { max: 1, onnotice: () => {} });
-    for (const db of ['arbiter_bench_events_http', 'arbiter_bench_events_driver']) {
-      await admin.unsafe(`drop database if exists ${db} with (force)`);
-      await admin.unsafe(`create database ${db}`);
+interface Target {
+  name: string;
+  /** A fresh database each call (a new DATA_DIR or a new PostgreSQL database), as env for the server. */
+  fresh(tag: string): Promise<Record<string, string>>;
+  /** The same kind of database for the driver ceiling. */
+  driverDb(tag: string): Promise<Parameters<typeof openDatabase>[0]>;
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-bench-events-'));
+let dbCounter = 0;
+async function freshPgDatabase(): Promise<string> {
+  const name = `arbiter_bench_ev_${process.pid}_${dbCounter++}`;
+  const admin = postgres(args.pg!, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`drop database if exists ${name} with (force)`);
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  createdPg.push(name);
+  return Object.assign(new URL(args.pg!), { pathname: `/${name}` }).toString();
+}
+const createdPg: string[] = [];
+
+const allTargets: Target[] = [
+  {
+    name: 'embedded',
+    fresh: async (tag) => ({ DATA_DIR: path.join(work, tag) }),
+    driverDb: async (tag) => ({ databaseUrl: null, dataDir: path.join(work, tag), memoryDb: false, dbPoolSize: 1 }),
+  },
+  {
+    name: 'embedded+redis',
+    fresh: async (tag) => ({ DATA_DIR: path.join(work, tag), REDIS_URL: args.redis! }),
+    driverDb: async (tag) => ({ databaseUrl: null, dataDir: path.join(work, tag), memoryDb: false, dbPoolSize: 1 }),
+  },
+  {
+    name: 'pg',
+    fresh: async () => ({ DATABASE_URL: await freshPgDatabase(), DB_POOL_SIZE: String(POOL), REDIS_URL: args.redis! }),
+    driverDb: async () => ({ databaseUrl: await freshPgDatabase(), dataDir: work, memoryDb: false, dbPoolSize: POOL }),
+  },
+];
+const targets = allTargets.filter((t) => args.only!.split(',').includes(t.name));
+
+const LABEL: Record<string, string> = { embedded: 'embedded, no Redis', 'embedded+redis': 'embedded + Redis', pg: 'PostgreSQL + Redis' };
+
+async function benchServer(target: Target, code: string, dir: string): Promise<Result> {
+  const tag = `${target.name}-${code}-${dbCounter++}`;
+  const env = await target.fresh(tag);
+  // Start-up as `npm start` does it (no bootstrap admin): once on a fresh database, once on the same one again.
+  const fresh = await startServer(dir, env);
+  await stopServer(fresh);
+  const existing = await startServer(dir, env);
+  await stopServer(existing);
+  const server = await startServer(dir, { ...env, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, AUTH_RATE_LIMIT_PER_IP: '1000000', AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000' });
+  const pid = server.proc.pid!;
+  const phases = new Map<string, Phase>();
+  const rssPeak = { mb: 0 };
+  let idleRss = NaN;
+  let hwm = NaN;
+  try {
+    const auth = await login(server.url);
+    const headers = { 'content-type': 'application/json', authorization: auth };
+    for (let u = 0; u < USERS; u++) {
+      const r = await fetch(`${server.url}/users`, { method: 'POST', headers, body: JSON.stringify({ user_id: String(FIRST_USER + u) }) });
+      if (r.status !== 201 && r.status !== 409) throw new Error(`creating user: ${r.status} ${await r.text()}`);
     }
-    const [[{ sync }]] = [await admin`select current_setting('synchronous_commit') as sync`];
-    await admin.end();
-    const at = (db: string) => Object.assign(new URL(args.pg!), { pathname: `/${db}` }).toString();
-    rows.push(await benchBackend(`PostgreSQL 15 (synchronous_commit=${sync})`, { DATABASE_URL: at('arbiter_bench_events_http'), DB_POOL_SIZE: String(POOL) }, { databaseUrl: at('arbiter_bench_events_driver'), dataDir: dir, memoryDb: false, dbPoolSize: POOL }));
+    await new Promise((r) => setTimeout(r, 1000));
+    idleRss = procStatus(pid, 'VmRSS');
+    const next = eventSource(42);
+    phases.set(
+      'POST /api/events',
+      await phase(server, auth, { url: server.url, connections: CONNECTIONS, duration: SECONDS, requests: [{ method: 'POST', path: '/api/events', headers, setupRequest: (req) => ({ ...req, body: JSON.stringify(next()) }) }] }, pid, rssPeak),
+    );
+    if (!args['skip-paths']) {
+      const common = { url: server.url, connections: PATH_CONNECTIONS, duration: PATH_SECONDS };
+      const logBody = JSON.stringify({ event_type: 'bench', event_source: 'bench', log_level: 'info', event_data: { page: '/home', ms: 42 } });
+      phases.set('seed 002 create (POST /events)', await phase(server, auth, { ...common, url: `${server.url}/events`, method: 'POST', headers, body: logBody }, pid, rssPeak));
+      phases.set('seed 002 list (GET /events?event_type=)', await phase(server, auth, { ...common, url: `${server.url}/events?event_type=bench&page=2&size=10`, headers: { authorization: auth } }, pid, rssPeak));
+      phases.set('login (POST /api/v1/auth/login/)', await phase(server, auth, { ...common, url: `${server.url}/api/v1/auth/login/`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) }, pid, rssPeak));
+      phases.set('GET /api/alerts', await phase(server, auth, { ...common, url: `${server.url}/api/alerts?page=1&size=10`, headers: { authorization: auth } }, pid, rssPeak));
+    }
+  } finally {
+    hwm = procStatus(pid, 'VmHWM');
+    await stopServer(server);
+  }
+  return { config: LABEL[target.name], code, startFresh: fresh.startMs, startExisting: existing.startMs, idleRss, loadRss: rssPeak.mb, hwm, phases };
+}
+
+const results: Result[] = [];
+try {
+  for (const target of targets) {
+    if (args.baseline) results.push(await benchServer(target, 'baseline', path.resolve(args.baseline)));
+    const current = await benchServer(target, 'this', CURRENT_DIR);
+    if (!args['skip-driver']) {
+      const database = await openDatabase(await target.driverDb(`${target.name}-driver`));
+      await database.migrate();
+      const d = await driverCeiling(database);
+      await database.close();
+      current.driver = { ...d, load: load1() };
+    }
+    results.push(current);
   }
 } finally {
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (createdPg.length) {
+    const admin = postgres(args.pg!, { max: 1, onnotice: () => {} });
+    for (const name of createdPg) await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+    await admin.end();
+  }
+  fs.rmSync(work, { recursive: true, force: true });
 }
 
-console.log(`\nEvents benchmark: POST /api/events with the 4 default rules, ${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per phase, loopback, ${os.cpus().length} cores, node ${process.version}, auth ${authUsed ? 'on (bearer token)' : 'off (no auth module yet)'}, server LOG_LEVEL=warn, PostgreSQL pool ${POOL} (server and driver)`);
-console.log('| backend | events/s | p50 (ms) | p99 (ms) | alerting answers | driver, batched events/s (p99 ms) | driver, one statement per event events/s (p99 ms) | HTTP / batched driver | vs original 120/s | client CPU | load (HTTP, driver) |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-for (const r of rows) {
-  console.log(
-    `| ${r.backend} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.alertRate * 100).toFixed(0)}% | ${r.driver.toFixed(0)} (${r.driverP99.toFixed(1)}) | ${r.single.toFixed(0)} (${r.singleP99.toFixed(1)}) | ${(r.rps / r.driver).toFixed(2)} | ${(r.rps / ORIGINAL_EVENTS_PER_S).toFixed(1)}× | ${r.clientCpu.toFixed(0)}% | ${r.load[0].toFixed(1)}, ${r.load[1].toFixed(1)} |`,
-  );
+const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
+console.log(`\nArbiter hot paths: ${os.cpus().length} cores, node ${process.version}, loopback, autocannon in the bench process, server LOG_LEVEL=error, admin bearer token; POST /api/events ${CONNECTIONS} connections × ${SECONDS} s over ${USERS} users; other paths ${PATH_CONNECTIONS} connections × ${PATH_SECONDS} s; PostgreSQL pool ${POOL}`);
+console.log('\n| configuration | code | path | req/s | p50 (ms) | p99 (ms) | event-loop delay p99 (ms) | mean batch | errors | load |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of results) {
+  for (const [name, p] of r.phases) {
+    console.log(`| ${r.config} | ${r.code} | ${name} | ${f0(p.rps)} | ${f1(p.p50)} | ${f1(p.p99)} | ${f1(p.lagP99)} | ${name === 'POST /api/events' ? f1(p.batch) : ''} | ${p.errors} | ${p.load.toFixed(1)} |`);
+  }
+  if (r.driver) console.log(`| ${r.config} | ${r.code} | events service on the database, no HTTP (ceiling) | ${f0(r.driver.ops)} | | ${f1(r.driver.p99)} | | | | ${r.driver.load.toFixed(1)} |`);
 }
+console.log('\n| configuration | code | start-up, fresh database (s) | start-up, existing database (s) | idle RSS (MB) | highest RSS under load (MB) | lifetime peak RSS, VmHWM (MB) |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
+for (const r of results) console.log(`| ${r.config} | ${r.code} | ${(r.startFresh / 1000).toFixed(2)} | ${(r.startExisting / 1000).toFixed(2)} | ${f0(r.idleRss)} | ${f0(r.loadRss)} | ${f0(r.hwm)} |`);

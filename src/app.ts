@@ -106,7 +106,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     // Alert webhooks consume the events module's alerts through facts, so they are served with events.
     if (serves('events')) {
       await registerAlertWebhooksModule(app, { database, webhooks, facts });
-      await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid, facts });
+      await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid, facts, metrics });
     }
     await jobs.start({ work: config.jobs.workers > 0 });
     app.addHook('onClose', () => jobs.stop(Math.max(1000, config.shutdownTimeoutMs - 1500)));

@@ -10,7 +10,7 @@ import { runScenarios, type Scenario } from './helpers/scenarios.ts';
 import { createTestDatabase, usingPostgres } from './helpers/db.ts';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config.ts';
-import { openDatabase, type Database } from '../src/platform/db.ts';
+import { openDatabase, type Database, type SqlParam } from '../src/platform/db.ts';
 import { createEventsRepository } from '../src/modules/events/events.repository.ts';
 import { DEFAULT_RULES, evaluateRules, type EventType, type HistoryEvent } from '../src/modules/events/rules.ts';
 import { parseCents } from '../src/platform/money.ts';
@@ -199,6 +199,17 @@ describe('reading back', () => {
     const byCode = await ctx.request('GET', `/api/alerts?user_id=${id}&code=123&from=4&to=4`, { headers: user });
     assert.deepEqual(byCode.body.map((a: { code: number; event: { amount: string } }) => [a.code, a.event.amount]), [[123, '100.00']]);
   });
+  test('a list over several users names each row\'s own user_id (the users service maps the internal keys)', async () => {
+    const [a, b] = [await newUser(), await newUser()];
+    await play([['withdraw', '150.00', 987_000_001]], a);
+    await play([['withdraw', '150.00', 987_000_002]], b);
+    const range = 'from=987000001&to=987000002';
+    const events = await ctx.request('GET', `/api/events?${range}`, { headers: user });
+    assert.equal(events.status, 200, events.text);
+    assert.deepEqual(events.body.map((e: { user_id: number; time: number }) => [e.user_id, e.time]), [[a, 987_000_001], [b, 987_000_002]]);
+    const alerts = await ctx.request('GET', `/api/alerts?${range}&code=1100`, { headers: user });
+    assert.deepEqual(alerts.body.map((e: { user_id: number; event: { time: number } }) => [e.user_id, e.event.time]), [[a, 987_000_001], [b, 987_000_002]]);
+  });
   test('unknown user and bad filters are refused', async () => {
     assert.equal((await ctx.request('GET', '/api/events?user_id=999999999999', { headers: user })).status, 404);
     assert.equal((await ctx.request('GET', '/api/alerts?user_id=999999999999', { headers: user })).status, 404);
@@ -228,7 +239,7 @@ describe('users', () => {
   });
 });
 
-type Query = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+type Query = (text: string, params?: SqlParam[]) => Promise<Record<string, unknown>[]>;
 
 /** A migrated database of its own (not the app's) and a raw query function on it, dropped after. */
 async function withOwnDatabase(work: (database: Database, q: Query) => Promise<void>): Promise<void> {
@@ -236,8 +247,7 @@ async function withOwnDatabase(work: (database: Database, q: Query) => Promise<v
   const database = await openDatabase({ ...testDb.config, dataDir: '', dbPoolSize: 2 });
   try {
     await database.migrate();
-    const client = (database.db as unknown as { $client: any }).$client;
-    const q: Query = async (text, params = []) => (database.kind === 'postgres' ? client.unsafe(text, params) : (await client.query(text, params)).rows);
+    const q: Query = (text, params = []) => database.query(text, params);
     await work(database, q);
   } finally {
     await database.close();

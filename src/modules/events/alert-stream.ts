@@ -7,8 +7,8 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
-import type { Sql } from 'postgres';
 import { callerOf, type Principal } from '../../platform/access.ts';
+import type { Database } from '../../platform/db.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Alert } from './events.schemas.ts';
 import { ownUserId } from './events.service.ts';
@@ -70,9 +70,9 @@ export function createMemoryAlertBus(): AlertBus {
  * the event's own transaction would be simpler, but PostgreSQL serializes the commits of notifying
  * transactions, which cost 40% of the throughput when most events alert.
  */
-export async function createPostgresAlertBus(client: Sql, log: { warn(o: object, m: string): void }): Promise<AlertBus> {
+export async function createPostgresAlertBus(database: Pick<Database, 'query' | 'listen'>, log: { warn(o: object, m: string): void }): Promise<AlertBus> {
   let deliver: (r: IngestResult) => void = () => {};
-  const sub = await client.listen(PG_CHANNEL, (payload) => {
+  const unlisten = await database.listen(PG_CHANNEL, (payload) => {
     try {
       for (const r of JSON.parse(payload) as IngestResult[]) deliver(r);
     } catch (err) {
@@ -99,7 +99,7 @@ export async function createPostgresAlertBus(client: Sql, log: { warn(o: object,
       size += item.length + 1;
     }
     if (current.length) chunks.push(`[${current.join(',')}]`);
-    inFlight = Promise.all(chunks.map((c) => client`select pg_notify(${PG_CHANNEL}, ${c})`)).catch((err: unknown) => log.warn({ err }, 'could not publish alerts'));
+    inFlight = Promise.all(chunks.map((c) => database.query('select pg_notify($1, $2)', [PG_CHANNEL, c]))).catch((err: unknown) => log.warn({ err }, 'could not publish alerts'));
   };
   const made = emitterBus(
     'postgres',
@@ -115,7 +115,7 @@ export async function createPostgresAlertBus(client: Sql, log: { warn(o: object,
     async () => {
       if (scheduled) flush();
       await inFlight;
-      await sub.unlisten().catch(() => {});
+      await unlisten().catch(() => {});
     },
   );
   deliver = made.deliver;

@@ -1,13 +1,10 @@
 // Queries of the events module. The hot path is one prepared statement, `select events_ingest_batch(…)`,
-// sent straight through the driver (postgres.js prepares tagged queries; PGlite uses the extended
-// protocol); everything else goes through Drizzle.
+// sent straight through the driver (Database.query); everything else goes through Drizzle. Rows name
+// their user by the users table's internal key: the service asks the users service for external ids.
 import { and, asc, count, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import { offsetOf } from '../../platform/pagination.ts';
-import type { Sql } from 'postgres';
-import type { PGlite } from '@electric-sql/pglite';
 import type { Database } from '../../platform/db.ts';
 import { mapDbError } from '../../platform/errors.ts';
-import { users } from '../users/users.tables.ts';
 import { alertEvents, alertRules, alerts } from './events.tables.ts';
 import type { Alert, StoredEvent } from './events.schemas.ts';
 import type { RuleDefinition } from './rules.ts';
@@ -59,26 +56,14 @@ const ruleColumns = {
   updated_at: alertRules.updated_at,
 };
 
-// External user ids of seed 001 are decimal strings of integers; they go out as JSON integers.
-const externalId = sql<number>`${users.user_id}::bigint`.mapWith(Number);
+// One prepared statement with the four arrays as parameters. The amounts go as text[]: Drizzle
+// replaces postgres.js's numeric[] serializer with a pass-through, which cannot send an array.
+const INGEST_BATCH = 'select events_ingest_batch($1::text[], $2::text[], $3::text[]::numeric[], $4::bigint[], $5, $6) as r';
 
 export function createEventsRepository(database: Database) {
   const { db } = database;
-  // One prepared statement with the four arrays as parameters (postgres.js prepares tagged queries and
-  // serializes JS arrays only in them; PGlite uses the extended protocol). The amounts go as text[]:
-  // Drizzle replaces postgres.js's numeric[] serializer with a pass-through, which cannot send an array.
-  const send: (params: [string[], string[], string[], number[], boolean, boolean]) => Promise<(IngestResult | null)[]> =
-    database.kind === 'postgres'
-      ? (() => {
-          const client = (db as unknown as { $client: Sql }).$client;
-          return async ([u, t, a, time, create, notify]) =>
-            (await client`select events_ingest_batch(${u}::text[], ${t}::text[], ${a}::text[]::numeric[], ${time}::bigint[], ${create}, ${notify}) as r`)[0].r;
-        })()
-      : (() => {
-          const client = (db as unknown as { $client: PGlite }).$client;
-          return async (params) =>
-            (await client.query<{ r: (IngestResult | null)[] }>('select events_ingest_batch($1::text[], $2::text[], $3::numeric[], $4::bigint[], $5, $6) as r', params)).rows[0].r;
-        })();
+  const send = async (params: [string[], string[], string[], number[], boolean, boolean]): Promise<(IngestResult | null)[]> =>
+    (await database.query<{ r: (IngestResult | null)[] }>(INGEST_BATCH, params))[0].r;
 
   const guard = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -110,7 +95,7 @@ export function createEventsRepository(database: Database) {
         db
           .select({
             id: alertEvents.seq,
-            user_id: externalId,
+            user_pk: alertEvents.user_id,
             type: alertEvents.type,
             amount: alertEvents.amount,
             time: alertEvents.time,
@@ -118,14 +103,13 @@ export function createEventsRepository(database: Database) {
             alert_codes: sql<number[]>`coalesce((select array_agg(a.code order by a.id) from ${alerts} a where a.event_seq = ${alertEvents.seq}), '{}')`,
           })
           .from(alertEvents)
-          .innerJoin(users, eq(users.id, alertEvents.user_id))
           .where(where)
           .orderBy(asc(alertEvents.time), asc(alertEvents.seq))
           .limit(q.size)
           .offset(offsetOf(q)),
         db.select({ total: count() }).from(alertEvents).where(where),
       ]);
-      return { rows: rows as unknown as (Omit<StoredEvent, 'created_at'> & { created_at: Date })[], total: totals[0].total };
+      return { rows: rows as unknown as (Omit<StoredEvent, 'created_at' | 'user_id'> & { user_pk: number; created_at: Date })[], total: totals[0].total };
     },
 
     async listAlerts(q: { userPk?: number; code?: number; from?: number; to?: number; page: number; size: number }) {
@@ -142,7 +126,7 @@ export function createEventsRepository(database: Database) {
             code: alerts.code,
             rule_id: alerts.rule_id,
             rule_version: alerts.rule_version,
-            user_id: externalId,
+            user_pk: alerts.user_id,
             created_at: alerts.created_at,
             event_id: alertEvents.seq,
             type: alertEvents.type,
@@ -151,19 +135,18 @@ export function createEventsRepository(database: Database) {
           })
           .from(alerts)
           .innerJoin(alertEvents, eq(alertEvents.seq, alerts.event_seq))
-          .innerJoin(users, eq(users.id, alerts.user_id))
           .where(where)
           .orderBy(asc(alertEvents.time), asc(alertEvents.seq), asc(alerts.id))
           .limit(q.size)
           .offset(offsetOf(q)),
         db.select({ total: count() }).from(alerts).innerJoin(alertEvents, eq(alertEvents.seq, alerts.event_seq)).where(where),
       ]);
-      const out: (Omit<Alert, 'created_at'> & { created_at: Date })[] = rows.map((r) => ({
+      const out: (Omit<Alert, 'created_at' | 'user_id'> & { user_pk: number; created_at: Date })[] = rows.map((r) => ({
         id: r.id,
         code: r.code,
         rule_id: r.rule_id,
         rule_version: r.rule_version,
-        user_id: r.user_id,
+        user_pk: r.user_pk,
         created_at: r.created_at,
         event: { id: r.event_id, type: r.type as 'deposit' | 'withdraw', amount: r.amount, time: r.time },
       }));

@@ -2,7 +2,7 @@
 // rules kept as data (the four seed rules by default), one user's events serialized in the database;
 // alerts are persisted, read back, and streamed live over SSE across server processes.
 import type { FastifyInstance } from 'fastify';
-import type { Sql } from 'postgres';
+import { Histogram, type Registry } from 'prom-client';
 import type { Config } from '../../config.ts';
 import type { Principal } from '../../platform/access.ts';
 import type { Database } from '../../platform/db.ts';
@@ -28,6 +28,8 @@ export interface EventsModuleDeps {
   streamCheckMs?: number;
   /** Internal events: every committed event's alerts are published as the fact `alert.raised`. */
   facts?: Facts;
+  /** Where the module's metrics go (the app's /metrics registry). */
+  metrics?: Registry;
 }
 
 /**
@@ -62,7 +64,7 @@ async function openBus(app: FastifyInstance, deps: EventsModuleDeps): Promise<Al
     const channel = `${config.redisPrefix}alerts:${db ? `${db.host}${db.pathname}` : 'embedded'}`;
     return createRedisAlertBus(config.redisUrl, channel, app.log);
   }
-  return createPostgresAlertBus((database.db as unknown as { $client: Sql }).$client, app.log);
+  return createPostgresAlertBus(database, app.log);
 }
 
 export async function registerEventsModule(app: FastifyInstance, deps: EventsModuleDeps) {
@@ -78,6 +80,11 @@ export async function registerEventsModule(app: FastifyInstance, deps: EventsMod
   // Open streams would keep the HTTP server from closing: end them first.
   app.addHook('preClose', async () => streams.closeAll());
   app.addHook('onClose', async () => bus.close());
+  // Batch sizes show whether batching works under load: tiny batches at high load mean the lane sends
+  // before the waiting requests have been read (see docs/architecture.md, "The event loop").
+  const batchSize = deps.metrics
+    ? new Histogram({ name: 'events_ingest_batch_size', help: 'Events per ingest batch (one statement, one commit)', buckets: [1, 2, 5, 10, 20, 50, 100], registers: [deps.metrics] })
+    : null;
   const service = createEventsService({
     repo: createEventsRepository(deps.database),
     bus,
@@ -85,6 +92,7 @@ export async function registerEventsModule(app: FastifyInstance, deps: EventsMod
     autoCreateUsers: deps.config.eventsAutoCreateUsers,
     // PGlite runs one statement at a time: more lanes would only queue in it.
     batching: { lanes: deps.database.kind === 'embedded' ? 1 : deps.config.eventsIngestLanes, maxBatch: INGEST_MAX_BATCH },
+    observeBatch: batchSize ? (n) => batchSize.observe(n) : undefined,
   });
   registerEventsRoutes(app, service, streams);
   return { service, bus };
