@@ -280,6 +280,22 @@ describe('5. open streams', () => {
     assert.ok(Date.now() - t0 < 8000, 'the stream of a token from before the password change was closed');
   });
 
+  test('streams are capped per process too', async () => {
+    const small = await startTestApp({ streamsTotal: 1 });
+    try {
+      const [a, b] = [await account(small), await account(small)];
+      const first = await fetch(`${small.url}/api/alerts/stream`, { headers: a.headers });
+      assert.equal(first.status, 200);
+      const second = await fetch(`${small.url}/api/alerts/stream`, { headers: b.headers });
+      assert.equal(second.status, 429);
+      assert.ok(second.headers.get('retry-after'));
+      await second.text();
+      await first.body!.cancel();
+    } finally {
+      await small.close();
+    }
+  });
+
   test('a connection that never finishes its request head is closed', async () => {
     const slow = await startTestApp({ headersTimeoutMs: 1000 });
     try {
