@@ -141,16 +141,19 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
     retryAlone: statementFailed,
   });
   // A caller limited to their own rows refers only to their own rows of other resources.
+  const refs = Object.entries(spec.ownedRefs ?? {}).map(([field, ref]) => {
+    const cols = getTableColumns(ref.table) as Record<string, PgColumn>;
+    return { field, ref, key: cols[ref.key], owner: cols[ref.ownerColumn] };
+  });
   const checkRefs = async (values: Row, scope: OwnerScope): Promise<void> => {
-    if (scope === null || !spec.ownedRefs) return;
-    for (const [field, ref] of Object.entries(spec.ownedRefs)) {
+    if (scope === null) return;
+    for (const { field, ref, key, owner } of refs) {
       const value = values[field];
       if (value === undefined || value === null) continue;
-      const cols = getTableColumns(ref.table) as Record<string, PgColumn>;
       const found = await db
         .select({ one: sql`1` })
         .from(ref.table)
-        .where(and(eq(cols[ref.key], value), eq(cols[ref.ownerColumn], scope)))
+        .where(and(eq(key, value), eq(owner, scope)))
         .limit(1);
       if (!found.length) throw new AppError('UNPROCESSABLE', `${field} '${String(value).slice(0, 100)}' does not exist in ${ref.name}`);
     }

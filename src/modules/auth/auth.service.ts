@@ -8,7 +8,7 @@ import type { ApiKeyRepository } from './api-keys.repository.ts';
 import { createApiKey } from './api-keys.ts';
 import type { ApiKeyScope, Authenticator } from './authenticator.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
-import type { RevocationStore } from './revocation.ts';
+import { familyKey, type RevocationStore } from './revocation.ts';
 import type { TokenFamily, TokenService } from './tokens.ts';
 
 export interface RegisterInput {
@@ -27,7 +27,6 @@ export interface TokenPair {
 const BAD_CREDENTIALS = 'No active account found with the given credentials';
 /** How long an address that signed in to an account stays known to it (it may still try during a lockout). */
 const KNOWN_ADDRESS_DAYS = 30;
-const familyKey = (id: string) => `fam:${id}`;
 
 export function createAuthService(deps: {
   users: UsersService;

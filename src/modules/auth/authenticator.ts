@@ -6,7 +6,7 @@ import { isAdmin, type Access, type Principal } from '../../platform/access.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AuthState, UsersService } from '../users/users.service.ts';
 import type { ApiKeyRepository, ApiKeyRow } from './api-keys.repository.ts';
-import type { RevocationStore } from './revocation.ts';
+import { familyKey, type RevocationStore } from './revocation.ts';
 import type { TokenClaims, TokenService } from './tokens.ts';
 
 export const API_KEY_PREFIX = 'arb_';
@@ -91,7 +91,7 @@ export function createAuthenticator(deps: {
 
   async function fromJwt(token: string): Promise<Principal> {
     const claims = await verifiedAccessToken(token);
-    if (!claims || (await revocations.isRevoked(claims.jti, `fam:${claims.fam}`))) throw unauthorized(FAILED);
+    if (!claims || (await revocations.isRevoked(claims.jti, familyKey(claims.fam)))) throw unauthorized(FAILED);
     const userId = Number(claims.sub);
     const state = await userState(userId);
     // A password or role change, or deactivation, bumped the version: every older token is done.
@@ -113,7 +113,7 @@ export function createAuthenticator(deps: {
   async function stillValid(p: Principal): Promise<boolean> {
     if (p.kind === 'service') return true;
     if (p.kind === 'user') {
-      if (p.expiresAt.getTime() <= now() || (await revocations.isRevoked(p.jti, `fam:${p.family}`))) return false;
+      if (p.expiresAt.getTime() <= now() || (await revocations.isRevoked(p.jti, familyKey(p.family)))) return false;
     } else if (!(await apiKeys.isActive(p.keyId))) {
       return false;
     }

@@ -9,6 +9,9 @@ import type { Db } from '../../platform/db.ts';
 import type { Redis } from '../../platform/redis.ts';
 import { revokedTokens } from './auth.tables.ts';
 
+/** The revocation id of a whole token family (a sign-in), beside the jti ids of single tokens. */
+export const familyKey = (family: string) => `fam:${family}`;
+
 export interface RevocationStore {
   /** Revokes `jti` until `expiresAt`; true when this call revoked it, false when it already was. */
   revoke(jti: string, expiresAt: Date): Promise<boolean>;
