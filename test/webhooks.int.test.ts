@@ -150,4 +150,26 @@ describe('alert webhooks', () => {
     const log = await ctx.request('GET', `/api/alert-webhooks/${okHook.id}/deliveries`, { headers: adminH });
     assert.match(log.body[0].error, /^refused: /);
   });
+  test("an alert's fact is stored in its event's transaction: when it cannot be, the event is not stored either", async () => {
+    // A fault in the job table that refuses only this consumer's facts (an internal error, not a statement the client caused).
+    await ctx.database.query(`create function pg_temp_refuse_fact() returns trigger language plpgsql as $$ begin raise exception 'fact refused' using errcode = 'XX000'; end $$`);
+    await ctx.database.query(`create trigger refuse_alert_facts before insert on pgboss.job for each row when (new.name = 'fact.alert.raised.alert-webhooks') execute function pg_temp_refuse_fact()`);
+    const events = async () => (await ctx.request('GET', `/api/events?user_id=${user.id}&size=100`, { headers: adminH })).body.length as number;
+    const facts = async () => (await ctx.app.jobs.list({ owner: null, queue: 'fact.alert.raised.alert-webhooks', page: 1, size: 100 })).total;
+    const [eventsBefore, factsBefore] = [await events(), await facts()];
+    const refused = await withdraw('150.00', 200); // raises 1100, which okHook wants
+    assert.equal(refused.status, 500, refused.text);
+    assert.equal(await events(), eventsBefore, 'the event was not stored without its fact');
+    assert.equal(await facts(), factsBefore);
+    const quiet = await ctx.request('POST', '/api/events', { body: { type: 'deposit', amount: '5.00', user_id: user.id, time: 201 }, headers: adminH });
+    assert.deepEqual(quiet.body.alert_codes, [], 'raises nothing: no fact, so nothing refused');
+    assert.equal(quiet.status, 200, quiet.text);
+
+    await ctx.database.query('drop trigger refuse_alert_facts on pgboss.job');
+    const stored = await withdraw('150.00', 202);
+    assert.equal(stored.status, 200, stored.text);
+    assert.ok(stored.body.alert_codes.includes(1100), stored.text);
+    assert.equal(await events(), eventsBefore + 2);
+    assert.equal(await facts(), factsBefore + 1, 'the fact exists as soon as the answer is sent');
+  });
 });

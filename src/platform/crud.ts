@@ -6,7 +6,7 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyInstance } from 'fastify';
 import { Type, type TProperties, type TSchema } from 'typebox';
 import { ownScope, type Access, type Principal } from './access.ts';
-import type { Db } from './db.ts';
+import { rowsOf, type Db } from './db.ts';
 import { createBatcher } from './batcher.ts';
 import { AppError, statementFailed, withDbErrors } from './errors.ts';
 import { PageProps, offsetOf, sendPage } from './pagination.ts';
@@ -162,8 +162,7 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
   const exact = async (where: SQL | undefined) => (await db.select({ n: count() }).from(table).where(where))[0].n;
   // The planner's row estimate for the filtered list: no scan, however large the table.
   const planned = async (where: SQL | undefined): Promise<number> => {
-    const res = (await db.execute(sql`explain (format json) ${db.select({ one: sql`1` }).from(table).where(where)}`)) as unknown;
-    const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Record<string, unknown>[];
+    const rows = rowsOf(await db.execute(sql`explain (format json) ${db.select({ one: sql`1` }).from(table).where(where)}`));
     const raw = Object.values(rows[0])[0];
     const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as [{ Plan: { 'Plan Rows': number } }];
     return Math.round(plan[0].Plan['Plan Rows']);

@@ -15,6 +15,12 @@ import type { Config } from '../config.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT>;
 
+/** A Drizzle transaction, as `db.transaction(async (tx) => …)` hands it. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** The rows of `db.execute(…)`: postgres.js answers an array, PGlite `{ rows }`. */
+export const rowsOf = (res: unknown): Record<string, any>[] => (Array.isArray(res) ? res : (res as { rows: Record<string, any>[] }).rows);
+
 /**
  * A value a raw statement takes: text, numbers, booleans, null, or arrays of them (cast them in SQL:
  * `$1::text[]`). Dates go as ISO strings: Drizzle replaces postgres.js's date serializer.

@@ -28,6 +28,9 @@ export function createAlertWebhooksService(deps: { repo: AlertWebhooksRepository
       codes = !targets.length ? null : targets.some((t) => t.codes === null) ? 'all' : new Set(targets.flatMap((t) => t.codes ?? []));
     },
 
+    /** Synchronous and cheap: whether there is any subscriber at all. */
+    listening: (): boolean => codes !== null,
+
     /** Synchronous and cheap: whether any subscriber wants any of these alerts. */
     wants(fact: RaisedAlerts): boolean {
       if (codes === null) return false;

@@ -15,7 +15,7 @@ const REFRESH_MS = 5_000;
 export async function registerAlertWebhooksModule(app: FastifyInstance, deps: { database: Database; webhooks: Webhooks; facts: Facts }) {
   const service = createAlertWebhooksService({ repo: createAlertWebhooksRepository(deps.database.db), webhooks: deps.webhooks });
   deps.webhooks.registerSigner(TARGET_KIND, service.secretOf);
-  deps.facts.consume<RaisedAlerts>('alert.raised', 'alert-webhooks', (fact) => service.fanOut(fact), { wants: service.wants, concurrency: 2, retryLimit: 5 });
+  deps.facts.consume<RaisedAlerts>('alert.raised', 'alert-webhooks', (fact) => service.fanOut(fact), { wants: service.wants, active: service.listening, concurrency: 2, retryLimit: 5 });
   registerAlertWebhooksRoutes(app, service);
   await service.refresh();
   const timer = setInterval(() => service.refresh().catch((err: unknown) => app.log.warn({ err }, 'could not refresh alert webhooks')), REFRESH_MS);

@@ -3,7 +3,7 @@
 // their user by the users table's internal key: the service asks the users service for external ids.
 import { and, asc, count, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import { offsetOf } from '../../platform/pagination.ts';
-import type { Database } from '../../platform/db.ts';
+import { rowsOf, type Database, type Tx } from '../../platform/db.ts';
 import { mapDbError } from '../../platform/errors.ts';
 import { alertEvents, alertRules, alerts } from './events.tables.ts';
 import type { Alert, StoredEvent } from './events.schemas.ts';
@@ -60,6 +60,18 @@ const ruleColumns = {
 // replaces postgres.js's numeric[] serializer with a pass-through, which cannot send an array.
 const INGEST_BATCH = 'select events_ingest_batch($1::text[], $2::text[], $3::text[]::numeric[], $4::bigint[], $5, $6) as r';
 
+const paramsOf = (events: IngestInput[], options: IngestOptions): [string[], string[], string[], number[], boolean, boolean] => [
+  events.map((e) => e.userId),
+  events.map((e) => e.type),
+  events.map((e) => e.amount),
+  events.map((e) => e.time),
+  options.autoCreate,
+  options.notify,
+];
+
+// seq is null only if an auto-created user was deleted by someone else before its event was stored.
+const stored = (results: (IngestResult | null)[]) => results.map((r) => (r === null || r.seq === null ? null : r));
+
 export function createEventsRepository(database: Database) {
   const { db } = database;
   const send = async (params: [string[], string[], string[], number[], boolean, boolean]): Promise<(IngestResult | null)[]> =>
@@ -78,11 +90,23 @@ export function createEventsRepository(database: Database) {
      * Stores the events and evaluates the rules in one statement and one transaction; one result per
      * event, in order, null for an unknown user. The events of one user are taken in the given order.
      */
-    ingestBatch: async (events: IngestInput[], options: IngestOptions): Promise<(IngestResult | null)[]> => {
-      const results = await send([events.map((e) => e.userId), events.map((e) => e.type), events.map((e) => e.amount), events.map((e) => e.time), options.autoCreate, options.notify]);
-      // seq is null only if an auto-created user was deleted by someone else before its event was stored.
-      return results.map((r) => (r === null || r.seq === null ? null : r));
-    },
+    ingestBatch: async (events: IngestInput[], options: IngestOptions): Promise<(IngestResult | null)[]> =>
+      stored(await send(paramsOf(events, options))),
+
+    /**
+     * The same, in a transaction that also runs `within` (given the results) before it commits: what
+     * `within` writes exists exactly when the events do. Costs a BEGIN and a COMMIT more.
+     */
+    ingestBatchWithin: (events: IngestInput[], options: IngestOptions, within: (results: (IngestResult | null)[], tx: Tx) => Promise<void>): Promise<(IngestResult | null)[]> =>
+      db.transaction(async (tx) => {
+        const [u, t, a, time, autoCreate, notify] = paramsOf(events, options);
+        const res = await tx.execute(
+          sql`select events_ingest_batch(${sql.param(u)}::text[], ${sql.param(t)}::text[], ${sql.param(a)}::text[]::numeric[], ${sql.param(time)}::bigint[], ${autoCreate}, ${notify}) as r`,
+        );
+        const results = stored(rowsOf(res)[0].r as (IngestResult | null)[]);
+        await within(results, tx);
+        return results;
+      }),
 
     async listEvents(q: { userPk?: number; type?: string; from?: number; to?: number; page: number; size: number }) {
       const conds: (SQL | undefined)[] = [];

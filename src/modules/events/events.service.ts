@@ -2,6 +2,7 @@
 // user's lock), read events and alerts back, and manage the rules.
 import { assertActsFor, ownScope, type Principal } from '../../platform/access.ts';
 import { createBatcher } from '../../platform/batcher.ts';
+import type { Tx } from '../../platform/db.ts';
 import { AppError, mapDbError, statementFailed } from '../../platform/errors.ts';
 import type { AlertBus } from './alert-stream.ts';
 import type { EventsRepository, IngestInput, IngestResult, RuleRow } from './events.repository.ts';
@@ -31,6 +32,15 @@ export interface EventsServiceDeps {
   batching: { lanes: number; maxBatch: number };
   /** Told the size of every batch sent (the metric that shows whether batches form under load). */
   observeBatch?(size: number): void;
+  /**
+   * The alerts of each committed batch, as a fact for other modules. When `durable()` (someone may
+   * want them), the batch runs in a transaction and `publish` gets it, so the fact is stored exactly
+   * when the events are; otherwise `publish` is told after the commit, without one.
+   */
+  alertFacts?: {
+    durable(): boolean;
+    publish(results: (IngestResult | null)[], tx?: Tx): Promise<void>;
+  };
 }
 
 /** The external user id as the users table keeps it (decimal string), or a 400 naming the field. */
@@ -73,9 +83,13 @@ export function createEventsService(deps: EventsServiceDeps) {
   const lanes = Array.from({ length: deps.batching.lanes }, () =>
     createBatcher<IngestInput, IngestResult | null>({
       maxBatch: deps.batching.maxBatch,
-      run: (events) => {
+      run: async (events) => {
         deps.observeBatch?.(events.length);
-        return repo.ingestBatch(events, options);
+        const facts = deps.alertFacts;
+        if (facts?.durable()) return repo.ingestBatchWithin(events, options, facts.publish);
+        const results = await repo.ingestBatch(events, options);
+        await facts?.publish(results);
+        return results;
       },
       // PostgreSQL reported the statement failed, so the batch's transaction rolled back: run each
       // event alone. A lost connection may have committed: fail them all rather than store twice.

@@ -11,7 +11,7 @@ import type { UsersService } from '../users/users.service.ts';
 import { createAlertStreams, createMemoryAlertBus, createPostgresAlertBus, createRedisAlertBus, toAlerts, type AlertBus } from './alert-stream.ts';
 import { createEventsRepository } from './events.repository.ts';
 import { registerEventsRoutes } from './events.routes.ts';
-import { createEventsService } from './events.service.ts';
+import { createEventsService, type EventsServiceDeps } from './events.service.ts';
 
 /** The most events in one ingest batch (one statement, one transaction). */
 export const INGEST_MAX_BATCH = 100;
@@ -26,31 +26,27 @@ export interface EventsModuleDeps {
   heartbeatMs?: number;
   /** How often open streams re-check their credentials (default 2 s). */
   streamCheckMs?: number;
-  /** Internal events: every committed event's alerts are published as the fact `alert.raised`. */
+  /** Internal events: every committed batch's alerts are published as the fact `alert.raised`. */
   facts?: Facts;
   /** Where the module's metrics go (the app's /metrics registry). */
   metrics?: Registry;
 }
 
 /**
- * The bus, also publishing each committed event's alerts as the durable fact `alert.raised`
- * ({ alerts: GET /api/alerts items }). Costs nothing when no consumer wants them; otherwise the
- * alerts of one tick go out in one insert per consumer, after the HTTP answer's commit.
+ * The events service's `alertFacts`: the alerts of each committed batch as one fact `alert.raised`
+ * ({ alerts: GET /api/alerts items }). While some consumer may want one, it is written inside the
+ * batch's transaction; otherwise it is only offered (live listeners, and a consumer that appeared
+ * meanwhile) after the commit, which costs no database work when nobody wants it.
  */
-function publishingFacts(bus: AlertBus, facts: Facts, log: FastifyInstance['log']): AlertBus {
+function alertFactsOf(facts: Facts, log: FastifyInstance['log']): NonNullable<EventsServiceDeps['alertFacts']> {
   return {
-    get transport() {
-      return bus.transport;
+    durable: () => facts.interested('alert.raised'),
+    async publish(results, tx) {
+      const alerts = results.flatMap((r) => (r?.alerts.length ? toAlerts(r) : []));
+      if (!alerts.length) return;
+      if (tx) return facts.publish('alert.raised', { alerts }, { tx });
+      facts.publish('alert.raised', { alerts }).catch((err: unknown) => log.error({ err }, 'could not publish alert.raised'));
     },
-    get publishedByDatabase() {
-      return bus.publishedByDatabase;
-    },
-    publish(result) {
-      bus.publish(result);
-      if (result.alerts.length) facts.publish('alert.raised', { alerts: toAlerts(result) }).catch((err: unknown) => log.error({ err }, 'could not publish alert.raised'));
-    },
-    subscribe: (listener) => bus.subscribe(listener),
-    close: () => bus.close(),
   };
 }
 
@@ -68,8 +64,7 @@ async function openBus(app: FastifyInstance, deps: EventsModuleDeps): Promise<Al
 }
 
 export async function registerEventsModule(app: FastifyInstance, deps: EventsModuleDeps) {
-  const opened = await openBus(app, deps);
-  const bus = deps.facts ? publishingFacts(opened, deps.facts, app.log) : opened;
+  const bus = await openBus(app, deps);
   const streams = createAlertStreams(bus, {
     heartbeatMs: deps.heartbeatMs ?? 15_000,
     perUser: deps.config.streamsPerUser,
@@ -93,6 +88,7 @@ export async function registerEventsModule(app: FastifyInstance, deps: EventsMod
     // PGlite runs one statement at a time: more lanes would only queue in it.
     batching: { lanes: deps.database.kind === 'embedded' ? 1 : deps.config.eventsIngestLanes, maxBatch: INGEST_MAX_BATCH },
     observeBatch: batchSize ? (n) => batchSize.observe(n) : undefined,
+    alertFacts: deps.facts ? alertFactsOf(deps.facts, app.log) : undefined,
   });
   registerEventsRoutes(app, service, streams);
   return { service, bus };

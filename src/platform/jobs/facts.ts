@@ -12,6 +12,7 @@ import type { JobContext, JobSystem, Logger, QueueSpec, Tx } from './jobs.ts';
 interface Consumer {
   queue: string;
   wants?: (payload: any) => boolean;
+  active?: () => boolean;
 }
 
 export type Facts = ReturnType<typeof createFacts>;
@@ -38,18 +39,27 @@ export function createFacts(jobs: JobSystem, log: Logger) {
   return {
     /**
      * A durable consumer: `handler` runs as a job for every fact of `event` published while `wants`
-     * (checked synchronously at publish time; default: every fact) says yes.
+     * (checked synchronously at publish time; default: every fact) says yes. `active` says, as
+     * cheaply, whether it may want any fact at all just now (default: yes); see `interested`.
      */
     consume<P extends object>(
       event: string,
       consumer: string,
       handler: (payload: P, job: JobContext<P>) => Promise<unknown>,
-      opts: Omit<QueueSpec<P>, 'name' | 'handler' | 'thread'> & { wants?: (payload: P) => boolean } = {},
+      opts: Omit<QueueSpec<P>, 'name' | 'handler' | 'thread'> & { wants?: (payload: P) => boolean; active?: () => boolean } = {},
     ): void {
-      const { wants, ...spec } = opts;
+      const { wants, active, ...spec } = opts;
       const queue = `fact.${event}.${consumer}`;
       jobs.define<P, unknown>({ ...spec, name: queue, handler: (job) => handler(job.data, job) });
-      consumers.set(event, [...(consumers.get(event) ?? []), { queue, wants }]);
+      consumers.set(event, [...(consumers.get(event) ?? []), { queue, wants, active }]);
+    },
+
+    /**
+     * Whether some durable consumer may want a fact of `event` now. A publisher whose facts would
+     * otherwise cost it a transaction of its own asks first, and skips the transaction when not.
+     */
+    interested(event: string): boolean {
+      return (consumers.get(event) ?? []).some((c) => !c.active || c.active());
     },
 
     /** A live listener in this process; returns the unsubscribe function. */

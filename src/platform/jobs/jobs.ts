@@ -10,12 +10,11 @@ import type { PGlite } from '@electric-sql/pglite';
 import { PgBoss, fromDrizzle, fromPglite, type ConstructorOptions, type Db as IDatabase, type JobResult } from 'pg-boss';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { JobsConfig } from '../../config.ts';
-import type { Database, Db } from '../db.ts';
+import { rowsOf, type Database, type Db, type Tx } from '../db.ts';
 import { jobMeta } from './jobs.tables.ts';
 import { runOnThread } from './threads.ts';
 
-/** A Drizzle transaction, as `db.transaction(async (tx) => …)` hands it. */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type { Tx };
 
 export interface JobContext<D> {
   id: string;
@@ -105,7 +104,6 @@ const PRUNE_QUEUE = 'jobs.prune';
 /** pg-boss fails a running job whose heartbeat stops this long (a worker killed with -9). */
 const HEARTBEAT_SECONDS = 10;
 
-const rowsOf = (res: unknown): Record<string, any>[] => (Array.isArray(res) ? res : (res as { rows: Record<string, any>[] }).rows);
 const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
 const parse = (text: unknown) => (typeof text === 'string' ? JSON.parse(text) : (text ?? null));
 
