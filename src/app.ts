@@ -17,7 +17,7 @@ import { registerAuthModule } from './modules/auth/index.ts';
 import { openRedis } from './platform/redis.ts';
 import { systemClock } from './platform/time.ts';
 import { openDatabase, type Database } from './platform/db.ts';
-import { registerErrorHandling } from './platform/errors.ts';
+import { errorBody, registerErrorHandling } from './platform/errors.ts';
 import { parseJsonBody } from './platform/json-body.ts';
 import { serializeError } from './platform/logging.ts';
 import { registerHealthRoutes } from './platform/health.routes.ts';
@@ -52,6 +52,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     // A hop count trusts that many proxies nearest to us (Fastify's types take it as a function).
     trustProxy: typeof config.trustProxy === 'number' ? ((_addr: string, hop: number) => hop < (config.trustProxy as number)) : config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
+    // Requests that arrive while the server closes get Arbiter's own 503 (below), not Fastify's.
+    return503OnClosing: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -60,14 +62,35 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // One thread budget for every estimator; their worker pools end with the app.
   setDefaultThreads(config.mlThreads);
   app.addHook('onClose', () => closeAllPools());
-  const database = opts.database ?? (await openDatabase(config));
+  const database = opts.database ?? (await openDatabase(config, app.log));
   if (!opts.database) app.addHook('onClose', () => database.close());
   try {
     if (opts.migrate !== false) await database.migrate();
-    const redis = config.redisUrl ? await openRedis(config.redisUrl) : null;
-    if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+    const opened = config.redisUrl ? await openRedis(config.redisUrl, app.log) : null;
+    const redis = opened?.redis ?? null;
+    if (opened) {
+      app.addHook('onClose', async () => {
+        opened.dependency.stop();
+        await opened.redis.quit().catch(() => opened.redis.disconnect());
+      });
+    }
+    // What /ready reports and what turns a failure into a 503 while one of them is out.
+    const dependencies = [database.dependency, ...(opened ? [opened.dependency] : [])];
+    // Shutting down: a request that still arrives (on a kept-alive connection) gets a 503 in Arbiter's
+    // shape, and every answer from then on closes its connection, so no client sends its next request
+    // into a closing socket.
+    let closing = false;
+    app.addHook('preClose', async () => {
+      closing = true;
+    });
+    app.addHook('onRequest', async (req, reply) => {
+      if (!closing) return;
+      reply.header('retry-after', '1');
+      return reply.status(503).send(errorBody('the server is shutting down; retry on another connection', 'UNAVAILABLE', req.id));
+    });
     app.addHook('onSend', async (req, reply) => {
       reply.header('x-request-id', req.id);
+      if (closing) reply.header('connection', 'close');
     });
     // JSON only: any other body type is refused with 415 instead of being parsed as a string. An empty
     // JSON body is no body (clients send the header on DELETE); routes that need one still say so.
@@ -84,12 +107,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       }
       done(null, parsed);
     });
-    registerErrorHandling(app);
+    registerErrorHandling(app, { dependencies });
     registerValidation(app);
     registerAccessPolicy(app);
     const metrics = registerMetrics(app);
     await registerOpenApi(app, pkg.version);
-    registerHealthRoutes(app, { database, metrics });
+    registerHealthRoutes(app, { dependencies, metrics });
 
     // Users and auth always run (every route's access is enforced by auth); MODULES picks whose routes are served.
     const serves = (name: ModuleName) => config.modules.includes(name);
@@ -98,7 +121,15 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     if (serves('resources')) registerResourcesModule(app, { database });
     // Jobs: modules define their queues and fact consumers, then the system starts (and, unless
     // WORKERS=0, runs the handlers). It stops before the database closes (onClose runs last-in first).
-    const jobs = createJobSystem({ database, databaseUrl: config.databaseUrl, config: config.jobs, log: app.log, registry: metrics });
+    const jobs = createJobSystem({
+      database,
+      databaseUrl: config.databaseUrl,
+      config: config.jobs,
+      log: app.log,
+      registry: metrics,
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+      statementTimeoutMs: config.dbStatementTimeoutMs,
+    });
     const facts = createFacts(jobs, app.log);
     const webhooks = createWebhooks({ jobs, db: database.db, config: config.webhooks, log: app.log });
     for (const q of opts.jobQueues ?? []) jobs.define(q);

@@ -10,6 +10,10 @@ export interface Config {
   /** Embedded only: keep the database in memory (tests, throwaway runs). */
   memoryDb: boolean;
   dbPoolSize: number;
+  /** PostgreSQL: how long opening a connection may take before the attempt fails (DB_CONNECT_TIMEOUT_MS). */
+  dbConnectTimeoutMs: number;
+  /** PostgreSQL: the server cancels a statement that runs longer (statement_timeout; DB_STATEMENT_TIMEOUT_MS). */
+  dbStatementTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimit: number;
   shutdownTimeoutMs: number;
@@ -201,6 +205,8 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     databaseUrl,
     memoryDb: bool(env, 'MEMORY_DB', false),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
+    dbConnectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 1000, 100, 60_000),
+    dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
     logLevel,
     bodyLimit: int(env, 'BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),

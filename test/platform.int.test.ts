@@ -1,5 +1,6 @@
 // Platform endpoints and the error model, through HTTP.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -50,15 +51,42 @@ describe('health, readiness, metrics, docs', () => {
     assert.match(res.text, /process_cpu_user_seconds_total/);
   });
 
+  test('closing: an in-flight request finishes, in our shape, and its answer closes the connection', async () => {
+    const database = await openDatabase({ ...ctx.config });
+    const other = await buildApp(ctx.config, { database });
+    const url = new URL(await other.listen({ port: 0, host: '127.0.0.1' }));
+    // A request whose body is still on its way when the server starts closing.
+    const socket = net.connect(Number(url.port), url.hostname);
+    await new Promise((r) => socket.once('connect', r));
+    const body = JSON.stringify({ email: 'nobody@example.com', password: 'wrong-password' });
+    socket.write(`POST /api/v1/auth/login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = other.close();
+    await new Promise((r) => setTimeout(r, 20)); // close() has begun (its preClose hooks ran)
+    let answer = '';
+    socket.on('data', (d) => (answer += d));
+    const ended = new Promise((r) => socket.once('close', r));
+    socket.write(body.slice(5));
+    await ended;
+    assert.match(answer, /^HTTP\/1\.1 401 /);
+    assert.match(answer, /\r\nconnection: close\r\n/i);
+    assert.match(answer, /"code":"UNAUTHORIZED"/);
+    await closed;
+    await database.close();
+  });
+
   test('ready answers 503 when the database does not answer', async () => {
     const database = await openDatabase({ ...ctx.config });
-    const down = { ...database, ping: async () => Promise.reject(new Error('connection refused')) };
+    const down = { ...database, dependency: { name: 'database', up: true, check: async () => false, stop() {} } };
     const other = await buildApp(ctx.config, { database: down });
     try {
       const res = await other.inject({ method: 'GET', url: '/ready' });
       assert.equal(res.statusCode, 503);
-      assert.deepEqual(Object.keys(res.json()).sort(), ['code', 'detail', 'message', 'requestId']);
-      assert.equal(res.json().detail, 'database is not answering');
+      assert.deepEqual(Object.keys(res.json()).sort(), ['code', 'dependencies', 'detail', 'message', 'requestId']);
+      assert.equal(res.json().detail, 'not ready: database is unreachable');
+      assert.equal(res.json().code, 'UNAVAILABLE');
+      assert.deepEqual(res.json().dependencies, { database: 'down' });
+      assert.equal(res.headers['retry-after'], '1');
     } finally {
       await other.close();
       await database.close();

@@ -2,6 +2,7 @@
 // One drizzle-kit migration folder serves both. Drizzle runs without a schema object (queries name
 // their tables, and the relational `db.query` API is not used), so the platform imports no module.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -12,6 +13,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Config } from '../config.ts';
+import { inProcess, watchDependency, type Dependency, type DependencyLog } from './dependencies.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT>;
 
@@ -43,6 +45,8 @@ export interface Database {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
+  /** Whether the database answers, from a probe on a short interval (see platform/dependencies.ts). */
+  dependency: Dependency;
   migrate(): Promise<void>;
   /** Drops every table (and the migration journal) and migrates again from scratch. */
   reset(): Promise<void>;
@@ -56,13 +60,88 @@ const MIGRATION_LOCK_ID = 7_305_019_241;
 // pg-boss keeps its queues in a schema of its own: reset drops them with everything else.
 const DROP_ALL = 'DROP SCHEMA IF EXISTS drizzle CASCADE; DROP SCHEMA IF EXISTS pgboss CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public;';
 
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'memoryDb' | 'dbPoolSize'>): Promise<Database> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl, config.dbPoolSize) : openEmbedded(config.dataDir, config.memoryDb);
+export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'memoryDb' | 'dbPoolSize'> & Partial<Pick<Config, 'dbConnectTimeoutMs' | 'dbStatementTimeoutMs'>>;
+
+export async function openDatabase(config: DatabaseConfig, log: DependencyLog = silent): Promise<Database> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl, config, log) : openEmbedded(config.dataDir, config.memoryDb);
 }
 
-async function openPostgres(url: string, max: number): Promise<Database> {
+const silent = { warn() {}, info() {} };
+
+/** What the driver fails with while the database is known to be down (the error handler answers 503). */
+export class DatabaseUnavailableError extends Error {
+  readonly code = 'DB_UNAVAILABLE';
+  constructor() {
+    super('the database is unavailable');
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** postgres.js's `socket` option (a factory of connected sockets), missing from its types. */
+const withSocket = (factory: (o: { host: string[]; port: number[]; path?: string }) => net.Socket) => ({ socket: factory }) as object;
+
+/** A query refused without a round trip: a rejected promise with the PendingQuery methods Drizzle calls. */
+function refusedQuery(): Promise<never> & { values(): Promise<never>; execute(): Promise<never> } {
+  const p = Promise.reject(new DatabaseUnavailableError());
+  p.catch(() => {});
+  return Object.assign(p, { values: refusedQuery, execute: refusedQuery });
+}
+
+/**
+ * postgres.js with limits, so an outage fails requests in about a second instead of its defaults'
+ * 30 s connect timeout and unbounded waits:
+ * - a separate one-connection client probes; while the database is known to be down, statements are
+ *   refused before they reach the driver (no connection attempt, no queueing);
+ * - going down destroys every open socket (ours come from our own factory), which fails the queries
+ *   stuck on a partitioned connection;
+ * - a connection attempt gives up after DB_CONNECT_TIMEOUT_MS, a statement after DB_STATEMENT_TIMEOUT_MS.
+ */
+async function openPostgres(url: string, config: DatabaseConfig, log: DependencyLog): Promise<Database> {
+  const connectTimeoutS = (config.dbConnectTimeoutMs ?? 1000) / 1000;
+  const sockets = new Set<net.Socket>();
+  let refusing = false;
+  let next = 0;
+  const socket = (o: { host: string[]; port: number[]; path?: string }) => {
+    const i = next++ % o.host.length;
+    const s = o.path ? net.connect(o.path) : net.connect(o.port[i] ?? o.port[0], o.host[i]);
+    s.setKeepAlive(true, 10_000);
+    // For TLS: the name to verify (postgres.js reads it off the socket).
+    Object.assign(s, { host: o.host[i] });
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    return s;
+  };
   // TimeZone: timestamps come back with a +00 offset whatever the server's own zone, as in PGlite.
-  const client = postgres(url, { max, onnotice: () => {}, connection: { application_name: 'arbiter', TimeZone: 'UTC' } });
+  const driver = postgres(url, {
+    max: config.dbPoolSize,
+    onnotice: () => {},
+    connect_timeout: connectTimeoutS,
+    ...withSocket(socket),
+    connection: { application_name: 'arbiter', TimeZone: 'UTC', statement_timeout: config.dbStatementTimeoutMs ?? 30_000 },
+  });
+  // What Drizzle and `query` send through: the driver, unless the database is known to be down.
+  const client = new Proxy(driver, {
+    get(target, prop, receiver) {
+      if (refusing && (prop === 'unsafe' || prop === 'begin')) return refusedQuery;
+      return Reflect.get(target, prop, receiver);
+    },
+    apply(target, self, args) {
+      return refusing ? refusedQuery() : Reflect.apply(target, self, args);
+    },
+  });
+  const prober = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: connectTimeoutS, ...withSocket(socket), connection: { application_name: 'arbiter-probe' } });
+  const dependency = watchDependency({
+    name: 'database',
+    probe: () => prober`select 1`,
+    log,
+    onDown() {
+      refusing = true;
+      for (const s of sockets) s.destroy();
+    },
+    onUp() {
+      refusing = false;
+    },
+  });
   const db: Db = drizzlePostgres({ client });
   const migrate = async () => {
     // A dedicated connection holds a session advisory lock for the whole migration.
@@ -86,12 +165,16 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     ping: async () => {
       await client`select 1`;
     },
+    dependency,
     migrate,
     reset: async () => {
       await client.unsafe(DROP_ALL);
       await migrate();
     },
-    close: () => client.end({ timeout: 5 }),
+    close: async () => {
+      dependency.stop();
+      await Promise.all([driver.end({ timeout: 5 }), prober.end({ timeout: 1 })]);
+    },
   };
 }
 
@@ -125,6 +208,7 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
     ping: async () => {
       await client.query('select 1');
     },
+    dependency: inProcess('database', () => client.query('select 1')),
     migrate,
     reset: async () => {
       await client.exec(DROP_ALL);

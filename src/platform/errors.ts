@@ -1,6 +1,7 @@
 // One error model: services throw AppError(code, message) and know nothing of HTTP;
 // the error handler renders {"detail", "message", "code", "requestId"} with the status of the code.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Dependency } from './dependencies.ts';
 import { drainRequest } from './request-drain.ts';
 
 export const ERROR_STATUS = {
@@ -16,7 +17,7 @@ export const ERROR_STATUS = {
   UNPROCESSABLE: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
-  NOT_READY: 503,
+  UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -136,7 +137,7 @@ export function mapDbError(err: unknown, resource = 'record'): AppError | null {
     case '23502':
       return new AppError('VALIDATION_ERROR', `${pg.column ?? pg.column_name ?? 'a required field'} must not be null`, { cause: err });
     case '55P03': // lock_timeout
-      return new AppError('NOT_READY', `the ${resource} is locked by another transaction; retry`, { cause: err, headers: { 'retry-after': '1' } });
+      return new AppError('UNAVAILABLE', `the ${resource} is locked by another transaction; retry`, { cause: err, headers: { 'retry-after': '1' } });
     default: {
       const text = DATA_ERRORS[pg.code];
       if (!text) return null;
@@ -206,8 +207,43 @@ export function errorBody(detail: string, code: string, requestId: string) {
   return { detail: text, message: text, code, requestId };
 }
 
+// What drivers fail with when a connection is refused, lost or cannot be made in time (postgres.js,
+// ioredis, Node's net), rather than because of the statement or command itself.
+const CONNECTION_CODES = new Set(['DB_UNAVAILABLE', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const CONNECTION_MESSAGES = /Stream isn't writeable|Connection is closed|Command timed out|MaxRetriesPerRequest|Reached the max retries/;
+
+function isConnectionError(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const { code, message, name } = e as { code?: unknown; message?: unknown; name?: unknown };
+    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+    if (name === 'MaxRetriesPerRequestError' || (typeof message === 'string' && CONNECTION_MESSAGES.test(message))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * A failure while a dependency is out, or one of a lost connection, is the outage's and not the
+ * request's: 503 with Retry-After, logged at debug (the dependency watch logs the outage once). A lost
+ * connection while every dependency still looks up makes them probe now (in at most half a second),
+ * which names the one that went and tells its driver to stop trying at once.
+ */
+async function outage(err: unknown, dependencies: readonly Dependency[]): Promise<AppError | null> {
+  let down = dependencies.filter((d) => !d.up);
+  if (!down.length) {
+    if (!isConnectionError(err)) return null;
+    const checked = await Promise.all(dependencies.map(async (d) => ((await d.check(500)) ? null : d)));
+    down = checked.filter((d): d is Dependency => d !== null);
+  }
+  const names = down.map((d) => d.name);
+  const what = names.length ? names.join(' and ') : 'a service Arbiter depends on';
+  return new AppError('UNAVAILABLE', `${what} ${names.length > 1 ? 'are' : 'is'} unavailable; retry shortly`, { cause: err, headers: { 'retry-after': '1' } });
+}
+
 /** Installs the error handler and the 404 handler. */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, deps: { dependencies?: readonly Dependency[] } = {}): void {
+  const dependencies = deps.dependencies ?? [];
   app.setErrorHandler(async (error: FastifyError, req, reply) => {
     let appErr: AppError;
     if (error instanceof AppError) {
@@ -232,11 +268,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
         const code = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((k) => ERROR_STATUS[k] === error.statusCode) ?? 'BAD_REQUEST';
         appErr = new AppError(code, error.message);
       } else {
-        req.log.error({ err: error }, 'unhandled error');
-        appErr = new AppError('INTERNAL', 'internal server error');
+        const unavailable = await outage(error, dependencies);
+        if (unavailable) {
+          req.log.debug({ err: error }, unavailable.message);
+          appErr = unavailable;
+        } else {
+          req.log.error({ err: error }, 'unhandled error');
+          appErr = new AppError('INTERNAL', 'internal server error');
+        }
       }
     }
-    if (error instanceof AppError && appErr.status >= 500) req.log.error({ err: appErr.cause ?? appErr }, appErr.message);
+    if (error instanceof AppError && appErr.status >= 500 && appErr.code !== 'UNAVAILABLE') req.log.error({ err: appErr.cause ?? appErr }, appErr.message);
     // A client still sending a body too large for us must be let finish, or it sees a reset
     // (EPIPE, "fetch failed") instead of this answer.
     if (appErr.code === 'PAYLOAD_TOO_LARGE') await drainRequest(req.raw, app.initialConfig.bodyLimit ?? 1_048_576);

@@ -48,6 +48,24 @@ export function createRedisRateLimiter(redis: Redis, keyPrefix: string): RateLim
   };
 }
 
+/**
+ * Redis's counters, and the database's while Redis does not answer (its client fails at once while
+ * disconnected and after 500 ms when unanswered): a Redis outage keeps limits enforced and sign-in
+ * working, at the cost of counting that outage's attempts apart.
+ */
+export function withFallback(primary: RateLimiter, fallback: RateLimiter): RateLimiter {
+  const either =
+    <A extends unknown[], R>(op: (l: RateLimiter) => (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      op(primary)(...args).catch(() => op(fallback)(...args));
+  return {
+    consume: either((l) => l.consume),
+    reset: either((l) => l.reset),
+    remember: either((l) => l.remember),
+    remembers: either((l) => l.remembers),
+  };
+}
+
 /** Counters as rows: one upsert per attempt (a new window when the old one has ended), expired rows purged now and then. */
 export function createDbRateLimiter(db: Db, now: () => number = Date.now): RateLimiter {
   let purgeAt = 0;

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db.ts';
-import { createDbRateLimiter, createRedisRateLimiter } from '../../platform/rate-limit.ts';
+import { createDbRateLimiter, createRedisRateLimiter, withFallback } from '../../platform/rate-limit.ts';
 import type { Redis } from '../../platform/redis.ts';
 import type { Clock } from '../../platform/time.ts';
 import type { UsersService } from '../users/users.service.ts';
@@ -32,7 +32,7 @@ export async function registerAuthModule(
   const authenticator = createAuthenticator({ tokens, revocations, apiKeys, users, config: config.auth });
   // A change or deletion made through the users service, by any route, is seen here at once.
   users.onUserChanged((id) => authenticator.invalidateUser(id));
-  const limiter = redis ? createRedisRateLimiter(redis, config.redisPrefix) : createDbRateLimiter(database.db);
+  const limiter = redis ? withFallback(createRedisRateLimiter(redis, config.redisPrefix), createDbRateLimiter(database.db)) : createDbRateLimiter(database.db);
   const service = createAuthService({ users, tokens, revocations, apiKeys, authenticator, limiter, config: config.auth, log: app.log });
   if (config.auth.adminSignupOpen) {
     app.log.warn(

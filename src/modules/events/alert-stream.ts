@@ -6,7 +6,7 @@
 // - an in-process emitter on embedded PGlite, which serves a single process anyway.
 import { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
+import { createRedisClient } from '../../platform/redis.ts';
 import { callerOf, type Principal } from '../../platform/access.ts';
 import type { Database } from '../../platform/db.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -122,9 +122,9 @@ export async function createPostgresAlertBus(database: Pick<Database, 'query' | 
   return made.bus;
 }
 
-export async function createRedisAlertBus(url: string, channel: string, log: { warn(o: object, m: string): void }): Promise<AlertBus> {
-  const pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  const sub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+export async function createRedisAlertBus(url: string, channel: string, log: { warn(o: object, m: string): void; debug(o: object, m: string): void }): Promise<AlertBus> {
+  const pub = createRedisClient(url, log);
+  const sub = createRedisClient(url, log);
   await Promise.all([pub.connect(), sub.connect()]);
   await sub.subscribe(channel);
   const made = emitterBus(
@@ -132,7 +132,8 @@ export async function createRedisAlertBus(url: string, channel: string, log: { w
     false,
     (r) => {
       if (!r.alerts.length) return;
-      pub.publish(channel, JSON.stringify(r)).catch((err: unknown) => log.warn({ err }, 'could not publish alerts to Redis'));
+      // Live fan-out only (alerts are stored): while Redis is out, the platform's watch has said so once.
+      pub.publish(channel, JSON.stringify(r)).catch((err: unknown) => log.debug({ err }, 'could not publish alerts to Redis'));
     },
     async () => {
       sub.disconnect();

@@ -77,6 +77,7 @@ export interface Logger {
   info(o: object, m?: string): void;
   warn(o: object, m?: string): void;
   error(o: object, m?: string): void;
+  debug?(o: object, m?: string): void;
 }
 
 export interface JobView {
@@ -118,7 +119,16 @@ function errorText(output: any): string | null {
 
 export type JobSystem = ReturnType<typeof createJobSystem>;
 
-export function createJobSystem(deps: { database: Database; databaseUrl: string | null; config: JobsConfig; log: Logger; registry?: Registry }) {
+export function createJobSystem(deps: {
+  database: Database;
+  databaseUrl: string | null;
+  config: JobsConfig;
+  log: Logger;
+  registry?: Registry;
+  /** PostgreSQL: pg-boss's own pool gets the app's connection limits (DB_CONNECT_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}) {
   const { database, config, log } = deps;
   const db = database.db;
   const specs = new Map<string, QueueSpec>();
@@ -245,9 +255,19 @@ export function createJobSystem(deps: { database: Database; databaseUrl: string 
       const pgOptions: ConstructorOptions =
         database.kind === 'embedded'
           ? { ...common, db: fromPglite((db as unknown as { $client: PGlite }).$client), backend: 'pglite' }
-          : { ...common, connectionString: deps.databaseUrl!, max: 4, application_name: 'arbiter-jobs' };
+          : {
+              ...common,
+              connectionString: deps.databaseUrl!,
+              max: 4,
+              application_name: 'arbiter-jobs',
+              // The same limits as the app's own connections (node-postgres waits forever by default), so
+              // workers fail fast in an outage and pick up again as soon as the database is back.
+              connectionTimeoutMillis: deps.connectTimeoutMs ?? 1000,
+              ...({ query_timeout: deps.statementTimeoutMs ?? 30_000, keepAlive: true } as object),
+            };
       const b = new PgBoss(pgOptions);
-      b.on('error', (err: unknown) => log.error({ err }, 'job system error'));
+      // While the database is out its watch has said so once; pg-boss would repeat it on every poll.
+      b.on('error', (err: unknown) => (database.dependency.up ? log.error({ err }, 'job system error') : log.debug?.({ err }, 'job system error while the database is unavailable')));
       b.on('warning', (w: { message: string }) => log.warn({ warning: w.message }, 'job system warning'));
       await b.start();
       boss = b;

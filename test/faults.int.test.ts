@@ -1,0 +1,144 @@
+// Outages of PostgreSQL and Redis, made with a TCP proxy on loopback between Arbiter and the machine's
+// own servers (which are never touched): cut as a server that is down (connections refused) and as a
+// partition (connections accepted, nothing answered), then restored. The limits asserted:
+// - a request that needs the database answers within 2 s, with 503 UNAVAILABLE and Retry-After, never
+//   a 500 and never a hang; one that can go on without Redis (auth, sign-in) does, within 2 s;
+// - /ready answers within 1 s whatever the state, 503 naming what is unreachable; /health stays 200;
+// - within 2 s of the dependency being back, requests succeed.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { httpRequest, type TestApp, type TestResponse } from './helpers/app.ts';
+import { createAccount, type TestAccount } from './helpers/auth.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { startTcpProxy, type ProxyMode, type TcpProxy } from './helpers/tcp-proxy.ts';
+
+const PG = process.env.DATABASE_URL;
+const REDIS = process.env.REDIS_URL;
+
+describe('faults: PostgreSQL and Redis cut under a running server', { skip: !PG || !REDIS ? 'needs DATABASE_URL and REDIS_URL' : false }, () => {
+  let testDb: TestDatabase;
+  let pg: TcpProxy;
+  let redis: TcpProxy;
+  let app: FastifyInstance;
+  let ctx: TestApp;
+  let user: TestAccount;
+
+  before(async () => {
+    testDb = await createTestDatabase();
+    const dbUrl = new URL(testDb.config.databaseUrl!);
+    pg = await startTcpProxy({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) });
+    const redisUrl = new URL(REDIS!);
+    redis = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+    const config = loadConfig(
+      { LOG_LEVEL: 'silent' },
+      {
+        databaseUrl: pg.url(testDb.config.databaseUrl!),
+        memoryDb: false,
+        redisUrl: redis.url(REDIS!),
+        redisPrefix: `arbiter:test:${randomBytes(4).toString('hex')}:`,
+        auth: { rateLimitPerIp: 100_000, rateLimitPerAccount: 100_000 },
+      },
+    );
+    app = await buildApp(config);
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const make = (base: Record<string, string>): TestApp => ({
+      app,
+      url,
+      config,
+      request: (method, path, opts = {}) => httpRequest(url, method, path, { ...opts, headers: { ...base, ...opts.headers } }),
+      close: async () => {},
+      withHeaders: (h) => make({ ...base, ...h }),
+    });
+    ctx = make({});
+    user = await createAccount(ctx);
+  });
+  after(async () => {
+    await app?.close();
+    await pg?.close();
+    await redis?.close();
+    await testDb?.drop();
+  });
+
+  const timed = async (send: () => Promise<TestResponse>): Promise<TestResponse & { ms: number }> => {
+    const t = performance.now();
+    const res = await send();
+    return { ...res, ms: performance.now() - t };
+  };
+  const readEvents = () => ctx.request('GET', `/api/events?user_id=${user.id}`, { headers: user.headers });
+  const postEvent = () => ctx.request('POST', '/api/events', { body: { type: 'deposit', amount: '1.00', user_id: user.id, time: 1 }, headers: user.headers });
+  const login = () => ctx.request('POST', '/api/v1/auth/login/', { body: { email: user.email, password: user.password } });
+
+  /** Polls until `send` answers 200; the time from `since` to that answer. */
+  async function recovery(send: () => Promise<TestResponse>, since: number): Promise<number> {
+    for (;;) {
+      const r = await send();
+      if (r.status === 200) return performance.now() - since;
+      assert.ok(r.status === 503, `while recovering: ${r.status} ${r.text}`);
+      assert.ok(performance.now() - since < 10_000, 'not recovered after 10 s');
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+
+  for (const mode of ['down', 'partition'] as ProxyMode[]) {
+    test(`PostgreSQL ${mode}: 503 within 2 s, /ready within 1 s, back within 2 s`, async () => {
+      assert.equal((await readEvents()).status, 200);
+      await pg.set(mode);
+      try {
+        // Requests started right after the cut, and later ones (after the outage is known).
+        for (let i = 0; i < 4; i++) {
+          for (const r of await Promise.all([timed(readEvents), timed(postEvent)])) {
+            assert.equal(r.status, 503, r.text);
+            assert.equal(r.body.code, 'UNAVAILABLE');
+            assert.match(r.body.detail, /database is unavailable/);
+            assert.equal(r.headers.get('retry-after'), '1');
+            assert.ok(r.ms < 2000, `answered in ${r.ms.toFixed(0)} ms`);
+          }
+        }
+        const ready = await timed(() => ctx.request('GET', '/ready'));
+        assert.equal(ready.status, 503, ready.text);
+        assert.deepEqual(ready.body.dependencies, { database: 'down', redis: 'up' });
+        assert.ok(ready.ms < 1000, `/ready answered in ${ready.ms.toFixed(0)} ms`);
+        assert.equal((await ctx.request('GET', '/health')).status, 200);
+      } finally {
+        await pg.set('up');
+      }
+      const back = performance.now();
+      const took = await recovery(readEvents, back);
+      assert.ok(took < 2000, `first 200 ${took.toFixed(0)} ms after the database was back`);
+      assert.equal((await postEvent()).status, 200);
+      const ready = await timed(() => ctx.request('GET', '/ready'));
+      assert.equal(ready.status, 200, ready.text);
+      assert.ok(ready.ms < 1000);
+    });
+  }
+
+  for (const mode of ['down', 'partition'] as ProxyMode[]) {
+    test(`Redis ${mode}: authenticated requests and sign-in go on within 2 s; /ready says redis within 1 s`, async () => {
+      await redis.set(mode);
+      try {
+        for (let i = 0; i < 4; i++) {
+          for (const r of await Promise.all([timed(readEvents), timed(postEvent), timed(login)])) {
+            assert.equal(r.status, 200, r.text);
+            assert.ok(r.ms < 2000, `answered in ${r.ms.toFixed(0)} ms`);
+          }
+        }
+        const ready = await timed(() => ctx.request('GET', '/ready'));
+        assert.equal(ready.status, 503, ready.text);
+        assert.deepEqual(ready.body.dependencies, { database: 'up', redis: 'down' });
+        assert.match(ready.body.detail, /redis is unreachable/);
+        assert.ok(ready.ms < 1000, `/ready answered in ${ready.ms.toFixed(0)} ms`);
+        assert.equal((await ctx.request('GET', '/health')).status, 200);
+      } finally {
+        await redis.set('up');
+      }
+      const back = performance.now();
+      const took = await recovery(() => ctx.request('GET', '/ready'), back);
+      assert.ok(took < 2000, `/ready 200 ${took.toFixed(0)} ms after Redis was back`);
+    });
+  }
+});
