@@ -26,8 +26,8 @@ import type { CommerceService } from './commerce.service.ts';
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse };
 const currencyErrors = { ...errors, 503: ErrorResponse };
-const STORES = '/api/v1/store/';
-const PRODUCTS = '/api/v1/store/products/';
+const STORES = '/api/v1/store';
+const PRODUCTS = '/api/v1/store/products';
 
 export function registerCommerceRoutes(fastify: FastifyInstance, service: CommerceService): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -44,30 +44,30 @@ export function registerCommerceRoutes(fastify: FastifyInstance, service: Commer
     schema: { tags, summary: 'Create a store owned by the caller', operationId: 'create_store', body: CreateStoreSchema, response: { 201: StoreSchema, ...errors } },
     handler: async (req, reply) => {
       const store = await service.createStore(req.body, callerOf(req));
-      reply.status(201).header('location', `${STORES}${store.id}/`);
+      reply.status(201).header('location', `${STORES}/${store.id}/`);
       return store;
     },
   });
 
-  app.get(`${STORES}:id`, {
+  app.get(`${STORES}/:id`, {
     config: { access: 'owner' },
     schema: { tags, summary: "Get a store (someone else's is 404 unless you are an admin)", operationId: 'get_store', params: IdParamsSchema, response: { 200: StoreSchema, ...errors } },
     handler: async (req) => service.getStore(req.params.id, callerOf(req)),
   });
 
-  app.put(`${STORES}:id`, {
+  app.put(`${STORES}/:id`, {
     config: { access: 'owner' },
     schema: { tags, summary: 'Rename a store (admins may change any; the owner stays)', operationId: 'replace_store', params: IdParamsSchema, body: CreateStoreSchema, response: { 200: StoreSchema, ...errors } },
     handler: async (req) => service.updateStore(req.params.id, req.body, callerOf(req)),
   });
 
-  app.patch(`${STORES}:id`, {
+  app.patch(`${STORES}/:id`, {
     config: { access: 'owner' },
     schema: { tags, summary: 'Change some fields of a store', operationId: 'update_store', params: IdParamsSchema, body: PatchStoreSchema, response: { 200: StoreSchema, ...errors } },
     handler: async (req) => service.updateStore(req.params.id, req.body, callerOf(req)),
   });
 
-  app.delete(`${STORES}:id`, {
+  app.delete(`${STORES}/:id`, {
     config: { access: 'owner' },
     schema: { tags, summary: 'Delete a store and its products', operationId: 'delete_store', params: IdParamsSchema, response: { 200: DetailSchema, ...errors } },
     handler: async (req) => service.deleteStore(req.params.id, callerOf(req)),
@@ -86,7 +86,7 @@ export function registerCommerceRoutes(fastify: FastifyInstance, service: Commer
     handler: async (req, reply) => sendPage(reply, await service.listProducts(req.query, callerOf(req))),
   });
 
-  app.get(`${PRODUCTS}most-popular`, {
+  app.get(`${PRODUCTS}/most-popular`, {
     config: { access: 'user' },
     schema: {
       tags: ptags,
@@ -109,12 +109,12 @@ export function registerCommerceRoutes(fastify: FastifyInstance, service: Commer
     },
     handler: async (req, reply) => {
       const product = await service.createProduct(req.body, callerOf(req));
-      reply.status(201).header('location', `${PRODUCTS}${product.id}/`);
+      reply.status(201).header('location', `${PRODUCTS}/${product.id}/`);
       return product;
     },
   });
 
-  app.get(`${PRODUCTS}:id`, {
+  app.get(`${PRODUCTS}/:id`, {
     config: { access: 'user' },
     schema: {
       tags: ptags,
@@ -127,19 +127,19 @@ export function registerCommerceRoutes(fastify: FastifyInstance, service: Commer
     handler: async (req) => service.viewProduct(req.params.id, req.query, callerOf(req)),
   });
 
-  app.put(`${PRODUCTS}:id`, {
+  app.put(`${PRODUCTS}/:id`, {
     config: { access: 'owner' },
     schema: { tags: ptags, summary: "Replace a product (someone else's is 404 unless you are an admin)", operationId: 'replace_product', params: IdParamsSchema, body: CreateProductSchema, response: { 200: ProductSchema, ...errors } },
     handler: async (req) => service.updateProduct(req.params.id, req.body, callerOf(req)),
   });
 
-  app.patch(`${PRODUCTS}:id`, {
+  app.patch(`${PRODUCTS}/:id`, {
     config: { access: 'owner' },
     schema: { tags: ptags, summary: 'Change some fields of a product', operationId: 'update_product', params: IdParamsSchema, body: PatchProductSchema, response: { 200: ProductSchema, ...errors } },
     handler: async (req) => service.updateProduct(req.params.id, req.body, callerOf(req)),
   });
 
-  app.delete(`${PRODUCTS}:id`, {
+  app.delete(`${PRODUCTS}/:id`, {
     config: { access: 'owner' },
     schema: { tags: ptags, summary: 'Delete a product', operationId: 'delete_product', params: IdParamsSchema, response: { 200: DetailSchema, ...errors } },
     handler: async (req) => service.deleteProduct(req.params.id, callerOf(req)),
