@@ -101,6 +101,21 @@ describe('stores: ownership both ways', () => {
   });
 });
 
+describe('every commerce route needs credentials', () => {
+  test('401 without a token, and for a token that is not one', async () => {
+    const routes: [string, string][] = [
+      ['GET', S], ['POST', S], ['GET', `${S}1/`], ['PUT', `${S}1/`], ['PATCH', `${S}1/`], ['DELETE', `${S}1/`],
+      ['GET', P], ['POST', P], ['GET', `${P}most-popular/`], ['GET', `${P}1/`], ['PUT', `${P}1/`], ['PATCH', `${P}1/`], ['DELETE', `${P}1/`],
+    ];
+    for (const [method, url] of routes) {
+      for (const headers of [{}, { authorization: 'Bearer not-a-token' }]) {
+        const res = await ctx.request(method, url, { headers, body: method === 'GET' || method === 'DELETE' ? undefined : { name: 'x', price: '1' } });
+        assert.equal(res.status, 401, `${method} ${url}: ${res.text}`);
+      }
+    }
+  });
+});
+
 describe('products', () => {
   let aliceProduct: number;
   let bobProduct: number;
@@ -164,6 +179,14 @@ describe('products', () => {
       { name: 'bad min_price', method: 'GET', url: `${P}?min_price=abc`, headers: alice.headers, status: 400, detail: 'min_price' },
       { name: 'bad size', method: 'GET', url: `${P}?size=1000`, headers: alice.headers, status: 400, detail: 'size' },
       { name: 'unknown query parameter', method: 'GET', url: `${P}?colour=red`, headers: alice.headers, status: 400, detail: 'colour' },
+      { name: 'NUL in q: 400', method: 'GET', url: `${P}?q=a%00b`, headers: alice.headers, status: 400 },
+      { name: 'NUL in category: 400', method: 'GET', url: `${P}?category=a%00b`, headers: alice.headers, status: 400 },
+      { name: 'NUL in a name: 400', method: 'POST', url: P, headers: alice.headers, body: { name: 'a\u0000b', price: '1' }, status: 400 },
+      { name: 'empty currency: 400', method: 'GET', url: `${P}?currency=`, headers: alice.headers, status: 400, detail: 'currency' },
+      { name: 'huge currency: 400', method: 'GET', url: `${P}?currency=${'E'.repeat(5000)}`, headers: alice.headers, status: 400, detail: 'currency' },
+      { name: 'store filter zero: 400', method: 'GET', url: `${P}?store=0`, headers: alice.headers, status: 400, detail: 'store' },
+      { name: 'far page: empty', method: 'GET', url: `${P}?page=1000000`, headers: alice.headers, status: 200, contains: [] },
+      { name: 'huge description: 400', method: 'POST', url: P, headers: alice.headers, body: { name: 'x', price: '1', description: 'd'.repeat(10_001) }, status: 400, detail: 'description' },
     ]);
   });
 
