@@ -41,5 +41,5 @@ test('the hook writes in the same transaction, visible when createAccount return
   const u = await users.createAccount(account('vendor@example.com'));
   const a = await users.createAccount(account('boss@example.com', 'admin'));
   const rows = await database.query<{ name: string; owner_id: string }>('select name, owner_id::text from stores where owner_id in ($1, $2)', [u.id, a.id]);
-  assert.deepEqual(rows, [{ name: 'vendor Store', owner_id: String(u.id) }]);
+  assert.deepEqual([...rows], [{ name: 'vendor Store', owner_id: String(u.id) }]);
 });
