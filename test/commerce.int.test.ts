@@ -108,7 +108,7 @@ describe('every commerce route needs credentials', () => {
       ['GET', P], ['POST', P], ['GET', `${P}most-popular/`], ['GET', `${P}1/`], ['PUT', `${P}1/`], ['PATCH', `${P}1/`], ['DELETE', `${P}1/`],
     ];
     for (const [method, url] of routes) {
-      for (const headers of [{}, { authorization: 'Bearer not-a-token' }]) {
+      for (const headers of [{}, { authorization: 'Bearer not-a-token' }] as Record<string, string>[]) {
         const res = await ctx.request(method, url, { headers, body: method === 'GET' || method === 'DELETE' ? undefined : { name: 'x', price: '1' } });
         assert.equal(res.status, 401, `${method} ${url}: ${res.text}`);
       }

@@ -81,6 +81,20 @@ describe('currency rates cache', () => {
     down = false;
   });
 
+  test('a failing cache is a miss, not a failed request', async () => {
+    calls.length = 0;
+    down = false;
+    const warnings: object[] = [];
+    const broken = createCurrencyRates({
+      config: { apiUrl: url, apiKey: 'k', fixedRates: null, timeoutMs: 1000 },
+      cache: { get: async () => Promise.reject(new Error('redis down')), set: async () => Promise.reject(new Error('redis down')) },
+      clock: { now: () => new Date() },
+      log: { warn: (o) => void warnings.push(o) },
+    });
+    assert.equal((await broken.rate('EUR')).rate, String(rate));
+    assert.ok(warnings.length >= 2);
+  });
+
   test('concurrent misses share one provider call', async () => {
     calls.length = 0;
     down = false;

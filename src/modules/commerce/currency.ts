@@ -109,14 +109,18 @@ export function createCurrencyRates(deps: { config: CurrencyConfig; cache: Curre
    * share it), stored for every process; else the stale value; else 503.
    */
   async function cached<T>(key: string, ttlMs: number, what: string, load: () => Promise<T>): Promise<T> {
-    const entry = await cache.get(key);
+    // The cache is an optimization: a Redis or database hiccup there is a miss, not a failed request.
+    const entry = await cache.get(key).catch((err: unknown) => {
+      log.warn({ key, err }, 'currency cache read failed');
+      return null;
+    });
     const now = clock.now().getTime();
     if (entry && now - entry.fetchedAt < ttlMs) return entry.value as T;
     let pending = inflight.get(key) as Promise<T> | undefined;
     if (!pending) {
       pending = (async () => {
         const value = await load();
-        await cache.set(key, { value, fetchedAt: clock.now().getTime() });
+        await cache.set(key, { value, fetchedAt: clock.now().getTime() }).catch((err: unknown) => log.warn({ key, err }, 'currency cache write failed'));
         return value;
       })();
       inflight.set(key, pending);
