@@ -10,35 +10,7 @@ import { BASE_CURRENCY, convertPrice, defaultStoreName, parsePrice, parseQuantit
 import type { CommerceRepository, ProductRow, ProductValues, StoreRow } from './commerce.repository.ts';
 import type { CreateProduct, CreateStore, ListProductsQuery, ListStoresQuery, PatchProduct, PatchStore, PopularQuery, Product, Store } from './commerce.schemas.ts';
 import type { CurrencyRates } from './currency.ts';
-
-/** The internal facts commerce publishes (payloads in docs/commerce.md). */
-export const COMMERCE_FACTS = {
-  productCreated: 'product.created',
-  productUpdated: 'product.updated',
-  productDeleted: 'product.deleted',
-  productViewed: 'product.viewed',
-} as const;
-
-/** product.created / product.updated / product.deleted */
-export interface ProductFact {
-  product_id: number;
-  name: string;
-  category: string;
-  price: string;
-  description: string;
-  store_id: number;
-  owner_id: number;
-  occurred_at: string;
-}
-
-/** product.viewed: a user's first view of a product (once per user and product, ever). */
-export interface ProductViewedFact {
-  product_id: number;
-  user_id: number;
-  name: string;
-  category: string;
-  viewed_at: string;
-}
+import { COMMERCE_FACTS, type ProductFact, type ProductViewedFact } from './commerce.facts.ts';
 
 export interface FactPublisher {
   publish<P extends object>(event: string, payload: P, opts?: { tx?: Tx }): Promise<void>;
