@@ -9,7 +9,8 @@ import { registerResourcesModule } from './modules/resources/index.ts';
 import { registerUsersModule } from './modules/users/index.ts';
 import { registerAlertWebhooksModule } from './modules/alert-webhooks/index.ts';
 import { registerJobsModule } from './modules/jobs/index.ts';
-import { createFacts } from './platform/jobs/facts.ts';
+import { registerCommerceModule } from './modules/commerce/index.ts';
+import { createFacts, type Facts } from './platform/jobs/facts.ts';
 import { createJobSystem, type QueueSpec } from './platform/jobs/jobs.ts';
 import { createWebhooks } from './platform/webhooks/webhooks.ts';
 import { registerAccessPolicy } from './platform/access.ts';
@@ -35,6 +36,8 @@ export interface BuildOptions {
   migrate?: boolean;
   /** Extra job queues (tests, embedding). */
   jobQueues?: QueueSpec[];
+  /** Extra fact consumers (tests, embedding), declared before the job system starts. */
+  factConsumers?: (facts: Facts) => void;
 }
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
@@ -133,7 +136,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     const facts = createFacts(jobs, app.log);
     const webhooks = createWebhooks({ jobs, db: database.db, config: config.webhooks, log: app.log });
     for (const q of opts.jobQueues ?? []) jobs.define(q);
+    opts.factConsumers?.(facts);
     if (serves('jobs')) registerJobsModule(app, { jobs });
+    // Commerce's sign-up store hook runs in every process; its routes only where served.
+    registerCommerceModule(app, { database, config, users, facts, redis, clock: systemClock, routes: serves('commerce') });
     // Alert webhooks consume the events module's alerts through facts, so they are served with events.
     if (serves('events')) {
       await registerAlertWebhooksModule(app, { database, webhooks, facts });

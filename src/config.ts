@@ -42,6 +42,14 @@ export interface Config {
   mlThreads: number | null;
   /** The modules whose routes this process serves (MODULES, comma-separated; default all). */
   modules: ModuleName[];
+  /** Seed 004's currency provider, freecurrencyapi-compatible (CURRENCY_API_URL, …/currencies and …/latest). */
+  currencyApiUrl: string;
+  /** CURRENCY_API_KEY; unset = only USD (other currencies get 400), unless CURRENCY_RATES_FILE is set. */
+  currencyApiKey: string | null;
+  /** CURRENCY_RATES_FILE: a JSON file of fixed rates ({"EUR": 0.85}) used instead of the provider. */
+  currencyRatesFile: string | null;
+  /** CURRENCY_TIMEOUT_MS: how long a provider call may take (default 2000). */
+  currencyTimeoutMs: number;
   jobs: JobsConfig;
   webhooks: WebhooksConfig;
   auth: AuthConfig;
@@ -103,7 +111,7 @@ export interface AuthConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The modules whose routes a process can serve (MODULES=…); health, metrics and docs are always served. */
-export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs'] as const;
+export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs', 'commerce'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 export class ConfigError extends Error {
@@ -219,6 +227,10 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     streamsTotal: int(env, 'STREAMS_TOTAL', 1000, 1, 1_000_000),
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
     modules: moduleList(env),
+    currencyApiUrl: env.CURRENCY_API_URL?.trim() || 'https://api.freecurrencyapi.com/v1',
+    currencyApiKey: env.CURRENCY_API_KEY?.trim() || null,
+    currencyRatesFile: env.CURRENCY_RATES_FILE?.trim() ? path.resolve(env.CURRENCY_RATES_FILE.trim()) : null,
+    currencyTimeoutMs: int(env, 'CURRENCY_TIMEOUT_MS', 2000, 100, 60_000),
     mlThreads: env.ML_THREADS?.trim() ? int(env, 'ML_THREADS', 1, 1, 1024) : null,
     jobs: {
       workers: int(env, 'WORKERS', 1, 0, 64),
@@ -258,6 +270,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   if (config.eventsIngestLanes > config.dbPoolSize) {
     throw new ConfigError(`EVENTS_INGEST_LANES (${config.eventsIngestLanes}) must be at most DB_POOL_SIZE (${config.dbPoolSize}): each lane holds a connection while its batch runs`);
   }
+  if (!/^https?:\/\/[^\s/]+/.test(config.currencyApiUrl)) throw new ConfigError(`CURRENCY_API_URL must be an http:// or https:// URL, got "${config.currencyApiUrl}"`);
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
   if (Boolean(config.auth.jwtPrivateKey) !== Boolean(config.auth.jwtPublicKey)) {
     throw new ConfigError('JWT_PRIVATE_KEY and JWT_PUBLIC_KEY must be set together');

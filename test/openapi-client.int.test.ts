@@ -60,7 +60,16 @@ export async function run(baseUrl: string) {
   // @ts-expect-error type is deposit or withdraw
   void (() => authed.POST('/api/events', { body: { type: 'refund', amount: '1', user_id: 1, time: 1 } }));
 
-  return { status, registered: registered.response.status, me: me.data, user: user.data, userIds, alerted, answer: answer.data };
+  // seed 004 commerce
+  const stores = await authed.GET('/api/v1/store');
+  const storeName: string | undefined = stores.data?.[0]?.name;
+  const product = await authed.POST('/api/v1/store/products', { body: { name: 'Typed', price: '10.00', quantity: 1, category: 'c' } });
+  const viewed = await authed.GET('/api/v1/store/products/{id}', { params: { path: { id: product.data?.id ?? 0 } } });
+  const views: number | undefined = viewed.data?.views_count;
+  // @ts-expect-error a product needs a name
+  void (() => authed.POST('/api/v1/store/products', { body: { price: '1.00' } }));
+
+  return { status, registered: registered.response.status, me: me.data, user: user.data, userIds, alerted, answer: answer.data, storeName, views, price: viewed.data?.converted_price };
 }
 `;
 
@@ -91,7 +100,7 @@ describe('a client generated from /openapi.json', () => {
     const res = await ctx.request('GET', '/openapi.json');
     assert.equal(res.status, 200);
     const types = await generateTypes(res.body);
-    for (const p of ['"/health"', '"/api/v1/auth/login"', '"/api/v1/api-keys"', '"/users/{user_id}"', '"/api/events"', '"/api/rules/{id}"']) {
+    for (const p of ['"/health"', '"/api/v1/auth/login"', '"/api/v1/api-keys"', '"/users/{user_id}"', '"/api/events"', '"/api/rules/{id}"', '"/api/v1/store/products/{id}"']) {
       assert.ok(types.includes(p), `the types have ${p}`);
     }
     fs.writeFileSync(path.join(dir, 'api.ts'), types);
@@ -113,5 +122,8 @@ describe('a client generated from /openapi.json', () => {
     assert.deepEqual(out.user.firebase_data, { a: 1 });
     assert.deepEqual(out.userIds, [out.me.user_id], 'a user lists only their own profile');
     assert.deepEqual(out.answer, { alert: false, alert_codes: [], user_id: out.me.id });
+    assert.equal(out.storeName, 'client Store');
+    assert.equal(out.views, 1);
+    assert.equal(out.price, '10.00');
   });
 });

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../platform/db.ts';
+import type { Tx } from '../../platform/jobs/jobs.ts';
 import { offsetOf } from '../../platform/pagination.ts';
 import { AppError, withDbErrors } from '../../platform/errors.ts';
 import { users } from './users.tables.ts';
@@ -105,11 +106,19 @@ const NUMERIC_USER_ID = {
   user_id: sql`currval(pg_get_serial_sequence('users', 'id'))::text`,
 } as unknown as { id: number; user_id: string };
 
+/**
+ * Runs inside the transaction that inserts a new account (register, admin signup, bootstrap admin),
+ * so what another module makes for every account (commerce's default store) exists exactly when the
+ * account does: a hook that throws rolls the account back.
+ */
+export type AccountCreatedHook = (account: PublicUser, tx: Tx) => Promise<void>;
+
 const byEmail = (email: string) => eq(sql`lower(${users.email})`, email.trim().toLowerCase());
 
 export function createUsersService(deps: { db: Db }) {
   const { db } = deps;
   const listeners: ((id: number) => void)[] = [];
+  const accountHooks: AccountCreatedHook[] = [];
   const changed = (id: number) => {
     for (const l of listeners) l(id);
   };
@@ -157,26 +166,39 @@ export function createUsersService(deps: { db: Db }) {
       listeners.push(listener);
     },
 
+    /** A hook run inside every new account's insert transaction (see AccountCreatedHook). */
+    onAccountCreated(hook: AccountCreatedHook): void {
+      accountHooks.push(hook);
+    },
+
     createAccount: (input: NewAccount): Promise<PublicUser> =>
       guard(async () => {
         checkUsername(input.username);
         // The next id whose decimal string no seed 002 profile has taken as its user_id.
         for (let i = 0; i < MAX_ID_SKIPS; i++) {
-          const rows = await db
-            .insert(users)
-            .values({
-              ...NUMERIC_USER_ID,
-              email: input.email.trim(),
-              password_hash: input.password_hash,
-              first_name: input.first_name ?? null,
-              last_name: input.last_name ?? null,
-              username: input.username ?? null,
-              role: input.role,
-              created_via: input.created_via,
-            })
-            .onConflictDoNothing({ target: users.user_id })
-            .returning(publicColumns);
-          if (rows[0]) return rows[0] as PublicUser;
+          const insert = (q: Db | Tx) =>
+            q
+              .insert(users)
+              .values({
+                ...NUMERIC_USER_ID,
+                email: input.email.trim(),
+                password_hash: input.password_hash,
+                first_name: input.first_name ?? null,
+                last_name: input.last_name ?? null,
+                username: input.username ?? null,
+                role: input.role,
+                created_via: input.created_via,
+              })
+              .onConflictDoNothing({ target: users.user_id })
+              .returning(publicColumns);
+          const created = !accountHooks.length
+            ? ((await insert(db))[0] as PublicUser | undefined)
+            : await db.transaction(async (tx) => {
+                const account = (await insert(tx))[0] as PublicUser | undefined;
+                if (account) for (const hook of accountHooks) await hook(account, tx);
+                return account;
+              });
+          if (created) return created;
         }
         throw new AppError('CONFLICT', `no free account id after ${MAX_ID_SKIPS} tries: too many numeric seed 002 user_ids ahead of the account sequence`);
       }),
