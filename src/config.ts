@@ -38,6 +38,16 @@ export interface Config {
   mlThreads: number | null;
   /** The modules whose routes this process serves (MODULES, comma-separated; default all). */
   modules: ModuleName[];
+  /** Seed 003: a training (synchronous /train, or a models.train job) fails after this long (MODELS_TRAIN_TIMEOUT_S). */
+  modelsTrainTimeoutS: number;
+  /** Seed 003: fitted models kept in memory per process (MODELS_CACHE_SIZE); others load from the database on use. */
+  modelsCacheSize: number;
+  /** Seed 003: how long a process trusts its view of the active model before asking the database (MODELS_ACTIVE_REFRESH_MS). */
+  modelsActiveRefreshMs: number;
+  /** Seed 003: the most rows one /predict batch may hold (PREDICT_MAX_ROWS). */
+  predictMaxRows: number;
+  /** Seed 003: the largest dataset upload, CSV or JSON, in bytes (DATASET_MAX_BYTES). */
+  datasetMaxBytes: number;
   jobs: JobsConfig;
   webhooks: WebhooksConfig;
   auth: AuthConfig;
@@ -99,7 +109,7 @@ export interface AuthConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The modules whose routes a process can serve (MODULES=…); health, metrics and docs are always served. */
-export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs'] as const;
+export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs', 'models'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 export class ConfigError extends Error {
@@ -213,6 +223,11 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     streamsTotal: int(env, 'STREAMS_TOTAL', 1000, 1, 1_000_000),
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
     modules: moduleList(env),
+    modelsTrainTimeoutS: int(env, 'MODELS_TRAIN_TIMEOUT_S', 300, 1, 86_400),
+    modelsCacheSize: int(env, 'MODELS_CACHE_SIZE', 16, 1, 10_000),
+    modelsActiveRefreshMs: int(env, 'MODELS_ACTIVE_REFRESH_MS', 1000, 0, 600_000),
+    predictMaxRows: int(env, 'PREDICT_MAX_ROWS', 10_000, 1, 1_000_000),
+    datasetMaxBytes: int(env, 'DATASET_MAX_BYTES', 10_485_760, 1024, 1_073_741_824),
     mlThreads: env.ML_THREADS?.trim() ? int(env, 'ML_THREADS', 1, 1, 1024) : null,
     jobs: {
       workers: int(env, 'WORKERS', 1, 0, 64),
