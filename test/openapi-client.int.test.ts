@@ -60,7 +60,18 @@ export async function run(baseUrl: string) {
   // @ts-expect-error type is deposit or withdraw
   void (() => authed.POST('/api/events', { body: { type: 'refund', amount: '1', user_id: 1, time: 1 } }));
 
-  return { status, registered: registered.response.status, me: me.data, user: user.data, userIds, alerted, answer: answer.data };
+  // seed 003 models
+  const trained = await authed.POST('/train', { body: { algorithm: 'decision_tree', params: { max_depth: [2, 3] } } });
+  const predicted = await authed.POST('/predict', { body: { input: [5.1, 3.5, 1.4, 0.2] } });
+  const modelStatus = await authed.GET('/status');
+  const trainedVersion: number | undefined = trained.data && 'version' in trained.data ? trained.data.version : undefined;
+  // @ts-expect-error cv is a number of folds
+  void (() => authed.POST('/train', { body: { algorithm: 'decision_tree', cv: 'five' } }));
+
+  return {
+    status, registered: registered.response.status, me: me.data, user: user.data, userIds, alerted, answer: answer.data,
+    trainedVersion, predicted: predicted.data, modelStatus: modelStatus.data,
+  };
 }
 `;
 
@@ -113,5 +124,8 @@ describe('a client generated from /openapi.json', () => {
     assert.deepEqual(out.user.firebase_data, { a: 1 });
     assert.deepEqual(out.userIds, [out.me.user_id], 'a user lists only their own profile');
     assert.deepEqual(out.answer, { alert: false, alert_codes: [], user_id: out.me.id });
+    assert.equal(out.trainedVersion, 1);
+    assert.equal(out.predicted.prediction, 0);
+    assert.equal(out.modelStatus.is_trained, true);
   });
 });
