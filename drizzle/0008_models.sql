@@ -45,6 +45,7 @@ CREATE TABLE "ml_models" (
 	"owner" text NOT NULL,
 	"algorithm" text NOT NULL,
 	"active_version" integer,
+	"last_version" integer DEFAULT 0 NOT NULL,
 	"activated_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL

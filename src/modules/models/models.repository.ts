@@ -100,18 +100,26 @@ export function createModelsRepository(database: Database) {
       publish: (tx: Tx, ref: { model_id: number; version: number; version_id: number }) => Promise<void>,
     ): Promise<{ model_id: number; version: number; version_id: number; created_at: Date }> {
       return db.transaction(async (tx) => {
-        await tx.insert(mlModels).values(model).onConflictDoNothing();
+        // One upsert creates the model or takes its row lock, numbers the version and activates it.
         const [m] = await tx
-          .select({ id: mlModels.id })
-          .from(mlModels)
-          .where(and(eq(mlModels.owner, model.owner), eq(mlModels.name, model.name)))
-          .for('update');
-        const [{ next }] = await tx.select({ next: sql<number>`coalesce(max(${mlModelVersions.version}), 0)::int + 1` }).from(mlModelVersions).where(eq(mlModelVersions.model_id, m.id));
+          .insert(mlModels)
+          .values({ ...model, last_version: 1, active_version: 1, activated_at: sql`clock_timestamp()` })
+          .onConflictDoUpdate({
+            target: [mlModels.owner, mlModels.name],
+            set: {
+              last_version: sql`${mlModels.last_version} + 1`,
+              active_version: sql`${mlModels.last_version} + 1`,
+              activated_at: sql`clock_timestamp()`,
+              algorithm: model.algorithm,
+              updated_at: sql`now()`,
+            },
+          })
+          .returning({ id: mlModels.id, next: mlModels.last_version });
+        const next = m.next;
         const [v] = await tx
           .insert(mlModelVersions)
           .values({ ...version, model_id: m.id, version: next })
           .returning({ id: mlModelVersions.id, created_at: mlModelVersions.created_at });
-        await tx.update(mlModels).set({ active_version: next, activated_at: sql`clock_timestamp()`, algorithm: model.algorithm, updated_at: sql`now()` }).where(eq(mlModels.id, m.id));
         const ref = { model_id: m.id, version: next, version_id: v.id };
         await publish(tx, ref);
         return { ...ref, created_at: v.created_at };

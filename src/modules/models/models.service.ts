@@ -27,7 +27,7 @@ import {
   predictionRows,
   type Algorithm,
 } from './models.domain.ts';
-import type { DatasetMeta, ModelRow, ModelsRepository, VersionMeta } from './models.repository.ts';
+import type { DatasetMeta, DatasetRow, ModelRow, ModelsRepository, VersionMeta } from './models.repository.ts';
 import type { CreateDatasetJson, PredictBody, TrainBody } from './models.schemas.ts';
 import { runTraining, type TrainingInput, type TrainingOutput } from './training.ts';
 
@@ -153,9 +153,15 @@ export function createModelsService(deps: ModelsServiceDeps) {
     return loaded;
   }
 
+  // The shipped datasets never change and are never deleted: kept parsed after their first use.
+  const builtins = new Map<string, DatasetRow>();
+
   /** A dataset the caller may use: a shipped one, their own, or any when they act for anyone. */
   async function usableDataset(id: string, owner: string, anyone: boolean) {
+    const cached = builtins.get(id);
+    if (cached) return cached;
     const d = await repo.findDataset(id);
+    if (d && d.owner === null) builtins.set(id, d);
     if (!d || (d.owner !== null && !anyone && d.owner !== owner)) throw new AppError('NOT_FOUND', `dataset ${JSON.stringify(truncate(id))} not found`);
     return d;
   }

@@ -46,6 +46,8 @@ export const mlModels = pgTable(
     owner: text('owner').notNull(),
     algorithm: text('algorithm').notNull(),
     active_version: integer('active_version'),
+    /** The highest version number given out (versions are numbered under the model row's lock). */
+    last_version: integer('last_version').notNull().default(0),
     /** When a version was last made active: the newest is the model /predict and /status use. */
     activated_at: timestamp('activated_at', { withTimezone: true, mode: 'date' }),
     ...timestamps,
