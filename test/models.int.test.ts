@@ -246,6 +246,7 @@ describe('datasets', () => {
     assert.equal(up.body.n_rows, 30);
     const tr = await ctx.request('POST', '/train', { headers: user, body: { algorithm: 'decision_tree', dataset: up.body.id, params: { max_depth: 2 }, name: 'toy' } });
     assert.equal(tr.status, 200, tr.text);
+    await checkScenario(ctx, { name: 'more folds than a class has rows', method: 'POST', url: '/train', headers: user, body: { algorithm: 'decision_tree', dataset: up.body.id, cv: 16 }, status: 422, detail: 'has 15 rows, fewer than the 16 folds' });
     const pred = await ctx.request('POST', '/predict', { headers: user, body: { input: { a: 25, b: 1 }, model_id: tr.body.model_id } });
     assert.equal(pred.body.class_name, 'high');
     // Someone else's dataset is not theirs to see or train on.
