@@ -283,6 +283,18 @@ describe('datasets', () => {
       up('wrong content type', { headers: { 'content-type': 'text/plain' }, rawBody: 'a,b' }, 415, ''),
     ]));
 
+  test('a large upload is parsed on a worker thread, and its refusals still name the row', async () => {
+    const lines = ['f1,f2,f3,label'];
+    for (let i = 0; i < 6000; i++) lines.push(`${i},${(i * 7) % 13},${(i % 5) / 2},${i % 3 === 0 ? 'x' : 'y'}`);
+    const ok = await ctx.request('POST', '/api/v1/datasets?name=large', { headers: { ...user, 'content-type': 'text/csv' }, rawBody: lines.join('\n') });
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.body.n_rows, 6000);
+    lines[4000] = '1,2';
+    const bad = await ctx.request('POST', '/api/v1/datasets?name=large', { headers: { ...user, 'content-type': 'text/csv' }, rawBody: lines.join('\n') });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.body.detail, /row 4000 has 2 fields, expected 4/);
+  });
+
   test('over DATASET_MAX_BYTES: 413', async () => {
     const big = 'a,y\n' + '1,x\n'.repeat(Math.ceil(ctx.config.datasetMaxBytes / 4) + 10);
     const res = await ctx.request('POST', '/api/v1/datasets', { headers: { ...user, 'content-type': 'text/csv' }, rawBody: big });

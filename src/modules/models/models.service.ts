@@ -2,8 +2,9 @@
 // the seed, or as a job), predict from the active model or a named version (models load lazily
 // into a bounded cache), status, the registry (versions, activate, delete, compare) and datasets.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { actsForAnyone, isAdmin, ownScope, type Principal } from '../../platform/access.ts';
-import { AppError, truncate, withMlErrors } from '../../platform/errors.ts';
+import { AppError, truncate, withMlErrors, type ErrorCode } from '../../platform/errors.ts';
 import type { Clock } from '../../platform/time.ts';
 import type { Facts } from '../../platform/jobs/facts.ts';
 import type { JobContext, Tx } from '../../platform/jobs/jobs.ts';
@@ -19,7 +20,11 @@ import {
   checkCv,
   classCounts,
   contentHash,
+  datasetCells,
   DEFAULT_CV,
+  INLINE_DATASET_CELLS,
+  parseDatasetInput,
+  type DatasetInput,
   DEFAULT_DATASET,
   gridOf,
   parseCsv,
@@ -105,12 +110,34 @@ interface Loaded {
   trees: number;
 }
 
+/**
+ * At most `n` worker-thread tasks at once per process (trainings, large predictions and uploads);
+ * the others wait their turn, so a burst of requests cannot start a thread each.
+ */
+export function createLimiter(n: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    // A finishing task hands its slot straight to the next waiter.
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 const ownerOf = (p: Principal) => (p.kind === 'service' ? '' : p.externalId);
 
 export function createModelsService(deps: ModelsServiceDeps) {
   const { repo, config } = deps;
   const cache = new Map<string, Loaded>();
+  const limit = createLimiter(Math.max(1, config.mlThreads ?? availableParallelism()));
   let active: { ref: { model_id: number; version: number } | null; at: number } | null = null;
 
   const noteActive = (ref: { model_id: number; version: number } | null) => {
@@ -205,7 +232,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
         }),
       );
     }
-    const out = (await deps.runThread(new URL('./train-thread.ts', import.meta.url), i, { signal, progress })) as TrainingOutput | { mlError: string };
+    const out = (await limit(() => deps.runThread(new URL('./train-thread.ts', import.meta.url), i, { signal, progress }))) as TrainingOutput | { mlError: string };
     // What src/ml refused on the thread (names do not cross it) is the client's 422, as inline.
     if ('mlError' in out) throw new AppError('UNPROCESSABLE', out.mlError);
     return out;
@@ -286,7 +313,17 @@ export function createModelsService(deps: ModelsServiceDeps) {
     return m;
   }
 
-  async function saveDataset(parsed: ReturnType<typeof buildDataset>, name: string, owner: string | null, id: string) {
+  /** Checks an upload (on a worker thread when large) and stores it. */
+  async function saveDataset(input: DatasetInput, name: string, owner: string | null, id: string) {
+    let parsed: ReturnType<typeof parseDatasetInput>;
+    if (datasetCells(input) <= INLINE_DATASET_CELLS) parsed = parseDatasetInput(input);
+    else {
+      const out = (await limit(() =>
+        deps.runThread(new URL('./dataset-thread.ts', import.meta.url), input, { signal: AbortSignal.timeout(config.trainTimeoutMs), progress: () => {} }),
+      )) as { ok: typeof parsed } | { error: { code: ErrorCode; message: string } };
+      if ('error' in out) throw new AppError(out.error.code, out.error.message);
+      parsed = out.ok;
+    }
     return datasetOut(
       await repo.createDataset({
         id,
@@ -298,7 +335,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
         n_rows: parsed.x.length,
         x: parsed.x,
         y: parsed.y,
-        content_hash: contentHash(parsed),
+        content_hash: parsed.hash,
       }),
     );
   }
@@ -408,7 +445,9 @@ export function createModelsService(deps: ModelsServiceDeps) {
       const { rows, batch } = predictionRows(body.input, model.featureNames, config.predictMaxRows);
       let proba: { data: ArrayLike<number>; cols: number };
       if (rows.length * model.trees > PREDICT_INLINE_WORK) {
-        const out = (await deps.runThread(new URL('./predict-thread.ts', import.meta.url), { algorithm: model.algorithm, artifact: model.artifact, rows }, { signal: AbortSignal.timeout(60_000), progress: () => {} })) as { proba: number[]; cols: number };
+        const out = (await limit(() =>
+          deps.runThread(new URL('./predict-thread.ts', import.meta.url), { algorithm: model.algorithm, artifact: model.artifact, rows }, { signal: AbortSignal.timeout(60_000), progress: () => {} }),
+        )) as { proba: number[]; cols: number };
         proba = { data: out.proba, cols: out.cols };
       } else proba = model.estimator.predictProba(fromRows(rows));
       const answers = rows.map((_, r) => {
@@ -534,16 +573,11 @@ export function createModelsService(deps: ModelsServiceDeps) {
     },
 
     async createDatasetJson(body: CreateDatasetJson, principal: Principal, id: string) {
-      if (body.columns === undefined && body.rows.some((r) => Array.isArray(r))) throw new AppError('VALIDATION_ERROR', 'rows given as arrays need "columns" (their names, label included)');
-      const parsed = buildDataset({ columns: body.columns ?? null, rows: body.rows, label: body.label, minClassRows: DEFAULT_CV });
-      return saveDataset(parsed, body.name, ownerOf(principal), id);
+      return saveDataset({ kind: 'json', columns: body.columns ?? null, rows: body.rows, label: body.label, minClassRows: DEFAULT_CV }, body.name, ownerOf(principal), id);
     },
 
     async createDatasetCsv(text: string, q: { name?: string; label?: string }, principal: Principal, id: string) {
-      const rows = parseCsv(text);
-      if (rows.length < 2) throw new AppError('VALIDATION_ERROR', 'the CSV needs a header row and at least one data row');
-      const parsed = buildDataset({ columns: rows[0].map((c) => c.trim()), rows: rows.slice(1), label: q.label, minClassRows: DEFAULT_CV });
-      return saveDataset(parsed, q.name ?? 'uploaded CSV', ownerOf(principal), id);
+      return saveDataset({ kind: 'csv', text, label: q.label, minClassRows: DEFAULT_CV }, q.name ?? 'uploaded CSV', ownerOf(principal), id);
     },
 
     async deleteDataset(id: string, principal: Principal) {
