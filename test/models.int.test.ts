@@ -85,6 +85,13 @@ describe('seed 003 train / predict / status', () => {
     assert.equal(b.body.cv_results.params.length, 2);
   });
 
+  test('a Python client sending None for unset fields gets the defaults', async () => {
+    const res = await ctx.request('POST', '/train', { headers: user, body: { algorithm: 'decision_tree', params: null, param_grid: null, dataset: null, cv: null, name: 'from-python' } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.cv_results.params.length, 8);
+    assert.equal(res.body.dataset, 'iris');
+  });
+
   test('/predict: the seed body, a batch, an object keyed by feature name', async () => {
     const one = await ctx.request('POST', '/predict', { headers: other, body: { input: [5.1, 3.5, 1.4, 0.2] } });
     assert.equal(one.status, 200, one.text);

@@ -6,17 +6,20 @@ const Grid = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
   description: 'parameter name (scikit-learn snake_case, e.g. max_depth, n_estimators, criterion) → a value or a list of values; default: the seed\'s grid for the algorithm',
 });
 
+/** Optional, and null taken as absent: Python clients send None for an unset field. */
+const Opt = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
+
 export const TrainBodySchema = Type.Object(
   {
     algorithm: Type.String({ maxLength: 100, description: 'decision_tree or random_forest' }),
-    params: Type.Optional(Grid),
-    param_grid: Type.Optional(Grid),
-    dataset: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'dataset id (default iris)' })),
-    cv: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_CV, description: 'stratified folds (default 5)' })),
-    scoring: Type.Optional(Type.Union([Type.Literal('accuracy'), Type.Literal('balanced_accuracy'), Type.Literal('f1_macro')], { description: 'default accuracy' })),
-    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'random seed of the estimators (default 0)' })),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_NAME, description: 'model name in the registry (default the algorithm); each training adds a version' })),
-    async: Type.Optional(Type.Boolean({ description: 'true: answer 202 with a job id at once' })),
+    params: Opt(Grid),
+    param_grid: Opt(Grid),
+    dataset: Opt(Type.String({ minLength: 1, maxLength: 100, description: 'dataset id (default iris)' })),
+    cv: Opt(Type.Integer({ minimum: 2, maximum: MAX_CV, description: 'stratified folds (default 5)' })),
+    scoring: Opt(Type.Union([Type.Literal('accuracy'), Type.Literal('balanced_accuracy'), Type.Literal('f1_macro')], { description: 'default accuracy' })),
+    seed: Opt(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'random seed of the estimators (default 0)' })),
+    name: Opt(Type.String({ minLength: 1, maxLength: MAX_NAME, description: 'model name in the registry (default the algorithm); each training adds a version' })),
+    async: Opt(Type.Boolean({ description: 'true: answer 202 with a job id at once' })),
   },
   { additionalProperties: false },
 );

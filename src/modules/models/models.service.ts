@@ -195,9 +195,9 @@ export function createModelsService(deps: ModelsServiceDeps) {
 
   async function prepare(body: Omit<TrainBody, 'async'>, owner: string, anyone: boolean): Promise<Prepared> {
     const { algorithm, kind } = algorithmOf(body.algorithm);
-    if (body.params !== undefined && body.param_grid !== undefined) throw new AppError('VALIDATION_ERROR', 'give the grid as params or as param_grid, not both');
+    if (body.params != null && body.param_grid != null) throw new AppError('VALIDATION_ERROR', 'give the grid as params or as param_grid, not both');
     const cv = body.cv ?? DEFAULT_CV;
-    const grid = gridOf(algorithm, body.params ?? body.param_grid, cv);
+    const grid = gridOf(algorithm, body.params ?? body.param_grid ?? undefined, cv);
     const d = await usableDataset(body.dataset ?? DEFAULT_DATASET, owner, anyone);
     checkCv(cv, classCounts(d.y, d.class_names.length), d.class_names);
     const scoring = (body.scoring ?? 'accuracy') as ScorerName;
