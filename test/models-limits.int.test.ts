@@ -38,6 +38,23 @@ test('a training over MODELS_TRAIN_TIMEOUT_S answers 422, and the event loop sta
   assert.ok(!list.body.some((m: { name: string }) => m.name === 'too-slow'), 'no version from a training that timed out');
 });
 
+test('a training job over MODELS_TRAIN_TIMEOUT_S fails with its reason and stores no version', async () => {
+  const res = await ctx.request('POST', '/train', {
+    headers: user,
+    body: { algorithm: 'random_forest', dataset: 'breast_cancer', params: { n_estimators: [300, 400], max_depth: [10, 12] }, name: 'job-too-slow', async: true },
+  });
+  assert.equal(res.status, 202, res.text);
+  const started = Date.now();
+  let job: { state: string; error: string | null } = { state: 'created', error: null };
+  while (Date.now() - started < 20_000 && !['failed', 'completed', 'cancelled'].includes(job.state)) {
+    await new Promise((r) => setTimeout(r, 200));
+    job = (await ctx.request('GET', res.body.status_url, { headers: user })).body;
+  }
+  assert.equal(job.state, 'failed', JSON.stringify(job));
+  const list = await ctx.request('GET', '/api/v1/models', { headers: user });
+  assert.ok(!list.body.some((m: { name: string }) => m.name === 'job-too-slow'));
+});
+
 test('a model cache of one still answers from every model (loaded again from the database)', async () => {
   const a = await ctx.request('POST', '/train', { headers: user, body: { algorithm: 'decision_tree', params: { max_depth: 1 }, name: 'a' } });
   const b = await ctx.request('POST', '/train', { headers: user, body: { algorithm: 'random_forest', params: { n_estimators: 100, max_depth: 4 }, name: 'b' } });
