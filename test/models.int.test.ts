@@ -148,6 +148,7 @@ describe('bad input (the original answered 500)', () => {
     s('unknown version', '/predict', { input: [1, 2, 3, 4], model_id: 1, version: 99 }, 404, 'version 99 not found'),
     s('version without model_id', '/predict', { input: [1, 2, 3, 4], version: 1 }, 400, 'model_id'),
     s('model_id out of range', '/predict', { input: [1, 2, 3, 4], model_id: 1e12 }, 400, 'model_id'),
+    { name: 'a __proto__ grid key is an unknown parameter', method: 'POST', url: '/train', headers: { ...user, 'content-type': 'application/json' }, rawBody: '{"algorithm": "decision_tree", "params": {"__proto__": [1]}}', status: 422, detail: 'unknown parameter "__proto__"' },
     { name: 'a number too large for a double', method: 'POST', url: '/predict', headers: { ...user, 'content-type': 'application/json' }, rawBody: '{"input": [1e999, 1, 1, 1]}', status: 400 },
   ];
   test('scenarios', async (t) => runScenarios(t, () => ctx, scenarios()));

@@ -45,18 +45,22 @@ const SCALAR = (v: unknown) => v === null || typeof v === 'number' || typeof v =
  */
 export function gridOf(algorithm: Algorithm, given: Record<string, unknown> | undefined, cv: number): Record<string, unknown[]> {
   if (given === undefined || Object.keys(given).length === 0) return structuredClone(ALGORITHMS[algorithm].defaultGrid);
-  const grid: Record<string, unknown[]> = {};
+  const entries: [string, unknown[]][] = [];
   let candidates = 1;
   for (const [key, value] of Object.entries(given)) {
     const name = truncate(key);
+    // src/ml's parameterGrid builds candidates by assignment, where "__proto__" would vanish silently.
+    if (key === '__proto__') throw new AppError('UNPROCESSABLE', 'unknown parameter "__proto__"');
     if (key === 'n_jobs' || key === 'nJobs') throw new AppError('VALIDATION_ERROR', `params.${name}: the server chooses the threads (ML_THREADS); leave it out`);
     const values = Array.isArray(value) ? value : [value];
     if (values.length === 0) throw new AppError('VALIDATION_ERROR', `params.${name} must list at least one value`);
     if (values.length > MAX_VALUES_PER_PARAM) throw new AppError('VALIDATION_ERROR', `params.${name} lists ${values.length} values; at most ${MAX_VALUES_PER_PARAM}`);
     for (const v of values) if (!SCALAR(v)) throw new AppError('VALIDATION_ERROR', `params.${name}: each value must be a number, string, boolean or null, got ${truncate(JSON.stringify(v))}`);
-    grid[key] = values;
+    entries.push([key, values]);
     candidates *= values.length;
   }
+  // Own properties whatever the key ("__proto__" included): the estimators then refuse unknown names.
+  const grid = Object.fromEntries(entries);
   if (candidates > MAX_CANDIDATES) throw new AppError('VALIDATION_ERROR', `the grid has ${candidates} candidates; at most ${MAX_CANDIDATES}`);
   if (algorithm === 'random_forest') {
     const trees = grid.n_estimators ?? grid.nEstimators ?? [100];

@@ -173,7 +173,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
       classNames: row.class_names,
       artifact: row.artifact,
       estimator,
-      trees: estimator instanceof RandomForestClassifier ? (row.best_params as { n_estimators?: number }).n_estimators ?? 100 : 1,
+      trees: estimator instanceof RandomForestClassifier ? (estimator.trees?.length ?? 1) : 1,
     };
     cache.set(key, loaded);
     while (cache.size > config.cacheSize) cache.delete(cache.keys().next().value!);
