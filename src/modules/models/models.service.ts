@@ -48,6 +48,10 @@ const PARALLEL_WORK = 3_000_000;
 /** Rows × trees of a prediction above which it runs on a worker thread. */
 const PREDICT_INLINE_WORK = 50_000;
 const COMPARE_MAX = 10;
+/** Work units one training may plan (about a few minutes of fits on this machine kind). */
+const MAX_WORK = 1_000_000_000;
+/** The largest fitted model the registry stores (as JSON). */
+const MODEL_MAX_BYTES = 64 * 1024 * 1024;
 
 export const BUILTIN_DATASETS: { id: string; file: string; label: string; classNames: string[]; name: string }[] = [
   { id: 'iris', file: 'iris.csv', label: 'species', classNames: ['setosa', 'versicolor', 'virginica'], name: 'Iris (Fisher, 1936): 150 flowers, 4 measurements, 3 species' },
@@ -206,6 +210,9 @@ export function createModelsService(deps: ModelsServiceDeps) {
     const search = await withMlErrors(() => new GridSearchCV({ estimator: { kind, params: { seed } }, paramGrid: grid, cv, scoring, nJobs: 1 }));
     const trees = algorithm === 'random_forest' ? (search.candidates.reduce((a, c) => a + (Number(c.n_estimators ?? c.nEstimators ?? 100) || 100), 0) / search.candidates.length) : 1;
     const work = d.n_rows * search.candidates.length * cv * trees;
+    if (work > MAX_WORK) {
+      throw new AppError('UNPROCESSABLE', `this training would take about ${work.toExponential(1)} units of work (rows × candidates × folds × trees); at most ${MAX_WORK.toExponential(0)}: use fewer candidates, folds or trees`);
+    }
     const inline = work <= INLINE_WORK;
     const nJobs = inline || work < PARALLEL_WORK ? 1 : Math.max(1, config.mlThreads ?? 2);
     return {
@@ -239,6 +246,9 @@ export function createModelsService(deps: ModelsServiceDeps) {
   }
 
   async function store(p: Prepared, out: TrainingOutput, jobId: string | null) {
+    if (out.artifact_bytes > MODEL_MAX_BYTES) {
+      throw new AppError('UNPROCESSABLE', `the fitted model is ${(out.artifact_bytes / 1048576).toFixed(0)} MB as JSON; the registry keeps at most ${MODEL_MAX_BYTES / 1048576} MB: use fewer trees or a max_depth`);
+    }
     const ref = await repo.createVersion(
       { owner: p.owner, name: p.name, algorithm: p.algorithm },
       {

@@ -39,6 +39,8 @@ export interface TrainingOutput {
   metrics: { accuracy: number; f1_macro: number; confusion_matrix: number[][]; method: string };
   feature_importances: number[];
   artifact: unknown;
+  /** Size of the fitted model as JSON (what the registry stores). */
+  artifact_bytes: number;
   fits_planned: number;
   training_ms: number;
 }
@@ -102,6 +104,7 @@ export async function runTraining(input: TrainingInput, run: { signal?: AbortSig
     std_fit_time: fitTimes.map((f) => f.std),
   };
   res.splitTestScores.forEach((scores, k) => (cvResults[`split${k}_test_score`] = scores));
+  const artifact = best.toJSON();
   return {
     best_params: grid.bestParams!,
     best_score: grid.bestScore,
@@ -114,7 +117,8 @@ export async function runTraining(input: TrainingInput, run: { signal?: AbortSig
       method: `out-of-fold predictions of the best parameters over the same ${input.cv} stratified folds`,
     },
     feature_importances: Array.from(best.featureImportances),
-    artifact: best.toJSON(),
+    artifact,
+    artifact_bytes: JSON.stringify(artifact).length,
     fits_planned: planned,
     training_ms: Math.round(performance.now() - started),
   };
