@@ -24,6 +24,14 @@ before(async () => {
 });
 after(async () => ctx?.close());
 
+/** The id of the user's model with this name. */
+async function modelId(name: string, headers = user): Promise<number> {
+  const list = await ctx.request('GET', '/api/v1/models?size=100&mine=true', { headers });
+  const m = list.body.find((x: { name: string }) => x.name === name);
+  assert.ok(m, `model ${name}`);
+  return m.id;
+}
+
 async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -42,6 +50,20 @@ describe('before any training', () => {
 });
 
 describe('seed 003 train / predict / status', () => {
+  test("the seed's client flow: /request_token, then /train, /predict, /status with that token; errors as the seed", async () => {
+    const acct = await createAccount(ctx, 'user');
+    const tok = await ctx.request('POST', '/request_token', { body: { username: acct.email, password: acct.password } });
+    assert.equal(tok.status, 200, tok.text);
+    const bearer = { authorization: `Bearer ${tok.body.token}` };
+    const trained = await ctx.request('POST', '/train', { headers: bearer, body: { algorithm: 'decision_tree', params: { max_depth: [2, 3] }, name: 'seed-flow' } });
+    assert.equal(trained.status, 200, trained.text);
+    const predicted = await ctx.request('POST', '/predict', { headers: bearer, body: { input: [5.1, 3.5, 1.4, 0.2] } });
+    assert.equal(predicted.body.prediction, 0);
+    assert.equal((await ctx.request('GET', '/status', { headers: bearer })).body.is_trained, true);
+    await checkScenario(ctx, { name: 'missing header', method: 'GET', url: '/status', status: 401, detail: 'Not authenticated' });
+    await checkScenario(ctx, { name: 'invalid token', method: 'GET', url: '/status', headers: { authorization: 'Bearer x.y.z' }, status: 401, detail: 'Failed to validate' });
+  });
+
   test('decision tree with the default grid on iris matches scikit-learn', async () => {
     const res = await ctx.request('POST', '/train', { headers: user, body: { algorithm: 'decision_tree' } });
     assert.equal(res.status, 200, res.text);
@@ -115,7 +137,7 @@ describe('seed 003 train / predict / status', () => {
 
   test('a large batch on a forest (worker thread) answers every row', async () => {
     const rows = Array.from({ length: 2000 }, (_, i) => [4 + (i % 40) / 10, 3, 1 + (i % 60) / 10, (i % 25) / 10]);
-    const res = await ctx.request('POST', '/predict', { headers: user, body: { input: rows, model_id: 2 } });
+    const res = await ctx.request('POST', '/predict', { headers: user, body: { input: rows, model_id: await modelId('random_forest') } });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.length, 2000);
   });
@@ -199,29 +221,32 @@ describe('the registry', () => {
   });
 
   test('compare puts versions side by side', async () => {
-    const res = await ctx.request('GET', '/api/v1/models/compare?ids=1:1,2:1', { headers: other });
+    const [dt, rf] = [await modelId('decision_tree'), await modelId('random_forest')];
+    const res = await ctx.request('GET', `/api/v1/models/compare?ids=${dt}:1,${rf}:1`, { headers: other });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.body.versions.map((v: { algorithm: string }) => v.algorithm), ['decision_tree', 'random_forest']);
     for (const v of res.body.versions) assert.ok(v.heldout_accuracy > 0.8 && v.confusion_matrix.length === 3);
     await checkScenario(ctx, { name: 'bad ids', method: 'GET', url: '/api/v1/models/compare?ids=abc', headers: user, status: 400, detail: 'model_id:version' });
-    await checkScenario(ctx, { name: 'unknown', method: 'GET', url: '/api/v1/models/compare?ids=1:77', headers: user, status: 404 });
+    await checkScenario(ctx, { name: 'unknown', method: 'GET', url: `/api/v1/models/compare?ids=${dt}:77`, headers: user, status: 404 });
   });
 
   test('every version is listed in seed 002 algos; deleting the model removes them', async () => {
+    const id = await modelId('dt-single');
     const algos = await waitFor('algos rows', async () => {
       const r = await ctx.request('GET', '/algos?size=100', { headers: admin });
-      return r.status === 200 && r.body.some((a: { algo_id: string }) => a.algo_id === 'model-3-v2') ? r.body : null;
+      return r.status === 200 && r.body.some((a: { algo_id: string }) => a.algo_id === `model-${id}-v2`) ? r.body : null;
     });
-    const row = algos.find((a: { algo_id: string }) => a.algo_id === 'model-3-v2');
+    const row = algos.find((a: { algo_id: string }) => a.algo_id === `model-${id}-v2`);
     assert.equal(row.version, '2');
-    assert.equal(row.location, '/api/v1/models/3/versions/2');
-    await checkScenario(ctx, { name: 'other user cannot delete', method: 'DELETE', url: '/api/v1/models/3', headers: other, status: 403 });
-    const del = await ctx.request('DELETE', '/api/v1/models/3', { headers: user });
+    assert.equal(row.location, `/api/v1/models/${id}/versions/2`);
+    assert.ok(algos.some((a: { algo_id: string }) => a.algo_id === `model-${id}-v1`));
+    await checkScenario(ctx, { name: 'other user cannot delete', method: 'DELETE', url: `/api/v1/models/${id}`, headers: other, status: 403 });
+    const del = await ctx.request('DELETE', `/api/v1/models/${id}`, { headers: user });
     assert.equal(del.status, 204);
-    await checkScenario(ctx, { name: 'gone', method: 'GET', url: '/api/v1/models/3', headers: user, status: 404 });
+    await checkScenario(ctx, { name: 'gone', method: 'GET', url: `/api/v1/models/${id}`, headers: user, status: 404 });
     await waitFor('algos rows removed', async () => {
       const r = await ctx.request('GET', '/algos?size=100', { headers: admin });
-      return r.status === 200 && !r.body.some((a: { algo_id: string }) => a.algo_id.startsWith('model-3-'));
+      return r.status === 200 && !r.body.some((a: { algo_id: string }) => a.algo_id.startsWith(`model-${id}-`));
     });
   });
 });
