@@ -2,6 +2,7 @@
 // /status, versioned models with held-out metrics, and datasets (iris, wine, breast cancer ship).
 // Each version is listed in seed 002's algos through the facts model.version.created / removed.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db.ts';
@@ -10,6 +11,7 @@ import type { JobSystem } from '../../platform/jobs/jobs.ts';
 import { runOnThread } from '../../platform/jobs/threads.ts';
 import type { Clock } from '../../platform/time.ts';
 import { createModelsRepository } from './models.repository.ts';
+import { createTrainingPool } from './training-pool.ts';
 import { registerModelsRoutes } from './models.routes.ts';
 import { createModelsService, TRAIN_QUEUE, type TrainJobData } from './models.service.ts';
 
@@ -27,8 +29,12 @@ export interface ModelsModuleDeps {
 
 export async function registerModelsModule(app: FastifyInstance, deps: ModelsModuleDeps) {
   const { config } = deps;
+  // Warm training threads (one per ML thread at most), ended with the app.
+  const trainingPool = createTrainingPool({ idle: Math.max(1, config.mlThreads ?? availableParallelism()) });
+  app.addHook('onClose', () => trainingPool.close());
   const service = createModelsService({
     repo: createModelsRepository(deps.database),
+    trainingPool,
     facts: deps.facts,
     jobs: deps.jobs,
     runThread: runOnThread,

@@ -35,6 +35,7 @@ import {
 import type { DatasetMeta, DatasetRow, ModelRow, ModelsRepository, VersionMeta } from './models.repository.ts';
 import type { CreateDatasetJson, PredictBody, TrainBody } from './models.schemas.ts';
 import { runTraining, type TrainingInput, type TrainingOutput } from './training.ts';
+import type { TrainingPool } from './training-pool.ts';
 
 export const TRAIN_QUEUE = 'models.train';
 /** Facts for seed 002's algos table (consumed by the resources module). */
@@ -63,6 +64,8 @@ export interface ModelsServiceDeps {
   repo: ModelsRepository;
   facts: Pick<Facts, 'publish'>;
   jobs: { enqueue(queue: string, data: object, opts: { owner?: string | null }): Promise<string | null> };
+  /** Warm worker threads for trainings (training-pool.ts). */
+  trainingPool: Pick<TrainingPool, 'run'>;
   /** Runs a module's default export on a worker thread (platform/jobs/threads.ts runOnThread). */
   runThread(module: URL, data: unknown, opts: { signal: AbortSignal; progress(percent: number, note?: string): void }): Promise<unknown>;
   clock: Clock;
@@ -239,7 +242,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
         }),
       );
     }
-    const out = (await limit(() => deps.runThread(new URL('./train-thread.ts', import.meta.url), i, { signal, progress }))) as TrainingOutput | { mlError: string };
+    const out = await limit(() => deps.trainingPool.run(i, { signal, progress }));
     // What src/ml refused on the thread (names do not cross it) is the client's 422, as inline.
     if ('mlError' in out) throw new AppError('UNPROCESSABLE', out.mlError);
     return out;
