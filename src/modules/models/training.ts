@@ -1,5 +1,5 @@
 // One training, as plain data in and out so it runs the same inline or on a worker thread
-// (train-thread.ts): GridSearchCV over the grid (stratified folds), out-of-fold predictions of the
+// (training-pool.ts): GridSearchCV over the grid (stratified folds), out-of-fold predictions of the
 // best parameters (held-out accuracy, macro F1, confusion matrix), the refit model and its JSON.
 import { performance } from 'node:perf_hooks';
 import { fromRows } from '../../ml/matrix.ts';
