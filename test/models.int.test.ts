@@ -308,6 +308,7 @@ describe('datasets', () => {
       up('ragged rows', csv('a,b,y\n1,2,x\n1,x\n'), 400, 'row 2 has 2 fields, expected 3'),
       up('non-numeric feature', csv('a,y\n1,x\nfoo,x\n'), 400, 'row 2, column "a"'),
       up('a class with fewer rows than folds', csv(`a,y\n${classRows(12)}`), 422, 'fewer than the 5'),
+      up('the same data with cv=2 is fine', csv(`a,y\n${classRows(12)}`), 201, '', '/api/v1/datasets?cv=2'),
       up('one class only', csv('a,y\n1,x\n2,x\n'), 400, 'at least 2'),
       up('unknown label column', csv('a,y\n1,x\n'), 400, 'label column "z"', '/api/v1/datasets?label=z'),
       up('header only', csv('a,y\n'), 400, 'header row and at least one data row'),

@@ -220,7 +220,7 @@ export function buildDataset(input: { columns: string[] | null; rows: unknown[];
   for (const c of y) counts[c]++;
   for (let c = 0; c < counts.length; c++) {
     if (counts[c] < input.minClassRows) {
-      throw new AppError('UNPROCESSABLE', `class ${JSON.stringify(truncate(distinct[c]))} has ${counts[c]} rows, fewer than the ${input.minClassRows} cross-validation folds training uses; add rows or drop the class`);
+      throw new AppError('UNPROCESSABLE', `class ${JSON.stringify(truncate(distinct[c]))} has ${counts[c]} rows, fewer than the ${input.minClassRows} cross-validation folds training uses; add rows, drop the class, or upload with a smaller cv`);
     }
   }
   return { featureNames, labelColumn: label, classNames: distinct, x, y };

@@ -192,6 +192,7 @@ export const CreateDatasetJsonSchema = Type.Object(
     label: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_NAME, description: 'the label column (default the last column)' })),
     columns: Type.Optional(Type.Array(Type.String({ maxLength: MAX_NAME }), { maxItems: 1001, description: 'column names, when rows are arrays' })),
     rows: Type.Array(Type.Unknown(), { minItems: 1, description: 'objects keyed by column, or arrays in the order of columns' }),
+    cv: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_CV, description: 'the folds this data must support: every class needs at least this many rows (default 5)' })),
   },
   { additionalProperties: false },
 );
@@ -201,6 +202,7 @@ export const CreateDatasetQuerySchema = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_NAME, description: 'CSV uploads: the dataset name' })),
     label: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_NAME, description: 'CSV uploads: the label column (default the last)' })),
+    cv: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_CV, description: 'CSV uploads: the folds this data must support (default 5)' })),
   },
   { additionalProperties: false },
 );

@@ -586,11 +586,11 @@ export function createModelsService(deps: ModelsServiceDeps) {
     },
 
     async createDatasetJson(body: CreateDatasetJson, principal: Principal, id: string) {
-      return saveDataset({ kind: 'json', columns: body.columns ?? null, rows: body.rows, label: body.label, minClassRows: DEFAULT_CV }, body.name, ownerOf(principal), id);
+      return saveDataset({ kind: 'json', columns: body.columns ?? null, rows: body.rows, label: body.label, minClassRows: body.cv ?? DEFAULT_CV }, body.name, ownerOf(principal), id);
     },
 
-    async createDatasetCsv(text: string, q: { name?: string; label?: string }, principal: Principal, id: string) {
-      return saveDataset({ kind: 'csv', text, label: q.label, minClassRows: DEFAULT_CV }, q.name ?? 'uploaded CSV', ownerOf(principal), id);
+    async createDatasetCsv(text: string, q: { name?: string; label?: string; cv?: number }, principal: Principal, id: string) {
+      return saveDataset({ kind: 'csv', text, label: q.label, minClassRows: q.cv ?? DEFAULT_CV }, q.name ?? 'uploaded CSV', ownerOf(principal), id);
     },
 
     async deleteDataset(id: string, principal: Principal) {
