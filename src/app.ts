@@ -5,7 +5,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config, ModuleName } from './config.ts';
 import { closeAllPools, setDefaultThreads } from './ml/runtime.ts';
 import { registerEventsModule } from './modules/events/index.ts';
-import { registerResourcesModule } from './modules/resources/index.ts';
+import { consumeModelFacts, registerResourcesModule } from './modules/resources/index.ts';
+import { registerModelsModule } from './modules/models/index.ts';
 import { registerUsersModule } from './modules/users/index.ts';
 import { registerAlertWebhooksModule } from './modules/alert-webhooks/index.ts';
 import { registerJobsModule } from './modules/jobs/index.ts';
@@ -140,6 +141,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     if (serves('jobs')) registerJobsModule(app, { jobs });
     // Commerce's sign-up store hook runs in every process; its routes only where served.
     registerCommerceModule(app, { database, config, users, facts, redis, clock: systemClock, routes: serves('commerce') });
+    // Every process defines the same queues and consumers (facts reach seed 002's algos either way).
+    consumeModelFacts({ database, facts });
+    await registerModelsModule(app, { database, config, jobs, facts, clock: systemClock, routes: serves('models') });
     // Alert webhooks consume the events module's alerts through facts, so they are served with events.
     if (serves('events')) {
       await registerAlertWebhooksModule(app, { database, webhooks, facts });

@@ -50,6 +50,16 @@ export interface Config {
   currencyRatesFile: string | null;
   /** CURRENCY_TIMEOUT_MS: how long a provider call may take (default 2000). */
   currencyTimeoutMs: number;
+  /** Seed 003: a training (synchronous /train, or a models.train job) fails after this long (MODELS_TRAIN_TIMEOUT_S). */
+  modelsTrainTimeoutS: number;
+  /** Seed 003: fitted models kept in memory per process (MODELS_CACHE_SIZE); others load from the database on use. */
+  modelsCacheSize: number;
+  /** Seed 003: how long a process trusts its view of the active model before asking the database (MODELS_ACTIVE_REFRESH_MS). */
+  modelsActiveRefreshMs: number;
+  /** Seed 003: the most rows one /predict batch may hold (PREDICT_MAX_ROWS). */
+  predictMaxRows: number;
+  /** Seed 003: the largest dataset upload, CSV or JSON, in bytes (DATASET_MAX_BYTES). */
+  datasetMaxBytes: number;
   jobs: JobsConfig;
   webhooks: WebhooksConfig;
   auth: AuthConfig;
@@ -111,7 +121,7 @@ export interface AuthConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The modules whose routes a process can serve (MODULES=…); health, metrics and docs are always served. */
-export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs', 'commerce'] as const;
+export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs', 'commerce', 'models'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 export class ConfigError extends Error {
@@ -231,6 +241,11 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     currencyApiKey: env.CURRENCY_API_KEY?.trim() || null,
     currencyRatesFile: env.CURRENCY_RATES_FILE?.trim() ? path.resolve(env.CURRENCY_RATES_FILE.trim()) : null,
     currencyTimeoutMs: int(env, 'CURRENCY_TIMEOUT_MS', 2000, 100, 60_000),
+    modelsTrainTimeoutS: int(env, 'MODELS_TRAIN_TIMEOUT_S', 300, 1, 86_400),
+    modelsCacheSize: int(env, 'MODELS_CACHE_SIZE', 16, 1, 10_000),
+    modelsActiveRefreshMs: int(env, 'MODELS_ACTIVE_REFRESH_MS', 1000, 0, 600_000),
+    predictMaxRows: int(env, 'PREDICT_MAX_ROWS', 10_000, 1, 1_000_000),
+    datasetMaxBytes: int(env, 'DATASET_MAX_BYTES', 10_485_760, 1024, 1_073_741_824),
     mlThreads: env.ML_THREADS?.trim() ? int(env, 'ML_THREADS', 1, 1, 1024) : null,
     jobs: {
       workers: int(env, 'WORKERS', 1, 0, 64),

@@ -8,3 +8,4 @@ export * from './platform/jobs/jobs.tables.ts';
 export * from './platform/webhooks/webhooks.tables.ts';
 export * from './modules/alert-webhooks/alert-webhooks.tables.ts';
 export * from './modules/commerce/commerce.tables.ts';
+export * from './modules/models/models.tables.ts';

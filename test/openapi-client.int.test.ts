@@ -69,7 +69,19 @@ export async function run(baseUrl: string) {
   // @ts-expect-error a product needs a name
   void (() => authed.POST('/api/v1/store/products', { body: { price: '1.00' } }));
 
-  return { status, registered: registered.response.status, me: me.data, user: user.data, userIds, alerted, answer: answer.data, storeName, views, price: viewed.data?.converted_price };
+  // seed 003 models
+  const trained = await authed.POST('/train', { body: { algorithm: 'decision_tree', params: { max_depth: [2, 3] } } });
+  const predicted = await authed.POST('/predict', { body: { input: [5.1, 3.5, 1.4, 0.2] } });
+  const modelStatus = await authed.GET('/status');
+  const trainedVersion: number | undefined = trained.data && 'version' in trained.data ? trained.data.version : undefined;
+  // @ts-expect-error cv is a number of folds
+  void (() => authed.POST('/train', { body: { algorithm: 'decision_tree', cv: 'five' } }));
+
+  return {
+    status, registered: registered.response.status, me: me.data, user: user.data, userIds, alerted, answer: answer.data,
+    storeName, views, price: viewed.data?.converted_price,
+    trainedVersion, predicted: predicted.data, modelStatus: modelStatus.data,
+  };
 }
 `;
 
@@ -125,5 +137,8 @@ describe('a client generated from /openapi.json', () => {
     assert.equal(out.storeName, 'client Store');
     assert.equal(out.views, 1);
     assert.equal(out.price, '10.00');
+    assert.equal(out.trainedVersion, 1);
+    assert.equal(out.predicted.prediction, 0);
+    assert.equal(out.modelStatus.is_trained, true);
   });
 });

@@ -77,7 +77,7 @@ describe('currency rates cache', () => {
   test('nothing cached and the provider down: 503, never a rate of 1', async () => {
     down = true;
     const { rates } = setup();
-    await assert.rejects(rates.rate('EUR'), (e: unknown) => e instanceof AppError && e.code === 'NOT_READY' && /list of currencies is not available/.test(e.message));
+    await assert.rejects(rates.rate('EUR'), (e: unknown) => e instanceof AppError && e.code === 'UNAVAILABLE' && /list of currencies is not available/.test(e.message));
     down = false;
   });
 

@@ -137,7 +137,7 @@ export function createCurrencyRates(deps: { config: CurrencyConfig; cache: Curre
         log.warn({ key, error: err.message, ageMs: now - entry.fetchedAt }, 'currency provider failed: answering with the cached value');
         return entry.value as T;
       }
-      throw new AppError('NOT_READY', `${what} is not available: ${err.message}, and no cached value is held; retry later or ask without currency`, { cause: err, headers: { 'retry-after': '60' } });
+      throw new AppError('UNAVAILABLE', `${what} is not available: ${err.message}, and no cached value is held; retry later or ask without currency`, { cause: err, headers: { 'retry-after': '60' } });
     }
   }
 

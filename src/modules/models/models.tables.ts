@@ -1,0 +1,90 @@
+import { sql } from 'drizzle-orm';
+import { doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { timestamps } from '../../platform/columns.ts';
+
+/** scikit-learn's cv_results_ as stored (training.ts makes it). */
+export interface CvResultsJson {
+  params: Record<string, unknown>[];
+  mean_test_score: number[];
+  std_test_score: number[];
+  rank_test_score: number[];
+  mean_fit_time: (number | null)[];
+  std_fit_time: (number | null)[];
+  [split: string]: unknown;
+}
+
+// Seed 003's model registry. Owners are external user ids ('' = made by a service credential);
+// datasets with owner null ship with the server (iris, wine, breast_cancer).
+
+/** A training table: numeric features (row-major arrays) and integer class labels 0..k-1. */
+export const mlDatasets = pgTable(
+  'ml_datasets',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    owner: text('owner'),
+    label_column: text('label_column').notNull(),
+    feature_names: jsonb('feature_names').$type<string[]>().notNull(),
+    class_names: jsonb('class_names').$type<string[]>().notNull(),
+    n_rows: integer('n_rows').notNull(),
+    /** Features, one array per row. */
+    x: jsonb('x').$type<number[][]>().notNull(),
+    /** Class index of each row (into class_names). */
+    y: jsonb('y').$type<number[]>().notNull(),
+    content_hash: text('content_hash').notNull(),
+    ...timestamps,
+  },
+  (t) => [index('ml_datasets_owner_created_idx').on(t.owner, t.created_at)],
+);
+
+/** A named model; its versions are the trainings, one of them active. */
+export const mlModels = pgTable(
+  'ml_models',
+  {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    name: text('name').notNull(),
+    owner: text('owner').notNull(),
+    algorithm: text('algorithm').notNull(),
+    active_version: integer('active_version'),
+    /** The highest version number given out (versions are numbered under the model row's lock). */
+    last_version: integer('last_version').notNull().default(0),
+    /** When a version was last made active: the newest is the model /predict and /status use. */
+    activated_at: timestamp('activated_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('ml_models_owner_name_idx').on(t.owner, t.name), index('ml_models_activated_idx').on(t.activated_at)],
+);
+
+export const mlModelVersions = pgTable(
+  'ml_model_versions',
+  {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    model_id: integer('model_id')
+      .notNull()
+      .references(() => mlModels.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    algorithm: text('algorithm').notNull(),
+    param_grid: jsonb('param_grid').$type<Record<string, unknown>>().notNull(),
+    best_params: jsonb('best_params').$type<Record<string, unknown>>().notNull(),
+    best_score: doublePrecision('best_score').notNull(),
+    scoring: text('scoring').notNull(),
+    cv: integer('cv').notNull(),
+    cv_results: jsonb('cv_results').$type<CvResultsJson>().notNull(),
+    training_accuracy: doublePrecision('training_accuracy').notNull(),
+    /** Out-of-fold metrics of the best parameters: accuracy, macro F1, confusion matrix. */
+    metrics: jsonb('metrics').$type<{ accuracy: number; f1_macro: number; confusion_matrix: number[][]; method: string }>().notNull(),
+    feature_importances: jsonb('feature_importances').$type<Record<string, number>>().notNull(),
+    dataset_id: text('dataset_id').notNull(),
+    dataset_hash: text('dataset_hash').notNull(),
+    feature_names: jsonb('feature_names').$type<string[]>().notNull(),
+    class_names: jsonb('class_names').$type<string[]>().notNull(),
+    seed: integer('seed').notNull(),
+    training_ms: integer('training_ms').notNull(),
+    library_version: text('library_version').notNull(),
+    job_id: text('job_id'),
+    /** The fitted estimator's toJSON(). */
+    artifact: jsonb('artifact').notNull(),
+    created_at: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().default(sql`now()`),
+  },
+  (t) => [uniqueIndex('ml_model_versions_model_version_idx').on(t.model_id, t.version)],
+);
