@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config, ModuleName } from './config.ts';
 import { closeAllPools, setDefaultThreads } from './ml/runtime.ts';
+import { registerDecisionsModule } from './modules/decisions/index.ts';
 import { registerEventsModule } from './modules/events/index.ts';
 import { registerResourcesModule } from './modules/resources/index.ts';
 import { registerUsersModule } from './modules/users/index.ts';
@@ -107,6 +108,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     if (serves('events')) {
       await registerAlertWebhooksModule(app, { database, webhooks, facts });
       await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid, facts, metrics });
+    }
+    if (serves('decisions')) {
+      const decisions = registerDecisionsModule(app, { database, users, jobs, webhooks, clock: systemClock, syncUpdateWaitMs: config.decisionsSyncUpdateMs });
+      await decisions.ensureDefaultProblem();
     }
     await jobs.start({ work: config.jobs.workers > 0 });
     app.addHook('onClose', () => jobs.stop(Math.max(1000, config.shutdownTimeoutMs - 1500)));

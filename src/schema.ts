@@ -7,3 +7,4 @@ export * from './modules/events/events.tables.ts';
 export * from './platform/jobs/jobs.tables.ts';
 export * from './platform/webhooks/webhooks.tables.ts';
 export * from './modules/alert-webhooks/alert-webhooks.tables.ts';
+export * from './modules/decisions/decisions.tables.ts';
