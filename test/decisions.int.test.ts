@@ -245,3 +245,216 @@ describe('idempotency', () => {
     assert.deepEqual(later.body.action.context, { temperature: 21 }, 'the stored decision, not a new draw');
   });
 });
+
+const createProblem = async (name: string, config: object) => {
+  const res = await post('/api/v1/problems', { name, config }, admin);
+  assert.equal(res.status, 201, res.text);
+  return res.body;
+};
+const hour = (h: number) => new Date(Date.UTC(2026, 0, 10, h)).toISOString();
+
+describe('problems are configuration; every policy kind is replayed from its logged seed', () => {
+  for (const policy of [{ kind: 'thompson' }, { kind: 'linucb', alpha: 0.5 }, { kind: 'epsilon_greedy', epsilon: 0.2 }, { kind: 'fixed', probabilities: [0.1, 0.3, 0.6] }]) {
+    test(`${policy.kind}: probabilities within the clip bounds, replay matches before and after an update`, async () => {
+      const name = `p-${policy.kind}`;
+      const created = await createProblem(name, { actions: [{ name: 'none' }, { name: 'walk' }, { name: 'breathe' }], policy, clip: { p_min: 0.15, p_max: 0.7 }, context: { mode: 'schema', numeric: [{ key: 'steps', standardize: true }], categorical: [{ key: 'place', values: ['home', 'work'] }] } });
+      assert.equal(created.live_version, 1);
+      assert.equal(created.config.policy.kind, policy.kind);
+      const userId = await newUser();
+      const ids: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const a = await post('/api/v1/action', { user_id: userId, timestamp: hour(i), decision_idx: i, problem: name, context: { steps: i * 100, place: i % 2 ? 'home' : 'work' } });
+        assert.equal(a.status, 201, a.text);
+        assert.equal(a.body.decided_by, 'policy');
+        const probs = Object.values(a.body.probabilities) as number[];
+        assert.ok(Math.abs(probs.reduce((x, y) => x + y, 0) - 1) < 1e-9);
+        for (const p of probs) assert.ok(p >= 0.15 - 1e-12 && p <= 0.7 + 1e-12, `${p} within [0.15, 0.7]`);
+        assert.equal(a.body.action_prob, a.body.probabilities[a.body.action.action_type]);
+        ids.push(a.body.decision_id);
+        const up = await post('/api/v1/upload_data', { user_id: userId, timestamp: hour(i), decision_id: a.body.decision_id, data: { action: a.body.action, action_prob: a.body.action_prob, outcome: { clicks: a.body.action.action_type === 'walk' ? 1 : 0 } } });
+        assert.equal(up.status, 201, up.text);
+      }
+      const upd = await post('/api/v1/update', { timestamp: hour(20), problem: name });
+      assert.equal(upd.status, 200, upd.text);
+      assert.equal(upd.body.policy_version, 2);
+      const after = await post('/api/v1/action', { user_id: userId, timestamp: hour(21), decision_idx: 100, problem: name, context: { steps: 50, place: 'home' } });
+      assert.equal(after.body.policy_version, 2);
+      ids.push(after.body.decision_id);
+      for (const id of ids) {
+        const r = await get(`/api/v1/decisions/${id}/replay`);
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.body.matches, true, `decision ${id} replays: ${r.text}`);
+      }
+      const d = await get(`/api/v1/decisions/${after.body.decision_id}`);
+      assert.equal(d.body.rng_state.length, 4);
+      assert.equal(d.body.encoded.length, 4, '[1, steps, place=home, place=work]');
+      assert.equal(d.body.encoded[2], 1);
+    });
+  }
+
+  test('the context schema: 422 naming a missing or mistyped key when asked, defaults otherwise', async () => {
+    const name = 'strict-ctx';
+    await createProblem(name, { actions: ['a', 'b'], context: { mode: 'schema', numeric: ['hr'], categorical: [{ key: 'day', values: ['we', 'wd'] }], on_missing: 'reject', on_unknown: 'reject' } });
+    const userId = await newUser();
+    const call = (context: object) => post('/api/v1/action', { user_id: userId, timestamp: T, problem: name, context });
+    const miss = await call({ day: 'we' });
+    assert.equal(miss.status, 422);
+    assert.match(miss.body.detail, /context\.hr is required/);
+    const typed = await call({ hr: 'fast', day: 'we' });
+    assert.equal(typed.status, 422);
+    assert.match(typed.body.detail, /context\.hr must be a number/);
+    const cat = await call({ hr: 60, day: 'holiday' });
+    assert.equal(cat.status, 422);
+    assert.match(cat.body.detail, /context\.day must be one of we, wd/);
+    const unknown = await call({ hr: 60, day: 'we', mood: 1 });
+    assert.equal(unknown.status, 422);
+    assert.match(unknown.body.detail, /context\.mood is not a key/);
+    assert.equal((await call({ hr: 60, day: 'wd' })).status, 201);
+    await createProblem('lenient-ctx', { actions: ['a', 'b'], context: { mode: 'schema', numeric: [{ key: 'hr', default: 70 }], categorical: [{ key: 'day', values: ['we', 'wd'], default: 'wd' }] } });
+    const ok = await post('/api/v1/action', { user_id: userId, timestamp: T, problem: 'lenient-ctx', context: { mood: 'x' } });
+    assert.equal(ok.status, 201, ok.text);
+    assert.deepEqual((await get(`/api/v1/decisions/${ok.body.decision_id}`)).body.encoded, [1, 70, 0, 1]);
+  });
+
+  test('budget: after N non-default actions in a day the default action is given, logged as the budget', async () => {
+    const name = 'budgeted';
+    await createProblem(name, { actions: ['rest', 'nudge'], policy: { kind: 'fixed', probabilities: [0, 1] }, clip: { p_min: 0, p_max: 1 }, budget_per_day: 2 });
+    const userId = await newUser();
+    const got: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const a = await post('/api/v1/action', { user_id: userId, timestamp: T, decision_idx: i, problem: name, context: {} });
+      got.push(`${a.body.action.action_type}/${a.body.decided_by}`);
+      if (a.body.decided_by === 'budget') assert.equal(a.body.action_prob, 1);
+    }
+    assert.deepEqual(got, ['nudge/policy', 'nudge/policy', 'rest/budget', 'rest/budget']);
+    const last = await get(`/api/v1/decisions/${(await post('/api/v1/action', { user_id: userId, timestamp: T, decision_idx: 3, problem: name })).body.decision_id}`);
+    assert.match(last.body.reason, /budget of 2/);
+    assert.equal((await get(`/api/v1/decisions/${last.body.decision_id}/replay`)).body.matches, true);
+  });
+
+  test('fallback: a policy that throws gives a fallback decision, logged with the reason, and it replays', async () => {
+    const name = 'fragile';
+    await createProblem(name, { actions: ['a', 'b'], context: { mode: 'schema', numeric: ['v'] }, fallback: { probabilities: [0.5, 0.5] } });
+    const userId = await newUser();
+    for (let i = 0; i < 4; i++) {
+      const a = await post('/api/v1/action', { user_id: userId, timestamp: hour(i), decision_idx: i, problem: name, context: { v: i } });
+      await post('/api/v1/upload_data', { user_id: userId, timestamp: hour(i), decision_idx: i, problem: name, data: { outcome: { clicks: i % 2 } } });
+      assert.equal(a.body.decided_by, 'policy');
+    }
+    assert.equal((await post('/api/v1/update', { timestamp: hour(10), problem: name })).status, 200);
+    // A finite context far outside anything seen makes the posterior scores overflow: the policy throws.
+    const a = await post('/api/v1/action', { user_id: userId, timestamp: hour(11), decision_idx: 50, problem: name, context: { v: 1e308 } });
+    assert.equal(a.status, 201, a.text);
+    assert.equal(a.body.decided_by, 'fallback');
+    assert.equal(a.body.action_prob, 0.5);
+    const d = await get(`/api/v1/decisions/${a.body.decision_id}`);
+    assert.match(d.body.reason, /^policy failed: /);
+    assert.equal((await get(`/api/v1/decisions/${a.body.decision_id}/replay`)).body.matches, true);
+  });
+
+  test('versions are listed, a rollback makes an earlier one live, and a config change builds a new one', async () => {
+    const name = 'versioned';
+    await createProblem(name, { actions: ['a', 'b'], policy: { kind: 'epsilon_greedy' } });
+    assert.equal((await post('/api/v1/update', { timestamp: T, problem: name })).body.policy_version, 2);
+    const list = await get(`/api/v1/problems/${name}/versions`, admin);
+    assert.deepEqual(list.body.map((v: { version: number; live: boolean }) => [v.version, v.live]), [[2, true], [1, false]]);
+    assert.equal(list.headers.get('x-total-count'), '2');
+    const rb = await post(`/api/v1/problems/${name}/rollback`, { version: 1 }, admin);
+    assert.equal(rb.status, 200, rb.text);
+    assert.equal(rb.body.live_version, 1);
+    const userId = await newUser();
+    assert.equal((await post('/api/v1/action', { user_id: userId, timestamp: T, problem: name })).body.policy_version, 1);
+    const put = await ctx.request('PUT', `/api/v1/problems/${name}/config`, { body: { config: { actions: ['a', 'b'], policy: { kind: 'linucb' }, clip: { p_min: 0.1, p_max: 0.9 } } }, headers: admin });
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.body.live_version, 3);
+    assert.equal(put.body.config.policy.kind, 'linucb');
+    const changed = await ctx.request('PUT', `/api/v1/problems/${name}/config`, { body: { config: { actions: ['a', 'c'] } }, headers: admin });
+    assert.equal(changed.status, 422);
+    assert.match(changed.body.detail, /actions cannot change/);
+  });
+
+  test('the reward window: late outcomes are stored but not learned; closed windows get the default reward', async () => {
+    const name = 'windowed';
+    await createProblem(name, { actions: ['a', 'b'], reward: { key: 'steps', window_minutes: 60, default_reward: 0 } });
+    const userId = await newUser();
+    for (let i = 0; i < 3; i++) await post('/api/v1/action', { user_id: userId, timestamp: hour(i), decision_idx: i, problem: name, context: { x: i } });
+    const inTime = await post('/api/v1/upload_data', { user_id: userId, timestamp: '2026-01-10T00:30:00Z', decision_idx: 0, problem: name, data: { outcome: { steps: 120 } } });
+    assert.equal(inTime.body.learned, true);
+    assert.equal(inTime.body.reward, 120);
+    const late = await post('/api/v1/upload_data', { user_id: userId, timestamp: '2026-01-10T03:00:00Z', decision_idx: 1, problem: name, data: { outcome: { steps: 999 } } });
+    assert.equal(late.status, 201);
+    assert.equal(late.body.learned, false);
+    // At 02:30 the windows of decisions 0 and 1 have closed, decision 2's (02:00 + 60 min) has not.
+    assert.equal((await post('/api/v1/update', { timestamp: '2026-01-10T02:30:00Z', problem: name })).status, 200);
+    const [v] = (await get(`/api/v1/problems/${name}/versions`, admin)).body;
+    assert.equal(v.n_observations, 2, 'decision 0 (its outcome) and decision 1 (the default reward)');
+    assert.equal(v.n_default_rewards, 1);
+  });
+
+  test('a shadow policy logs what it would have chosen on every decision', async () => {
+    await createProblem('shadowed', { actions: ['a', 'b'], policy: { kind: 'thompson' }, shadow: { kind: 'linucb' } });
+    const userId = await newUser();
+    const a = await post('/api/v1/action', { user_id: userId, timestamp: T, problem: 'shadowed', context: {} });
+    const d = await get(`/api/v1/decisions/${a.body.decision_id}`);
+    assert.equal(d.body.shadow.kind, 'linucb');
+    assert.ok(['a', 'b'].includes(d.body.shadow.action));
+    assert.ok(d.body.shadow.probability >= 0.2 && d.body.shadow.probability <= 0.8);
+  });
+
+  test('a schedule is set for a problem with update_cron', async () => {
+    const p = await createProblem('nightly', { actions: ['a', 'b'], update_cron: '0 3 * * *' });
+    const schedules = await ctx.app.jobs.boss.getSchedules();
+    assert.ok(schedules.some((s: { name: string; key: string; cron: string }) => s.name === 'decisions.update' && s.key === `problem-${p.id}` && s.cron === '0 3 * * *'));
+  });
+});
+
+describe('export and off-policy evaluation', () => {
+  const name = 'trial';
+  before(async () => {
+    await createProblem(name, { actions: ['none', 'nudge'], policy: { kind: 'fixed', probabilities: [0.5, 0.5] }, context: { mode: 'schema', numeric: ['x'] } });
+    const users = [await newUser(), await newUser()];
+    // A known world: nudging pays when x > 0.
+    for (let i = 0; i < 60; i++) {
+      const userId = users[i % 2];
+      const x = ((i * 37) % 21) / 10 - 1;
+      const a = await post('/api/v1/action', { user_id: userId, timestamp: hour(i % 24), decision_idx: i, problem: name, context: { x } });
+      const nudged = a.body.action.action_type === 'nudge';
+      await post('/api/v1/upload_data', { user_id: userId, timestamp: hour(i % 24), decision_id: a.body.decision_id, data: { outcome: { clicks: nudged ? (x > 0 ? 1 : 0) : 0.5 } } });
+    }
+  });
+
+  test('export streams one row per decision with its outcome, as JSON lines and CSV', async () => {
+    const jsonl = await get(`/api/v1/decisions/export?problem=${name}&format=jsonl`, admin);
+    assert.equal(jsonl.status, 200);
+    assert.match(jsonl.headers.get('content-type') ?? '', /ndjson/);
+    const rows = jsonl.text.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(rows.length, 60);
+    assert.equal(typeof rows[0].reward, 'number');
+    assert.deepEqual(Object.keys(rows[0].outcome), ['outcome']);
+    const csv = await get(`/api/v1/decisions/export?problem=${name}&format=csv&from=2026-01-10T00:00:00Z&to=2026-01-10T04:00:00Z`, admin);
+    assert.equal(csv.status, 200);
+    const lines = csv.text.trim().split('\r\n');
+    assert.match(lines[0], /^decision_id,problem_id,user_id/);
+    assert.ok(lines.length > 1 && lines.length < 61);
+  });
+
+  test('evaluate scores candidates with IPS, SNIPS and DR beside the live policy and uniform random (a job)', async () => {
+    const res = await post(`/api/v1/problems/${name}/evaluate`, { candidates: [{ kind: 'linucb', alpha: 0.1 }, { kind: 'fixed', probabilities: [1, 0] }], seed: 3 }, admin);
+    assert.equal(res.status, 202, res.text);
+    const job = await waitFor('the evaluation job', async () => {
+      const j = await get(res.body.status_url, admin);
+      return j.body.state === 'completed' || j.body.state === 'failed' ? j.body : null;
+    });
+    assert.equal(job.state, 'completed', JSON.stringify(job));
+    const r = job.result;
+    assert.equal(r.n_test, 30);
+    assert.deepEqual(r.estimates.map((e: { name: string }) => e.name), ['live', 'uniform', 'candidate_0', 'candidate_1']);
+    for (const e of r.estimates) for (const k of ['ips', 'snips', 'dr']) assert.ok(e[k].ci[0] <= e[k].value && e[k].value <= e[k].ci[1]);
+    // The fixed logging policy evaluated on its own logs: SNIPS is exactly the observed mean.
+    const live = r.estimates[0];
+    assert.ok(Math.abs(live.snips.value - r.logging_policy_mean_reward) < 1e-9);
+    // Uniform random is the logging policy here: every weight is 1.
+    assert.ok(Math.abs(r.estimates[1].ips.value - r.logging_policy_mean_reward) < 1e-9);
+    assert.equal(r.estimates[1].ips.ess, 30);
+  });
+});
