@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config, ModuleName } from './config.ts';
 import { closeAllPools, setDefaultThreads } from './ml/runtime.ts';
 import { registerDecisionsModule } from './modules/decisions/index.ts';
+import { createEventLogReader } from './modules/resources/event-log.reader.ts';
 import { registerEventsModule } from './modules/events/index.ts';
 import { registerResourcesModule } from './modules/resources/index.ts';
 import { registerUsersModule } from './modules/users/index.ts';
@@ -110,7 +111,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid, facts, metrics });
     }
     if (serves('decisions')) {
-      const decisions = registerDecisionsModule(app, { database, users, jobs, webhooks, clock: systemClock, syncUpdateWaitMs: config.decisionsSyncUpdateMs });
+      const decisions = registerDecisionsModule(app, { database, users, jobs, webhooks, clock: systemClock, eventLog: createEventLogReader(database), syncUpdateWaitMs: config.decisionsSyncUpdateMs });
       await decisions.ensureDefaultProblem();
     }
     await jobs.start({ work: config.jobs.workers > 0 });

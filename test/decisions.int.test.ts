@@ -391,6 +391,25 @@ describe('problems are configuration; every policy kind is replayed from its log
     assert.equal(v.n_default_rewards, 1);
   });
 
+  test("rewards counted from seed 002's event log: the user's events of a type within the window after each decision", async () => {
+    const name = 'from-events';
+    await createProblem(name, { actions: ['a', 'b'], reward: { source: 'event_log', event_type: 'app_open', window_minutes: 30 } });
+    const userId = await newUser();
+    for (let i = 0; i < 3; i++) await post('/api/v1/action', { user_id: userId, timestamp: hour(i), decision_idx: i, problem: name, context: {} });
+    // Decision 0 (00:00): two app opens inside its window, one after it; decision 1 (01:00): one of another type; decision 2: window still open.
+    for (const [ts, type] of [['2026-01-10T00:05:00Z', 'app_open'], ['2026-01-10T00:29:00Z', 'app_open'], ['2026-01-10T00:45:00Z', 'app_open'], ['2026-01-10T01:10:00Z', 'crash']]) {
+      const e = await post('/events', { user_id: userId, event_type: type, ts }, admin);
+      assert.equal(e.status, 201, e.text);
+    }
+    assert.equal((await post('/api/v1/update', { timestamp: '2026-01-10T02:10:00Z', problem: name })).status, 200);
+    const [v] = (await get(`/api/v1/problems/${name}/versions`, admin)).body;
+    assert.equal(v.n_observations, 2, 'decisions 0 and 1; decision 2 is still in its window');
+    // The counts the update learned from, through the same reader.
+    const { createEventLogReader } = await import('../src/modules/resources/event-log.reader.ts');
+    const reader = createEventLogReader((ctx as unknown as { database: import('../src/platform/db.ts').Database }).database);
+    assert.deepEqual(await reader.countAfter('app_open', [{ userId, from: new Date('2026-01-10T00:00:00Z') }, { userId, from: new Date('2026-01-10T01:00:00Z') }], 30), [2, 0]);
+  });
+
   test('a shadow policy logs what it would have chosen on every decision', async () => {
     await createProblem('shadowed', { actions: ['a', 'b'], policy: { kind: 'thompson' }, shadow: { kind: 'linucb' } });
     const userId = await newUser();

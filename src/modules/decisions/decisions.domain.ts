@@ -49,8 +49,15 @@ export interface ContextSchema {
 }
 
 export interface RewardConfig {
+  /**
+   * 'outcome': the reward is a key of the uploaded outcome; 'event_log': the number of the user's
+   * events of `event_type` in seed 002's event log within window_minutes after the decision.
+   */
+  source: 'outcome' | 'event_log';
   /** The key of the uploaded `outcome` that is the reward (a number, or a boolean as 1/0). */
   key: string;
+  /** 'event_log': the event_type counted. */
+  event_type: string | null;
   /** Outcomes later than this after their decision are stored but not learned from (null: no limit). */
   window_minutes: number | null;
   /** Reward given at the next update to a decision whose window closed without an outcome (null: none). */
@@ -187,7 +194,13 @@ export function normalizeConfig(input: unknown): ProblemConfig {
 
   const r = input.reward === undefined ? {} : input.reward;
   if (!isObj(r)) throw invalid('reward must be an object');
-  for (const key of Object.keys(r)) if (!['key', 'window_minutes', 'default_reward'].includes(key)) throw invalid(`unknown field 'reward.${key}'`);
+  for (const key of Object.keys(r)) if (!['source', 'key', 'event_type', 'window_minutes', 'default_reward'].includes(key)) throw invalid(`unknown field 'reward.${key}'`);
+  const source = r.source ?? 'outcome';
+  if (source !== 'outcome' && source !== 'event_log') throw invalid(`reward.source must be 'outcome' or 'event_log', got ${JSON.stringify(r.source)}`);
+  const eventType = r.event_type ?? null;
+  if (source === 'event_log' && (typeof eventType !== 'string' || eventType.length < 1 || eventType.length > 200)) throw invalid("reward.event_type is required with source 'event_log' (the event_type counted)");
+  if (source === 'outcome' && eventType !== null) throw invalid("reward.event_type is only for source 'event_log'");
+  if (source === 'event_log' && (r.window_minutes ?? null) === null) throw invalid("reward.window_minutes is required with source 'event_log' (events are counted within it)");
   const rewardKey = r.key ?? 'clicks';
   if (typeof rewardKey !== 'string' || !KEY.test(rewardKey)) throw invalid('reward.key must be 1 to 100 letters, digits, _ . or -');
   const window = r.window_minutes ?? null;
@@ -221,7 +234,7 @@ export function normalizeConfig(input: unknown): ProblemConfig {
   return {
     actions,
     context: { mode, numeric, categorical, on_missing: onMissing, on_unknown: onUnknown, max_features: maxFeatures as number },
-    reward: { key: rewardKey, window_minutes: window as number | null, default_reward: defReward as number | null },
+    reward: { source: source as RewardConfig['source'], key: rewardKey, event_type: eventType as string | null, window_minutes: window as number | null, default_reward: defReward as number | null },
     policy,
     clip: { p_min: pMin, p_max: pMax },
     default_action: defaultAction,
@@ -476,6 +489,11 @@ export function rewardOf(outcome: unknown, key: string): number | null {
   return finite(v) ? v : null;
 }
 
+/** Whether the reward window of a decision at `decidedAt` has closed by `until` (never, without a window). */
+export function windowClosed(reward: RewardConfig, decidedAt: Date, until: Date): boolean {
+  return reward.window_minutes !== null && decidedAt.getTime() + reward.window_minutes * 60_000 <= until.getTime();
+}
+
 /** Whether an outcome at `outcomeAt` is inside the reward window of a decision at `decidedAt`. */
 export function inWindow(reward: RewardConfig, decidedAt: Date, outcomeAt: Date): boolean {
   if (reward.window_minutes === null) return true;
@@ -483,6 +501,7 @@ export function inWindow(reward: RewardConfig, decidedAt: Date, outcomeAt: Date)
 }
 
 export interface LoggedRow {
+  userId: string;
   context: Record<string, unknown>;
   action: number;
   probability: number;
@@ -512,7 +531,7 @@ export function trainingSet(rows: LoggedRow[], config: ProblemConfig, encoder: E
   for (const row of rows) {
     if (opts.excludeBudget && row.decidedBy === 'budget') continue;
     if (row.reward !== null) picked.push({ row, reward: row.reward });
-    else if (config.reward.default_reward !== null && config.reward.window_minutes !== null && row.decidedAt.getTime() + config.reward.window_minutes * 60_000 <= until.getTime()) {
+    else if (config.reward.default_reward !== null && windowClosed(config.reward, row.decidedAt, until)) {
       picked.push({ row, reward: config.reward.default_reward });
       nDefault++;
     }

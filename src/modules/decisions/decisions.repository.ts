@@ -117,6 +117,7 @@ export function createDecisionsRepository(db: Db) {
       return conn
         .select({
           id: decisions.id,
+          user_id: decisions.user_id,
           context: decisions.context,
           action: decisions.action,
           probability: decisions.probability,

@@ -8,6 +8,7 @@ import type { JobSystem, Logger } from '../../platform/jobs/jobs.ts';
 import { parseTimestamp, type Clock } from '../../platform/time.ts';
 import type { Webhooks } from '../../platform/webhooks/webhooks.ts';
 import type { Rng } from '../../ml/rng.ts';
+import type { EventLogReader } from '../resources/event-log.reader.ts';
 import type { UsersService } from '../users/users.service.ts';
 import {
   buildEncoder,
@@ -25,6 +26,7 @@ import {
   trainingSet,
   trainPolicy,
   drawFrom,
+  windowClosed,
   type DecidedBy,
   type Encoder,
   type LoadedPolicy,
@@ -46,6 +48,8 @@ export interface DecisionsDeps {
   jobs: JobSystem;
   webhooks: Webhooks;
   clock: Clock;
+  /** Seed 002's event log, for rewards counted from it (reward.source 'event_log'). */
+  eventLog?: EventLogReader;
   /** Draws the per-decision nonce that, with the problem's seed, seeds the decision's generator. */
   rng: Rng;
   log: Logger;
@@ -129,26 +133,49 @@ export function createDecisionsService(deps: DecisionsDeps) {
    * live, in one transaction with the problem row locked (concurrent updates queue up); a failure
    * leaves the live version as it was.
    */
+  /** Logged decisions up to `until`, each with its reward under the problem's reward source. */
+  async function loggedRows(problemId: number, config: ProblemConfig, until: Date | null, from: Date | null = null): Promise<LoggedRow[]> {
+    const logged = await repo.loggedUntil(problemId, until, from);
+    const rows: LoggedRow[] = logged.map((r) => ({
+      userId: r.user_id,
+      context: r.context as Record<string, unknown>,
+      action: r.action,
+      probability: r.probability,
+      decidedBy: r.decided_by as DecidedBy,
+      decidedAt: r.client_timestamp,
+      reward: config.reward.source === 'outcome' && r.reward !== null ? Number(r.reward) : null,
+    }));
+    if (config.reward.source === 'event_log') {
+      if (!deps.eventLog) throw new AppError('UNPROCESSABLE', "reward.source 'event_log' needs the resources module (seed 002's event log) in this process");
+      const end = until ?? clock.now();
+      const closed = rows.filter((r) => windowClosed(config.reward, r.decidedAt, end));
+      const counts = await deps.eventLog.countAfter(config.reward.event_type!, closed.map((r) => ({ userId: r.userId, from: r.decidedAt })), config.reward.window_minutes!);
+      closed.forEach((r, i) => (r.reward = counts[i]));
+    }
+    return rows;
+  }
+
+  /**
+   * Builds a new immutable version from every decision up to `until` (client time) and makes it
+   * live. The data is read and the policy fitted first; then, with the problem row locked
+   * (concurrent builds queue up), the version is numbered and made live. A failure leaves the live
+   * version as it was.
+   */
   async function buildVersion(problemId: number, until: Date | null, configOverride?: ProblemConfig, onlyFirst = false): Promise<VersionRow | null> {
+    const current = await repo.findProblemById(problemId);
+    if (!current) throw new AppError('NOT_FOUND', `problem ${problemId} not found`);
+    if (onlyFirst && current.live_version_id !== null) return null;
+    const config = configOverride ?? (current.config as ProblemConfig);
+    const rows = until === null && !configOverride ? [] : await loggedRows(problemId, config, until);
+    const encoder = buildEncoder(config.context, rows.map((r) => r.context));
+    const data = trainingSet(rows, config, encoder, until ?? clock.now());
+    const state = trainPolicy(config.policy, config, data);
+    const shadow = config.shadow ? trainPolicy(config.shadow, config, data) : null;
     return repo.transaction(async (tx) => {
       const problem = await repo.findProblemById(problemId, tx, true);
       if (!problem) throw new AppError('NOT_FOUND', `problem ${problemId} not found`);
       // Processes starting together: the first one makes version 1.
       if (onlyFirst && problem.live_version_id !== null) return null;
-      const config = configOverride ?? (problem.config as ProblemConfig);
-      const logged = until === null && !configOverride ? [] : await repo.loggedUntil(problemId, until, null, tx);
-      const rows: LoggedRow[] = logged.map((r) => ({
-        context: r.context as Record<string, unknown>,
-        action: r.action,
-        probability: r.probability,
-        decidedBy: r.decided_by as DecidedBy,
-        decidedAt: r.client_timestamp,
-        reward: r.reward === null ? null : Number(r.reward),
-      }));
-      const encoder = buildEncoder(config.context, rows.map((r) => r.context));
-      const data = trainingSet(rows, config, encoder, until ?? clock.now());
-      const state = trainPolicy(config.policy, config, data);
-      const shadow = config.shadow ? trainPolicy(config.shadow, config, data) : null;
       const version = await repo.insertVersion(
         {
           problem_id: problemId,
@@ -329,7 +356,7 @@ export function createDecisionsService(deps: DecisionsDeps) {
       const config = problem.config as ProblemConfig;
       const outcome = data.outcome ?? body.outcome ?? null;
       if (outcome !== null && !isObj(outcome)) throw new AppError('VALIDATION_ERROR', 'data.outcome must be a JSON object');
-      const reward = rewardOf(outcome, config.reward.key);
+      const reward = config.reward.source === 'outcome' ? rewardOf(outcome, config.reward.key) : null;
       const stored = await repo.insertOutcome({
         decision_id: decision?.id ?? null,
         problem_id: problem.id,
@@ -497,15 +524,16 @@ export function createDecisionsService(deps: DecisionsDeps) {
       const p = await repo.findProblemById(data.problem_id);
       if (!p || p.live_version_id === null) throw new Error(`problem ${data.problem_id} not found`);
       const live = await versionById(p.live_version_id);
-      const logged = await repo.loggedUntil(p.id, data.to ? new Date(data.to) : null, data.from ? new Date(data.from) : null);
+      const config = p.config as ProblemConfig;
+      const to = data.to ? new Date(data.to) : clock.now();
       return evaluateCandidates({
-        config: p.config as ProblemConfig,
+        config,
         live: { encoder: live.encoder, policy: live.policy, version: live.row.version },
-        rows: logged.map((r) => ({ context: r.context as Record<string, unknown>, action: r.action, probability: r.probability, decidedBy: r.decided_by as DecidedBy, decidedAt: r.client_timestamp, reward: r.reward === null ? null : Number(r.reward) })),
+        rows: await loggedRows(p.id, config, to, data.from ? new Date(data.from) : null),
         candidates: data.candidates,
         level: data.level,
         seed: data.seed,
-        until: data.to ? new Date(data.to) : clock.now(),
+        until: to,
       });
     },
 

@@ -8,6 +8,7 @@ import { PermanentJobError } from '../../platform/jobs/jobs.ts';
 import type { Clock } from '../../platform/time.ts';
 import type { Webhooks } from '../../platform/webhooks/webhooks.ts';
 import { Rng } from '../../ml/rng.ts';
+import type { EventLogReader } from '../resources/event-log.reader.ts';
 import type { UsersService } from '../users/users.service.ts';
 import { createDecisionsRepository } from './decisions.repository.ts';
 import { registerDecisionsRoutes } from './decisions.routes.ts';
@@ -20,6 +21,8 @@ export interface DecisionsModuleDeps {
   jobs: JobSystem;
   webhooks: Webhooks;
   clock: Clock;
+  /** Seed 002's event log (when the resources module runs here), for rewards counted from it. */
+  eventLog?: EventLogReader;
   /** How long POST /api/v1/update without callback_url waits for its job (DECISIONS_SYNC_UPDATE_MS). */
   syncUpdateWaitMs: number;
   /** Seed of the generator that draws each decision's nonce (default: random per process). */
@@ -34,6 +37,7 @@ export function registerDecisionsModule(app: FastifyInstance, deps: DecisionsMod
     jobs: deps.jobs,
     webhooks: deps.webhooks,
     clock: deps.clock,
+    eventLog: deps.eventLog,
     rng: new Rng(deps.seed ?? randomBytes(4).readUInt32LE(0)),
     log: app.log,
     syncUpdateWaitMs: deps.syncUpdateWaitMs,
