@@ -401,7 +401,8 @@ describe('problems are configuration; every policy kind is replayed from its log
       const e = await post('/events', { user_id: userId, event_type: type, ts }, admin);
       assert.equal(e.status, 201, e.text);
     }
-    assert.equal((await post('/api/v1/update', { timestamp: '2026-01-10T02:10:00Z', problem: name })).status, 200);
+    const updated = await post('/api/v1/update', { timestamp: '2026-01-10T02:10:00Z', problem: name });
+    assert.equal(updated.status, 200, updated.text);
     const [v] = (await get(`/api/v1/problems/${name}/versions`, admin)).body;
     assert.equal(v.n_observations, 2, 'decisions 0 and 1; decision 2 is still in its window');
     // The counts the update learned from, through the same reader.

@@ -15,7 +15,7 @@ export function createEventLogReader(database: Database): EventLogReader {
         `select d.i::int as i,
                 (select count(*)::int from event_log e
                   where e.user_id = d.u and e.event_type = $3 and e.ts > d.t and e.ts <= d.t + make_interval(mins => $4::int)) as n
-           from unnest($1::text[], $2::timestamptz[]) with ordinality as d(u, t, i)`,
+           from unnest($1::text[], $2::text[]::timestamptz[]) with ordinality as d(u, t, i)`,
         [items.map((x) => x.userId), items.map((x) => x.from.toISOString()), eventType, windowMinutes],
       );
       const out = new Array<number>(items.length).fill(0);
