@@ -373,6 +373,35 @@ describe('problems are configuration; every policy kind is replayed from its log
     assert.match(changed.body.detail, /actions cannot change/);
   });
 
+  test('a failed update never replaces the live version; its callback says failed', async () => {
+    const name = 'overflowing';
+    await createProblem(name, { actions: ['a', 'b'], context: { mode: 'schema', numeric: ['v'] } });
+    const userId = await newUser();
+    // Finite contexts whose squares overflow: no posterior can be fitted on them.
+    for (let i = 0; i < 2; i++) {
+      await post('/api/v1/action', { user_id: userId, timestamp: hour(i), decision_idx: i, problem: name, context: { v: 1e200 } });
+      await post('/api/v1/upload_data', { user_id: userId, timestamp: hour(i), decision_idx: i, problem: name, data: { outcome: { clicks: 1 } } });
+    }
+    const sync = await post('/api/v1/update', { timestamp: hour(5), problem: name });
+    assert.equal(sync.status, 422, sync.text);
+    assert.match(sync.body.detail, /the model update failed \(the live version is unchanged\)/);
+    const async_ = await post('/api/v1/update', { timestamp: hour(5), problem: name, callback_url: `${base}/failed` });
+    assert.equal(async_.status, 202);
+    const cb = await waitFor('the failed callback', async () => callbacks.find((c) => c.body.update_id === async_.body.update_id), 7000, 100);
+    assert.equal(cb.body.status, 'failed');
+    assert.equal(cb.body.policy_version, null);
+    const versions = await get(`/api/v1/problems/${name}/versions`, admin);
+    assert.deepEqual(versions.body.map((v: { version: number; live: boolean }) => [v.version, v.live]), [[1, true]]);
+    const view = await get(`/api/v1/updates/${async_.body.update_id}`);
+    assert.equal(view.body.status, 'failed');
+    assert.match(view.body.error, /positive definite|non-finite/);
+    // A reward too large to learn from is refused at upload, naming the key.
+    await post('/api/v1/action', { user_id: userId, timestamp: hour(6), decision_idx: 9, problem: name, context: { v: 1 } });
+    const huge = await post('/api/v1/upload_data', { user_id: userId, timestamp: hour(6), decision_idx: 9, problem: name, data: { outcome: { clicks: 1e300 } } });
+    assert.equal(huge.status, 422);
+    assert.match(huge.body.detail, /data\.outcome\.clicks must be within/);
+  });
+
   test('the reward window: late outcomes are stored but not learned; closed windows get the default reward', async () => {
     const name = 'windowed';
     await createProblem(name, { actions: ['a', 'b'], reward: { key: 'steps', window_minutes: 60, default_reward: 0 } });

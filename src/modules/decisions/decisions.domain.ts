@@ -280,13 +280,16 @@ export function checkContext(context: Record<string, unknown>, schema: ContextSc
 /** Mean and standard deviation of the finite numbers (sd 1 when there is no spread, so encoding never divides by 0). */
 function moments(values: number[]): { mean: number; sd: number } {
   if (!values.length) return { mean: 0, sd: 1 };
+  // Welford's running mean and variance: no sum that overflows for values near the largest double.
   let m = 0;
-  for (const v of values) m += v;
-  m /= values.length;
   let s = 0;
-  for (const v of values) s += (v - m) * (v - m);
+  for (let i = 0; i < values.length; i++) {
+    const d = values[i] - m;
+    m += d / (i + 1);
+    s += d * (values[i] - m);
+  }
   const sd = Math.sqrt(s / values.length);
-  return { mean: m, sd: sd > 1e-12 ? sd : 1 };
+  return { mean: m, sd: Number.isFinite(sd) && sd > 1e-12 ? sd : 1 };
 }
 
 /**
@@ -380,13 +383,29 @@ export function newPolicy(p: PolicyConfig, config: ProblemConfig, dim: number): 
   }
 }
 
-/** Fits a policy on a training set (from scratch: every version learns from all data up to its time). */
+/**
+ * Fits a policy on a training set (from scratch: every version learns from all data up to its time).
+ * A fit whose parameters are not all finite numbers (contexts so large that their squares overflow)
+ * throws instead of producing a version that could not decide.
+ */
 export function trainPolicy(p: PolicyConfig, config: ProblemConfig, data: TrainingSet): PolicyJSON {
   const json = newPolicy(p, config, data.contexts.cols);
   if (json.kind === 'Fixed' || data.contexts.rows === 0) return json;
   const policy = banditFromJSON(json);
   policy.updateBatch(data.contexts, data.actions, data.rewards);
-  return policy.toJSON() as PolicyJSON;
+  const fitted = policy.toJSON() as PolicyJSON;
+  if (!allFinite(fitted)) throw new RangeError('the fitted policy has non-finite parameters (contexts or rewards too large for double precision)');
+  return fitted;
+}
+
+function allFinite(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+    for (const x of v as Iterable<unknown>) if (!allFinite(x)) return false;
+    return true;
+  }
+  if (v !== null && typeof v === 'object') return Object.values(v).every(allFinite);
+  return true;
 }
 
 export interface LoadedPolicy {
@@ -481,11 +500,18 @@ export function decisionRng(seed: number, nonce: number): Rng {
 // ---------------------------------------------------------------------------------------------
 // Rewards and training data
 
-/** The reward in an uploaded outcome: the configured key, a number or a boolean; null when absent or not numeric. */
+/** Largest reward magnitude accepted: squares and sums of rewards stay exact enough in doubles. */
+export const MAX_REWARD = 1e9;
+
+/**
+ * The reward in an uploaded outcome: the configured key, a number or a boolean; null when absent or
+ * not numeric. A number beyond ±MAX_REWARD is refused (422 naming the key).
+ */
 export function rewardOf(outcome: unknown, key: string): number | null {
   if (!isObj(outcome)) return null;
   const v = outcome[key];
   if (typeof v === 'boolean') return v ? 1 : 0;
+  if (finite(v) && Math.abs(v) > MAX_REWARD) throw invalid(`data.outcome.${key} must be within ±${MAX_REWARD}, got ${v}`);
   return finite(v) ? v : null;
 }
 
