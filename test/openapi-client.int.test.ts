@@ -60,7 +60,14 @@ export async function run(baseUrl: string) {
   // @ts-expect-error type is deposit or withdraw
   void (() => authed.POST('/api/events', { body: { type: 'refund', amount: '1', user_id: 1, time: 1 } }));
 
-  return { status, registered: registered.response.status, me: me.data, user: user.data, userIds, alerted, answer: answer.data };
+  // seed 000 decisions: a signed-in user requests and uploads for their own user_id
+  const decision = await authed.POST('/api/v1/action', { body: { user_id: myUserId, timestamp: '2026-01-01T00:00:00Z', decision_idx: 0, context: { temperature: 25 } } });
+  const actionProb: number | undefined = decision.data?.action_prob;
+  const uploaded = await authed.POST('/api/v1/upload_data', { body: { user_id: myUserId, timestamp: '2026-01-01T00:10:00Z', decision_idx: 0, data: { outcome: { clicks: 1 } } } });
+  // @ts-expect-error decision_idx is an integer
+  void (() => authed.POST('/api/v1/action', { body: { user_id: 'x', timestamp: 'now', decision_idx: 'first' } }));
+
+  return { status, registered: registered.response.status, me: me.data, user: user.data, userIds, alerted, answer: answer.data, actionProb, uploaded: uploaded.data?.message };
 }
 `;
 
@@ -91,7 +98,7 @@ describe('a client generated from /openapi.json', () => {
     const res = await ctx.request('GET', '/openapi.json');
     assert.equal(res.status, 200);
     const types = await generateTypes(res.body);
-    for (const p of ['"/health"', '"/api/v1/auth/login"', '"/api/v1/api-keys"', '"/users/{user_id}"', '"/api/events"', '"/api/rules/{id}"']) {
+    for (const p of ['"/health"', '"/api/v1/auth/login"', '"/api/v1/api-keys"', '"/users/{user_id}"', '"/api/events"', '"/api/rules/{id}"', '"/api/v1/action"']) {
       assert.ok(types.includes(p), `the types have ${p}`);
     }
     fs.writeFileSync(path.join(dir, 'api.ts'), types);
@@ -113,5 +120,7 @@ describe('a client generated from /openapi.json', () => {
     assert.deepEqual(out.user.firebase_data, { a: 1 });
     assert.deepEqual(out.userIds, [out.me.user_id], 'a user lists only their own profile');
     assert.deepEqual(out.answer, { alert: false, alert_codes: [], user_id: out.me.id });
+    assert.ok(out.actionProb >= 0.2 && out.actionProb <= 0.8, 'a clipped probability');
+    assert.equal(out.uploaded, 'Data uploaded successfully.');
   });
 });
