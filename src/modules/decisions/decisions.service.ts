@@ -67,6 +67,8 @@ interface LiveVersion {
 
 const MAX_CACHED_VERSIONS = 256;
 const EXPORT_PAGE = 500;
+const PROBLEM_CACHE_MS = 1000;
+const USER_CACHE_MS = 2000;
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The user_id as text: the seed's clients send strings, seed 001's integers. */
@@ -109,9 +111,22 @@ export function createDecisionsService(deps: DecisionsDeps) {
     return loadVersion(row);
   }
 
+  // The hot path reads a problem row and a user's existence on every decision: both are kept for a
+  // moment (this process drops its copy at once when it changes the problem; another process's
+  // change, such as an update run by a worker elsewhere, is seen within PROBLEM_CACHE_MS).
+  const problems = new Map<string, { row: ProblemRow; until: number }>();
+  const knownUsers = new Map<string, number>();
+  const forgetProblems = () => problems.clear();
+
   async function problemNamed(name: string | undefined): Promise<ProblemRow> {
     const n = name ?? DEFAULT_PROBLEM;
+    const hit = problems.get(n);
+    if (hit && hit.until > Date.now()) return hit.row;
     const p = await repo.findProblemByName(n);
+    if (p && p.live_version_id !== null) {
+      if (problems.size > 1000) problems.clear();
+      problems.set(n, { row: p, until: Date.now() + PROBLEM_CACHE_MS });
+    }
     if (!p) throw new AppError('NOT_FOUND', `problem '${n}' not found`);
     if (p.live_version_id === null) throw new AppError('NOT_READY', `problem '${n}' has no policy version yet`);
     return p;
@@ -125,7 +140,10 @@ export function createDecisionsService(deps: DecisionsDeps) {
   }
 
   async function requireUser(userId: string): Promise<void> {
+    if ((knownUsers.get(userId) ?? 0) > Date.now()) return;
     if (!(await users.findByExternalId(userId))) throw new AppError('NOT_FOUND', 'User not found.');
+    if (knownUsers.size > 100_000) knownUsers.clear();
+    knownUsers.set(userId, Date.now() + USER_CACHE_MS);
   }
 
   /**
@@ -192,7 +210,7 @@ export function createDecisionsService(deps: DecisionsDeps) {
       );
       await repo.updateProblem(problemId, { live_version_id: version.id, ...(configOverride ? { config: configOverride } : {}) }, tx);
       return version;
-    });
+    }).finally(forgetProblems);
   }
 
   function decisionAnswer(d: DecisionRow, version: number, problem: string) {
@@ -273,14 +291,17 @@ export function createDecisionsService(deps: DecisionsDeps) {
       if (!isObj(context)) throw new AppError('VALIDATION_ERROR', 'context must be a JSON object');
       const problem = await problemNamed(body.problem);
       const idx = body.decision_idx ?? null;
-      if (idx !== null) {
-        const existing = await repo.findDecision(problem.id, userId, idx);
-        if (existing) return decisionAnswer(existing, (await versionById(existing.policy_version_id)).row.version, problem.name);
-      }
-      await requireUser(userId);
       const live = await versionById(problem.live_version_id!);
       const config = live.config;
-      checkContext(context, (problem.config as ProblemConfig).context);
+      await requireUser(userId);
+      try {
+        checkContext(context, (problem.config as ProblemConfig).context);
+      } catch (err) {
+        // A repeated decision point answers its stored decision, whatever context comes with it.
+        const existing = idx === null ? null : await repo.findDecision(problem.id, userId, idx);
+        if (existing) return decisionAnswer(existing, (await versionById(existing.policy_version_id)).row.version, problem.name);
+        throw err;
+      }
       const x = encode(live.encoder, context, config.context);
       const defaultIdx = config.actions.findIndex((a) => a.name === config.default_action);
       const nonDefaultToday = config.budget_per_day === null ? 0 : await repo.countNonDefaultToday(problem.id, userId, defaultIdx, clock.now());
@@ -496,6 +517,7 @@ export function createDecisionsService(deps: DecisionsDeps) {
       const v = await repo.findVersionByNumber(p.id, version);
       if (!v) throw new AppError('NOT_FOUND', `problem '${p.name}' has no version ${version}`);
       await repo.updateProblem(p.id, { live_version_id: v.id, config: v.config as object });
+      forgetProblems();
       return this.getProblem(String(p.id));
     },
 

@@ -32,7 +32,7 @@ export interface DecisionsModuleDeps {
 /** Defines the module's queues (before the job system starts) and registers its routes. */
 export function registerDecisionsModule(app: FastifyInstance, deps: DecisionsModuleDeps) {
   const service = createDecisionsService({
-    repo: createDecisionsRepository(deps.database.db),
+    repo: createDecisionsRepository(deps.database),
     users: deps.users,
     jobs: deps.jobs,
     webhooks: deps.webhooks,
