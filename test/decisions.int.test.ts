@@ -218,6 +218,7 @@ describe('bad input gets a 4xx naming the field', () => {
     { name: 'repeated action names', method: 'POST', url: '/api/v1/problems', headers: admin, body: { name: 'bad-rep', config: { actions: ['a', 'a'] } }, status: 422, detail: 'repeats' },
     { name: 'unknown config field', method: 'POST', url: '/api/v1/problems', headers: admin, body: { name: 'bad-field', config: { actions: ['a', 'b'], colour: 1 } }, status: 422, detail: 'colour' },
     { name: 'default_reward without a window', method: 'POST', url: '/api/v1/problems', headers: admin, body: { name: 'bad-rw', config: { actions: ['a', 'b'], reward: { default_reward: 0 } } }, status: 422, detail: 'window_minutes' },
+    { name: 'a bad model', method: 'POST', url: '/api/v1/problems', headers: admin, body: { name: 'bad-model', config: { actions: ['a', 'b'], model: { kind: 'per_user', prior_weight: 0 } } }, status: 422, detail: 'model.prior_weight' },
     { name: 'a bad cron', method: 'POST', url: '/api/v1/problems', headers: admin, body: { name: 'bad-cron', config: { actions: ['a', 'b'], update_cron: 'every day' } }, status: 422, detail: 'update_cron' },
     { name: 'a bad problem name', method: 'POST', url: '/api/v1/problems', headers: admin, body: { name: '../x', config: { actions: ['a', 'b'] } }, status: 400, detail: 'name' },
     { name: 'a duplicate problem name', method: 'POST', url: '/api/v1/problems', headers: admin, body: { name: 'default', config: { actions: ['a', 'b'] } }, status: 409, detail: 'already exists' },
@@ -438,6 +439,29 @@ describe('problems are configuration; every policy kind is replayed from its log
     const { createEventLogReader } = await import('../src/modules/resources/event-log.reader.ts');
     const reader = createEventLogReader((ctx as unknown as { database: import('../src/platform/db.ts').Database }).database);
     assert.deepEqual(await reader.countAfter('app_open', [{ userId, from: new Date('2026-01-10T00:00:00Z') }, { userId, from: new Date('2026-01-10T01:00:00Z') }], 30), [2, 0]);
+  });
+
+  test('per-user models with a shared (power) prior: each user learns their own best action; new users decide from the prior', async () => {
+    const name = 'per-user';
+    await createProblem(name, { actions: ['a', 'b'], policy: { kind: 'linucb', alpha: 0 }, model: { kind: 'per_user', prior_weight: 0.1 } });
+    const [ua, ub, fresh] = [await newUser(), await newUser(), await newUser()];
+    // ua is rewarded for b, ub for a; ub has more data, so the pooled data favours a.
+    let k = 0;
+    for (const [userId, best, n] of [[ua, 'b', 20], [ub, 'a', 60]] as const) {
+      for (let i = 0; i < n; i++) {
+        const a = await post('/api/v1/action', { user_id: userId, timestamp: hour(i % 20), decision_idx: i, problem: name, context: {} });
+        await post('/api/v1/upload_data', { user_id: userId, timestamp: hour(i % 20), decision_id: a.body.decision_id, data: { outcome: { clicks: a.body.action.action_type === best ? 1 : 0 } } });
+        k++;
+      }
+    }
+    assert.equal((await post('/api/v1/update', { timestamp: hour(23), problem: name })).status, 200);
+    const ask = async (userId: string) => (await post('/api/v1/action', { user_id: userId, timestamp: hour(23), decision_idx: 1000, problem: name, context: {} })).body;
+    const [da, db, df] = [await ask(ua), await ask(ub), await ask(fresh)];
+    assert.equal(da.probabilities.b, 0.8, JSON.stringify(da.probabilities));
+    assert.equal(db.probabilities.a, 0.8, JSON.stringify(db.probabilities));
+    assert.equal(df.probabilities.a, 0.8, 'the prior: the pooled data favours a');
+    for (const d of [da, db, df]) assert.equal((await get(`/api/v1/decisions/${d.decision_id}/replay`)).body.matches, true);
+    assert.ok(k > 0);
   });
 
   test('a shadow policy logs what it would have chosen on every decision', async () => {

@@ -78,6 +78,11 @@ export interface ProblemConfig {
   fallback: { probabilities: number[] | null };
   /** A policy that logs, on every decision, what it would have chosen (null: none). */
   shadow: PolicyConfig | null;
+  /**
+   * One model for all users ('shared'), or one per user ('per_user') whose prior is every user's data
+   * at `prior_weight` (a power prior): users without data decide from that prior.
+   */
+  model: { kind: 'shared' } | { kind: 'per_user'; prior_weight: number };
   /** Cron (UTC) on which the problem's policy is updated (null: only on request). */
   update_cron: string | null;
   seed: number;
@@ -134,7 +139,7 @@ function checkProbabilities(p: unknown, field: string, nActions: number): number
  */
 export function normalizeConfig(input: unknown): ProblemConfig {
   if (!isObj(input)) throw invalid('config must be an object');
-  const known = ['actions', 'context', 'reward', 'policy', 'clip', 'default_action', 'budget_per_day', 'fallback', 'shadow', 'update_cron', 'seed'];
+  const known = ['actions', 'context', 'reward', 'policy', 'clip', 'default_action', 'budget_per_day', 'fallback', 'shadow', 'model', 'update_cron', 'seed'];
   for (const k of Object.keys(input)) if (!known.includes(k)) throw invalid(`unknown config field '${k}' (the fields are ${known.join(', ')})`);
   const actionsIn = input.actions;
   if (!Array.isArray(actionsIn) || actionsIn.length < 2 || actionsIn.length > MAX_ACTIONS) throw invalid(`actions must be an array of 2 to ${MAX_ACTIONS} actions`);
@@ -225,6 +230,12 @@ export function normalizeConfig(input: unknown): ProblemConfig {
   if (!isObj(fb)) throw invalid('fallback must be an object { probabilities }');
   const fallback = { probabilities: checkProbabilities(fb.probabilities ?? null, 'fallback.probabilities', k) };
   const shadow = input.shadow === undefined || input.shadow === null ? null : checkPolicy(input.shadow, 'shadow', k);
+  const m = input.model ?? { kind: 'shared' };
+  if (!isObj(m) || (m.kind !== 'shared' && m.kind !== 'per_user')) throw invalid("model must be { kind: 'shared' } or { kind: 'per_user', prior_weight }");
+  for (const key of Object.keys(m)) if (key !== 'kind' && !(m.kind === 'per_user' && key === 'prior_weight')) throw invalid(`unknown field 'model.${key}'`);
+  const priorWeight = m.prior_weight ?? 0.2;
+  if (m.kind === 'per_user' && (!finite(priorWeight) || priorWeight <= 0 || priorWeight > 1)) throw invalid('model.prior_weight must be a number in (0, 1]');
+  const model: ProblemConfig['model'] = m.kind === 'per_user' ? { kind: 'per_user', prior_weight: priorWeight as number } : { kind: 'shared' };
   const cron = input.update_cron ?? null;
   if (cron !== null && (typeof cron !== 'string' || cron.length > 100 || !/^[\d*/,\- ]+$/.test(cron) || cron.trim().split(/\s+/).length !== 5)) {
     throw invalid('update_cron must be a 5-field cron expression such as "0 3 * * *", or null');
@@ -241,6 +252,7 @@ export function normalizeConfig(input: unknown): ProblemConfig {
     budget_per_day: budget as number | null,
     fallback,
     shadow,
+    model,
     update_cron: cron as string | null,
     seed: seed as number,
   };
@@ -388,14 +400,50 @@ export function newPolicy(p: PolicyConfig, config: ProblemConfig, dim: number): 
  * A fit whose parameters are not all finite numbers (contexts so large that their squares overflow)
  * throws instead of producing a version that could not decide.
  */
-export function trainPolicy(p: PolicyConfig, config: ProblemConfig, data: TrainingSet): PolicyJSON {
-  const json = newPolicy(p, config, data.contexts.cols);
+export function trainPolicy(p: PolicyConfig, config: ProblemConfig, data: TrainingSet, opts: { weight?: number; from?: PolicyJSON } = {}): PolicyJSON {
+  const json = opts.from ?? newPolicy(p, config, data.contexts.cols);
   if (json.kind === 'Fixed' || data.contexts.rows === 0) return json;
   const policy = banditFromJSON(json);
-  policy.updateBatch(data.contexts, data.actions, data.rewards);
+  const w = opts.weight ?? 1;
+  if (w === 1) policy.updateBatch(data.contexts, data.actions, data.rewards);
+  else {
+    // Weighted rows: x and r scaled by √w put w·xxᵀ, w·x·r and w·r² into the sufficient statistics.
+    const s = Math.sqrt(w);
+    policy.updateBatch(matrix(data.contexts.rows, data.contexts.cols, data.contexts.data.map((v) => v * s) as Float64Array), data.actions, data.rewards.map((v) => v * s));
+  }
   const fitted = policy.toJSON() as PolicyJSON;
   if (!allFinite(fitted)) throw new RangeError('the fitted policy has non-finite parameters (contexts or rewards too large for double precision)');
   return fitted;
+}
+
+/** The rows of a training set that belong to one user. */
+export function rowsOfUser(data: TrainingSet, userId: string): TrainingSet {
+  const idx: number[] = [];
+  data.rows.forEach((r, i) => r.userId === userId && idx.push(i));
+  const d = data.contexts.cols;
+  const x = new Float64Array(idx.length * d);
+  idx.forEach((i, j) => x.set(data.contexts.data.subarray(i * d, (i + 1) * d), j * d));
+  return {
+    contexts: matrix(idx.length, d, x),
+    actions: Int32Array.from(idx, (i) => data.actions[i]),
+    rewards: Float64Array.from(idx, (i) => data.rewards[i]),
+    propensities: Float64Array.from(idx, (i) => data.propensities[i]),
+    nDefault: 0,
+    rows: idx.map((i) => data.rows[i]),
+  };
+}
+
+/**
+ * Per-user policies with a power prior: every user's data at weight w (the `prior`, which users
+ * without data decide from), then the user's own rows at 1 − w more, so their own data counts fully.
+ */
+export function trainPerUser(p: PolicyConfig, config: ProblemConfig, data: TrainingSet, prior: PolicyJSON, w: number): Map<string, PolicyJSON> {
+  const out = new Map<string, PolicyJSON>();
+  if (prior.kind === 'Fixed') return out;
+  for (const userId of new Set(data.rows.map((r) => r.userId))) {
+    out.set(userId, w === 1 ? prior : trainPolicy(p, config, rowsOfUser(data, userId), { weight: 1 - w, from: prior }));
+  }
+  return out;
 }
 
 function allFinite(v: unknown): boolean {

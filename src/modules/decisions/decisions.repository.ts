@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, gt, gte, lte, max, ne, sql } from 'drizzle-orm';
 import type { Database, Db } from '../../platform/db.ts';
 import type { Tx } from '../../platform/jobs/jobs.ts';
-import { decisionOutcomes, decisionPolicyVersions, decisionProblems, decisions, decisionUpdates } from './decisions.tables.ts';
+import { decisionOutcomes, decisionPolicyVersions, decisionProblems, decisions, decisionUpdates, decisionUserPolicies } from './decisions.tables.ts';
 
 export type ProblemRow = typeof decisionProblems.$inferSelect;
 export type VersionRow = typeof decisionPolicyVersions.$inferSelect;
@@ -82,6 +82,14 @@ export function createDecisionsRepository(database: Database) {
     async insertVersion(v: typeof decisionPolicyVersions.$inferInsert, conn: Conn): Promise<VersionRow> {
       const rows = await conn.insert(decisionPolicyVersions).values(v).returning();
       return rows[0];
+    },
+    async insertUserPolicies(versionId: number, states: Map<string, object>, conn: Conn): Promise<void> {
+      const all = [...states.entries()].map(([user_id, state]) => ({ version_id: versionId, user_id, state }));
+      for (let i = 0; i < all.length; i += 200) await conn.insert(decisionUserPolicies).values(all.slice(i, i + 200));
+    },
+    async findUserPolicy(versionId: number, userId: string): Promise<object | null> {
+      const rows = await db.select({ state: decisionUserPolicies.state }).from(decisionUserPolicies).where(and(eq(decisionUserPolicies.version_id, versionId), eq(decisionUserPolicies.user_id, userId))).limit(1);
+      return (rows[0]?.state as object | undefined) ?? null;
     },
     async nextVersionNumber(problemId: number, conn: Conn): Promise<number> {
       const rows = await conn.select({ v: max(decisionPolicyVersions.version) }).from(decisionPolicyVersions).where(eq(decisionPolicyVersions.problem_id, problemId));

@@ -25,6 +25,7 @@ import {
   rewardOf,
   trainingSet,
   trainPolicy,
+  trainPerUser,
   drawFrom,
   windowClosed,
   type DecidedBy,
@@ -101,6 +102,21 @@ export function createDecisionsService(deps: DecisionsDeps) {
     if (versions.size >= MAX_CACHED_VERSIONS) versions.delete(versions.keys().next().value!);
     versions.set(row.id, v);
     return v;
+  }
+
+  const userPolicies = new Map<string, LoadedPolicy>();
+
+  /** The policy a user's decisions are drawn from: theirs in a per-user version (when they had data), else the version's. */
+  async function policyFor(v: LiveVersion, userId: string): Promise<LoadedPolicy> {
+    if (v.config.model?.kind !== 'per_user') return v.policy;
+    const key = `${v.row.id}:${userId}`;
+    const hit = userPolicies.get(key);
+    if (hit) return hit;
+    const state = await repo.findUserPolicy(v.row.id, userId);
+    const loaded = state ? loadPolicy(state as PolicyJSON) : v.policy;
+    if (userPolicies.size >= 10_000) userPolicies.delete(userPolicies.keys().next().value!);
+    userPolicies.set(key, loaded);
+    return loaded;
   }
 
   async function versionById(id: number): Promise<LiveVersion> {
@@ -187,7 +203,10 @@ export function createDecisionsService(deps: DecisionsDeps) {
     const rows = until === null && !configOverride ? [] : await loggedRows(problemId, config, until);
     const encoder = buildEncoder(config.context, rows.map((r) => r.context));
     const data = trainingSet(rows, config, encoder, until ?? clock.now());
-    const state = trainPolicy(config.policy, config, data);
+    const perUser = config.model.kind === 'per_user' ? config.model.prior_weight : null;
+    // Per user: the version's own state is the prior (all data at the prior weight), for users without data.
+    const state = trainPolicy(config.policy, config, data, { weight: perUser ?? 1 });
+    const userStates = perUser !== null ? trainPerUser(config.policy, config, data, state, perUser) : null;
     const shadow = config.shadow ? trainPolicy(config.shadow, config, data) : null;
     return repo.transaction(async (tx) => {
       const problem = await repo.findProblemById(problemId, tx, true);
@@ -208,6 +227,7 @@ export function createDecisionsService(deps: DecisionsDeps) {
         },
         tx,
       );
+      if (userStates) await repo.insertUserPolicies(version.id, userStates, tx);
       await repo.updateProblem(problemId, { live_version_id: version.id, ...(configOverride ? { config: configOverride } : {}) }, tx);
       return version;
     }).finally(forgetProblems);
@@ -306,7 +326,8 @@ export function createDecisionsService(deps: DecisionsDeps) {
       const defaultIdx = config.actions.findIndex((a) => a.name === config.default_action);
       const nonDefaultToday = config.budget_per_day === null ? 0 : await repo.countNonDefaultToday(problem.id, userId, defaultIdx, clock.now());
       const rng = decisionRng(config.seed, deps.rng.nextUint32());
-      const d = decide({ config, policy: () => live.policy, x, rng, nonDefaultToday });
+      const userPolicy = await policyFor(live, userId);
+      const d = decide({ config, policy: () => userPolicy, x, rng, nonDefaultToday });
       let shadow: object | null = null;
       if (live.shadow) {
         try {
@@ -583,7 +604,7 @@ export function createDecisionsService(deps: DecisionsDeps) {
       if (!d || (ownScope(caller) !== null && ownScope(caller) !== d.user_id)) throw new AppError('NOT_FOUND', `decision ${id} not found`);
       const v = await versionById(d.policy_version_id);
       const x = encode(v.encoder, d.context as Record<string, unknown>, v.config.context);
-      const r = replay({ config: v.config, json: v.row.state as PolicyJSON, x, rngState: d.rng_state as [number, number, number, number], decidedBy: d.decided_by as DecidedBy });
+      const r = replay({ config: v.config, json: (await policyFor(v, d.user_id)).json, x, rngState: d.rng_state as [number, number, number, number], decidedBy: d.decided_by as DecidedBy });
       const logged = d.probabilities as number[];
       const same = r.action === d.action && r.probabilities.length === logged.length && r.probabilities.every((p, i) => p === logged[i]) && r.probability === d.probability;
       return {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { timestamps } from '../../platform/columns.ts';
 
 // Seed 000's tables. Users are referred to by their external user_id (text), never by a foreign key
@@ -35,6 +35,19 @@ export const decisionPolicyVersions = pgTable(
     created_at: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().default(sql`now()`),
   },
   (t) => [uniqueIndex('decision_policy_versions_problem_version_key').on(t.problem_id, t.version)],
+);
+
+/** A per-user policy of a version (problems with model 'per_user'): immutable like its version. */
+export const decisionUserPolicies = pgTable(
+  'decision_user_policies',
+  {
+    version_id: bigint('version_id', { mode: 'number' })
+      .notNull()
+      .references(() => decisionPolicyVersions.id, { onDelete: 'cascade' }),
+    user_id: text('user_id').notNull(),
+    state: jsonb('state').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.version_id, t.user_id] })],
 );
 
 /** Every decision, with what a micro-randomized-trial analysis needs to reproduce and weigh it. */
