@@ -1,6 +1,6 @@
 // Seed 000's POST /api/v1/action: decisions/s and p50/p99 through HTTP on embedded PGlite and on
-// PostgreSQL, beside the database-only ceiling (the decisions service called in-process at the same
-// concurrency, no HTTP) in the same run; and the cost of the policy draw alone, in µs, for 10 and 50
+// PostgreSQL, beside two ceilings in the same run: the decisions service called in-process at the same
+// concurrency (no HTTP), and the database alone (the decision's insert); and the cost of the policy draw alone, in µs, for 10 and 50
 // context features. Every request is a new (user_id, decision_idx), so each one draws and inserts.
 //   node bench/decisions.ts [--seconds 10] [--connections 50] [--users 100]
 //     [--pg postgres://postgres@127.0.0.1:5432/test] [--only embedded,pg] [--skip-draw]
@@ -182,7 +182,24 @@ async function ceiling(target: Target) {
       }),
     );
     lat.sort((a, b) => a - b);
-    return { ops: lat.length / SECONDS, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99) };
+    // The database alone: the decision's insert (one prepared statement) at the same concurrency.
+    const repo = createDecisionsRepository(database);
+    const problem = (await repo.findProblemByName('default'))!;
+    let m = 0;
+    const dbEnd = Date.now() + SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (Date.now() < dbEnd) {
+          const k = m++;
+          await repo.insertDecision({
+            problem_id: problem.id, user_id: `db-${k % USERS}`, decision_idx: k, policy_version_id: problem.live_version_id!, context: { temperature: 20 }, encoded: [1, 0],
+            action: 1, action_name: 'action', probabilities: [0.5, 0.5], probability: 0.5, rng_state: [1, 2, 3, 4], method: 'exact', decided_by: 'policy', reason: null, shadow: null,
+            client_timestamp: new Date(1_767_225_600_000 + k * 1000),
+          });
+        }
+      }),
+    );
+    return { ops: lat.length / SECONDS, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), dbOps: m / SECONDS };
   } finally {
     await database.close();
     await target.drop();
@@ -191,11 +208,11 @@ async function ceiling(target: Target) {
 
 if (!args['skip-draw']) drawCost();
 console.log(`\nPOST /api/v1/action, ${CONNECTIONS} connections, ${SECONDS} s, ${USERS} users, default problem (Thompson, clip [0.2, 0.8]); an admin token`);
-console.log('| backend | HTTP decisions/s | p50 ms | p99 ms | errors | service-only ceiling ops/s | ceiling p99 ms | HTTP / ceiling | load |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| backend | HTTP decisions/s | p50 ms | p99 ms | errors | service-only ceiling ops/s | ceiling p99 ms | HTTP / ceiling | database-only inserts/s | load |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const which of args.only.split(',')) {
   const make = () => (which === 'pg' ? pg(args.pg) : embedded());
   const h = await http(make());
   const c = await ceiling(make());
-  console.log(`| ${make().name} | ${h.rps.toFixed(0)} | ${h.p50} | ${h.p99} | ${h.errors} | ${c.ops.toFixed(0)} | ${c.p99.toFixed(1)} | ${(h.rps / c.ops).toFixed(2)} | ${load1()} |`);
+  console.log(`| ${make().name} | ${h.rps.toFixed(0)} | ${h.p50} | ${h.p99} | ${h.errors} | ${c.ops.toFixed(0)} | ${c.p99.toFixed(1)} | ${(h.rps / c.ops).toFixed(2)} | ${c.dbOps.toFixed(0)} | ${load1()} |`);
 }

@@ -478,6 +478,12 @@ describe('problems are configuration; every policy kind is replayed from its log
     const p = await createProblem('nightly', { actions: ['a', 'b'], update_cron: '0 3 * * *' });
     const schedules = await ctx.app.jobs.boss.getSchedules();
     assert.ok(schedules.some((s: { name: string; key: string; cron: string }) => s.name === 'decisions.update' && s.key === `problem-${p.id}` && s.cron === '0 3 * * *'));
+    // What the schedule sends when it fires: the job builds version 2 from everything up to now.
+    await ctx.app.jobs.enqueue('decisions.update', { problem_id: p.id });
+    await waitFor('the scheduled update', async () => (await get('/api/v1/problems/nightly', admin)).body.live_version === 2, 10_000, 100);
+    const off = await ctx.request('PUT', '/api/v1/problems/nightly/config', { body: { config: { actions: ['a', 'b'] } }, headers: admin });
+    assert.equal(off.status, 200);
+    assert.ok(!(await ctx.app.jobs.boss.getSchedules()).some((s: { key: string }) => s.key === `problem-${p.id}`), 'unscheduled when update_cron is removed');
   });
 });
 
