@@ -537,3 +537,43 @@ describe('export and off-policy evaluation', () => {
     assert.equal(r.estimates[1].ips.ess, 30);
   });
 });
+
+describe('hostile bodies never get a 500', () => {
+  test('every field of every write route, with values of every wrong kind', async () => {
+    const uid = await newUser();
+    const routes: [string, string, Record<string, unknown>, Record<string, string>][] = [
+      ['POST', '/api/v1/add_user', { user_id: 'h-1' }, svc],
+      ['POST', '/api/v1/action', { user_id: uid, timestamp: T, decision_idx: 1, context: { a: 1 }, problem: 'default' }, svc],
+      ['POST', '/api/v1/upload_data', { user_id: uid, timestamp: T, decision_idx: 1, decision_id: 1, data: { outcome: { clicks: 1 }, action: 'action', action_prob: 0.5 }, context: {}, outcome: {} }, svc],
+      ['POST', '/api/v1/update', { timestamp: T, callback_url: `${base}/x`, problem: 'default' }, svc],
+      ['POST', '/api/v1/problems', { name: 'hostile', config: { actions: ['a', 'b'], policy: { kind: 'linucb' }, context: { mode: 'schema', numeric: ['x'] }, reward: { key: 'k' }, clip: { p_min: 0.1, p_max: 0.9 } } }, admin],
+      ['PUT', '/api/v1/problems/default/config', { config: { actions: ['no_action', 'action'] } }, admin],
+      ['POST', '/api/v1/problems/default/rollback', { version: 1 }, admin],
+      ['POST', '/api/v1/problems/default/evaluate', { candidates: [{ kind: 'thompson' }], from: T, to: T, level: 0.9, seed: 1 }, admin],
+    ];
+    const values: unknown[] = [null, true, -1, 0, 1.5, 1e308, -1e308, 2 ** 53, '', 'x'.repeat(5000), '\u202e\ud83d\ude00', '2026-13-45T99:99:99Z', [], [1, 'a'], {}, { __proto__: { polluted: 1 } }, { kind: 'fixed', probabilities: [1e308, -1e308] }];
+    const nested = (v: unknown) => [{ actions: v }, { actions: ['a', 'b'], clip: v }, { actions: ['a', 'b'], context: v }, { actions: ['a', 'b'], reward: v }, { actions: ['a', 'b'], policy: v }, { actions: ['a', 'b'], model: v }, { actions: ['a', 'b'], fallback: v }, { actions: ['a', 'b'], context: { mode: 'schema', numeric: [v] } }, { actions: ['a', 'b'], context: { mode: 'schema', categorical: [{ key: 'c', values: v }] } }];
+    let n = 0;
+    for (const [method, path, good, headers] of routes) {
+      const fields = Object.keys(good);
+      for (const f of fields) {
+        for (const v of values) {
+          const res = await ctx.request(method, path, { body: { ...good, [f]: v }, headers });
+          n++;
+          assert.ok(res.status < 500, `${method} ${path} with ${f}=${JSON.stringify(v)?.slice(0, 60)}: ${res.status} ${res.text.slice(0, 200)}`);
+          if (res.status >= 400) assert.equal(typeof res.body.detail, 'string');
+        }
+      }
+      if (path === '/api/v1/problems') {
+        for (const v of values) {
+          for (const config of nested(v)) {
+            const res = await ctx.request(method, path, { body: { name: `h${n}`, config }, headers });
+            n++;
+            assert.ok(res.status < 500, `config ${JSON.stringify(config).slice(0, 100)}: ${res.status} ${res.text.slice(0, 200)}`);
+          }
+        }
+      }
+    }
+    assert.ok(n > 300);
+  });
+});
