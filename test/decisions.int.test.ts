@@ -4,6 +4,7 @@
 // concurrency, problems as configuration, every policy kind replayed from its logged seed, clipping,
 // budget and fallback, versions and rollback, export, and off-policy evaluation.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -14,6 +15,7 @@ import { runScenarios, type Scenario } from './helpers/scenarios.ts';
 
 interface Callback {
   body: any;
+  raw: string;
   headers: http.IncomingHttpHeaders;
   at: number;
 }
@@ -22,7 +24,7 @@ const receiver = http.createServer((req, res) => {
   let body = '';
   req.on('data', (d) => (body += d));
   req.on('end', () => {
-    callbacks.push({ body: JSON.parse(body), headers: req.headers, at: Date.now() });
+    callbacks.push({ body: JSON.parse(body), raw: body, headers: req.headers, at: Date.now() });
     res.writeHead(200).end('ok');
   });
 });
@@ -130,7 +132,10 @@ describe('the seed endpoints, as the working system uses them', () => {
     assert.equal(cb.body.status, 'completed');
     assert.equal(cb.body.timestamp, '2026-01-07T00:00:00.000Z');
     assert.equal(typeof cb.body.policy_version, 'number');
-    assert.match(String(cb.headers['x-arbiter-signature']), /^t=\d+,v1=[0-9a-f]{64}$/);
+    // The receiver verifies the signature with the secret the 202 gave it: HMAC-SHA256 over "<t>.<raw body>".
+    const sig = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(cb.headers['x-arbiter-signature']))!;
+    assert.ok(sig, 'signed');
+    assert.equal(createHmac('sha256', res.body.callback_secret).update(`${sig[1]}.${cb.raw}`).digest('hex'), sig[2]);
     const view = await get(`/api/v1/updates/${id}`);
     assert.equal(view.body.status, 'completed');
   });

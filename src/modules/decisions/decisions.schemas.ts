@@ -110,6 +110,7 @@ export const UpdateAnswerSchema = Type.Object(
     update_id: Type.String({ format: 'uuid' }),
     timestamp: Type.Optional(Type.String()),
     policy_version: Type.Optional(Type.Integer()),
+    callback_secret: Type.Optional(Type.String({ description: "with callback_url: the secret the callback's X-Arbiter-Signature is made with (shown once)" })),
   },
   { title: 'UpdateAnswer' },
 );

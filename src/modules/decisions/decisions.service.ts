@@ -422,12 +422,13 @@ export function createDecisionsService(deps: DecisionsDeps) {
      * POST /api/v1/update: a job builds a new policy version from the data up to `timestamp`. With
      * callback_url it answers at once (202) and the result is POSTed there; without, it waits.
      */
-    async update(body: UpdateBody, caller: Principal): Promise<{ accepted: boolean; body: { status: string; update_id: string; message?: string; timestamp?: string; policy_version?: number } }> {
+    async update(body: UpdateBody, caller: Principal): Promise<{ accepted: boolean; body: { status: string; update_id: string; message?: string; timestamp?: string; policy_version?: number; callback_secret?: string } }> {
       if (!actsForAnyone(caller)) throw new AppError('FORBIDDEN', 'only services and admins may update the model');
       const until = timestampOf(body.timestamp);
       const problem = await problemNamed(body.problem);
       if (body.callback_url !== undefined) webhooks.checkUrl(body.callback_url);
       const id = randomUUID();
+      const secret = body.callback_url ? `whsec_${randomBytes(24).toString('base64url')}` : null;
       await repo.transaction(async (tx) => {
         await repo.insertUpdate(
           {
@@ -436,14 +437,14 @@ export function createDecisionsService(deps: DecisionsDeps) {
             status: 'processing',
             data_until: until,
             callback_url: body.callback_url ?? null,
-            callback_secret: body.callback_url ? `whsec_${randomBytes(24).toString('base64url')}` : null,
+            callback_secret: secret,
             requested_by: caller.kind === 'service' ? 'service' : caller.externalId,
           },
           tx,
         );
         await jobs.enqueue(UPDATE_QUEUE, { update_id: id }, { tx, owner: caller.kind === 'service' ? null : caller.externalId });
       });
-      if (body.callback_url !== undefined) return { accepted: true, body: { status: 'processing', update_id: id, message: 'Model update started.' } };
+      if (body.callback_url !== undefined) return { accepted: true, body: { status: 'processing', update_id: id, message: 'Model update started.', callback_secret: secret! } };
       const deadline = Date.now() + deps.syncUpdateWaitMs;
       for (let wait = 20; Date.now() < deadline; wait = Math.min(250, wait * 2)) {
         await new Promise((r) => setTimeout(r, wait));
