@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config, ModuleName } from './config.ts';
 import { closeAllPools, setDefaultThreads } from './ml/runtime.ts';
+import { registerDecisionsModule } from './modules/decisions/index.ts';
+import { createEventLogReader } from './modules/resources/event-log.reader.ts';
 import { registerEventsModule } from './modules/events/index.ts';
 import { consumeModelFacts, registerResourcesModule } from './modules/resources/index.ts';
 import { registerModelsModule } from './modules/models/index.ts';
@@ -148,6 +150,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     if (serves('events')) {
       await registerAlertWebhooksModule(app, { database, webhooks, facts });
       await registerEventsModule(app, { database, config, users, stillValid: auth.authenticator.stillValid, facts, metrics });
+    }
+    if (serves('decisions')) {
+      const decisions = registerDecisionsModule(app, { database, users, jobs, webhooks, clock: systemClock, eventLog: createEventLogReader(database), syncUpdateWaitMs: config.decisionsSyncUpdateMs });
+      await decisions.ensureDefaultProblem();
     }
     await jobs.start({ work: config.jobs.workers > 0 });
     app.addHook('onClose', () => jobs.stop(Math.max(1000, config.shutdownTimeoutMs - 1500)));

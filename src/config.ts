@@ -40,6 +40,8 @@ export interface Config {
   headersTimeoutMs: number;
   /** Worker threads for model training and search (ML_THREADS); null = every core. */
   mlThreads: number | null;
+  /** Seed 000: how long POST /api/v1/update without callback_url waits for its job before answering 202. */
+  decisionsSyncUpdateMs: number;
   /** The modules whose routes this process serves (MODULES, comma-separated; default all). */
   modules: ModuleName[];
   /** Seed 004's currency provider, freecurrencyapi-compatible (CURRENCY_API_URL, …/currencies and …/latest). */
@@ -121,7 +123,7 @@ export interface AuthConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The modules whose routes a process can serve (MODULES=…); health, metrics and docs are always served. */
-export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs', 'commerce', 'models'] as const;
+export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs', 'commerce', 'models', 'decisions'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 export class ConfigError extends Error {
@@ -236,6 +238,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     streamsPerUser: int(env, 'STREAMS_PER_USER', 5, 1, 10_000),
     streamsTotal: int(env, 'STREAMS_TOTAL', 1000, 1, 1_000_000),
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
+    decisionsSyncUpdateMs: int(env, 'DECISIONS_SYNC_UPDATE_MS', 60_000, 100, 3_600_000),
     modules: moduleList(env),
     currencyApiUrl: env.CURRENCY_API_URL?.trim() || 'https://api.freecurrencyapi.com/v1',
     currencyApiKey: env.CURRENCY_API_KEY?.trim() || null,

@@ -9,3 +9,4 @@ export * from './platform/webhooks/webhooks.tables.ts';
 export * from './modules/alert-webhooks/alert-webhooks.tables.ts';
 export * from './modules/commerce/commerce.tables.ts';
 export * from './modules/models/models.tables.ts';
+export * from './modules/decisions/decisions.tables.ts';

@@ -77,10 +77,18 @@ export async function run(baseUrl: string) {
   // @ts-expect-error cv is a number of folds
   void (() => authed.POST('/train', { body: { algorithm: 'decision_tree', cv: 'five' } }));
 
+  // seed 000 decisions: a signed-in user requests and uploads for their own user_id
+  const decision = await authed.POST('/api/v1/action', { body: { user_id: myUserId, timestamp: '2026-01-01T00:00:00Z', decision_idx: 0, context: { temperature: 25 } } });
+  const actionProb: number | undefined = decision.data?.action_prob;
+  const uploaded = await authed.POST('/api/v1/upload_data', { body: { user_id: myUserId, timestamp: '2026-01-01T00:10:00Z', decision_idx: 0, data: { outcome: { clicks: 1 } } } });
+  // @ts-expect-error decision_idx is an integer
+  void (() => authed.POST('/api/v1/action', { body: { user_id: 'x', timestamp: 'now', decision_idx: 'first' } }));
+
   return {
     status, registered: registered.response.status, me: me.data, user: user.data, userIds, alerted, answer: answer.data,
     storeName, views, price: viewed.data?.converted_price,
     trainedVersion, predicted: predicted.data, modelStatus: modelStatus.data,
+    actionProb, uploaded: uploaded.data?.message,
   };
 }
 `;
@@ -112,7 +120,7 @@ describe('a client generated from /openapi.json', () => {
     const res = await ctx.request('GET', '/openapi.json');
     assert.equal(res.status, 200);
     const types = await generateTypes(res.body);
-    for (const p of ['"/health"', '"/api/v1/auth/login"', '"/api/v1/api-keys"', '"/users/{user_id}"', '"/api/events"', '"/api/rules/{id}"', '"/api/v1/store/products/{id}"']) {
+    for (const p of ['"/health"', '"/api/v1/auth/login"', '"/api/v1/api-keys"', '"/users/{user_id}"', '"/api/events"', '"/api/rules/{id}"', '"/api/v1/store/products/{id}"', '"/api/v1/action"', '"/train"']) {
       assert.ok(types.includes(p), `the types have ${p}`);
     }
     fs.writeFileSync(path.join(dir, 'api.ts'), types);
@@ -140,5 +148,7 @@ describe('a client generated from /openapi.json', () => {
     assert.equal(out.trainedVersion, 1);
     assert.equal(out.predicted.prediction, 0);
     assert.equal(out.modelStatus.is_trained, true);
+    assert.ok(out.actionProb >= 0.2 && out.actionProb <= 0.8, 'a clipped probability');
+    assert.equal(out.uploaded, 'Data uploaded successfully.');
   });
 });

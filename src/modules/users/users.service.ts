@@ -279,6 +279,17 @@ export function createUsersService(deps: { db: Db }) {
       ]);
       return { rows: rows as PublicUser[], total: totals[0].total };
     },
+
+    /**
+     * Adds a user known only by its external user_id (seed 000's POST /api/v1/add_user), with no
+     * credentials; null when a user with that user_id already exists.
+     */
+    async addExternalUser(userId: string, createdVia: string): Promise<PublicUser | null> {
+      const rows = await withDbErrors('user', () =>
+        db.insert(users).values({ user_id: userId, created_via: createdVia }).onConflictDoNothing({ target: users.user_id }).returning(publicColumns),
+      );
+      return (rows[0] as PublicUser | undefined) ?? null;
+    },
   };
 }
 
