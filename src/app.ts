@@ -17,6 +17,7 @@ import { createFacts, type Facts } from './platform/jobs/facts.ts';
 import { createJobSystem, type QueueSpec } from './platform/jobs/jobs.ts';
 import { createWebhooks } from './platform/webhooks/webhooks.ts';
 import { registerAccessPolicy } from './platform/access.ts';
+import { registerIdempotency } from './platform/idempotency.ts';
 import { registerAuthModule } from './modules/auth/index.ts';
 import { openRedis } from './platform/redis.ts';
 import { systemClock } from './platform/time.ts';
@@ -116,6 +117,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     registerErrorHandling(app, { dependencies });
     registerValidation(app);
     registerAccessPolicy(app);
+    registerIdempotency(app, { db: database.db });
     const metrics = registerMetrics(app);
     await registerOpenApi(app, pkg.version);
     registerHealthRoutes(app, { dependencies, metrics });

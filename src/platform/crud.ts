@@ -348,7 +348,7 @@ export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, s
   });
 
   app.post(path, {
-    config: write,
+    config: { ...write, idempotent: true },
     schema: { ...common, summary: `Create a ${name}`, operationId: `create_${name}`, body: CreateBody, response: { 201: Row, ...errors } },
     handler: async (req, reply) => {
       const scope = scopeOf(req);

@@ -40,7 +40,7 @@ export function registerCommerceRoutes(fastify: FastifyInstance, service: Commer
   });
 
   app.post(STORES, {
-    config: { access: 'user' },
+    config: { access: 'user', idempotent: true },
     schema: { tags, summary: 'Create a store owned by the caller', operationId: 'create_store', body: CreateStoreSchema, response: { 201: StoreSchema, ...errors } },
     handler: async (req, reply) => {
       const store = await service.createStore(req.body, callerOf(req));
@@ -99,7 +99,7 @@ export function registerCommerceRoutes(fastify: FastifyInstance, service: Commer
   });
 
   app.post(PRODUCTS, {
-    config: { access: 'user' },
+    config: { access: 'user', idempotent: true },
     schema: {
       tags: ptags,
       summary: "Create a product in store_id (yours unless you are an admin) or in your newest store",

@@ -44,13 +44,13 @@ export function registerDecisionsRoutes(fastify: FastifyInstance, service: Decis
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
   app.post('/api/v1/add_user', {
-    config: { access: 'owner' },
+    config: { access: 'owner', idempotent: true },
     schema: { tags, summary: 'Add a user to the one user store (seed 000)', operationId: 'decisions_add_user', body: AddUserSchema, response: { 201: AddUserAnswerSchema, ...errors } },
     handler: async (req, reply) => reply.status(201).send(await service.addUser(req.body, callerOf(req))),
   });
 
   app.post('/api/v1/action', {
-    config: { access: 'owner' },
+    config: { access: 'owner', idempotent: true },
     schema: {
       tags,
       summary: "Request an action for a user's context: drawn from the live policy (idempotent per user_id and decision_idx) (seed 000)",
@@ -62,7 +62,7 @@ export function registerDecisionsRoutes(fastify: FastifyInstance, service: Decis
   });
 
   app.post('/api/v1/upload_data', {
-    config: { access: 'owner' },
+    config: { access: 'owner', idempotent: true },
     schema: {
       tags,
       summary: "Upload a decision's outcome (by decision_id or decision_idx), or free data (seed 000)",

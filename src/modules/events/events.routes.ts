@@ -30,7 +30,7 @@ const ruleErrors = { ...errors, 409: ErrorResponse, 422: ErrorResponse };
 export function registerEventsRoutes(fastify: FastifyInstance, service: EventsService, streams: ReturnType<typeof createAlertStreams>): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/api/events', {
-    config: { access: 'owner' },
+    config: { access: 'owner', idempotent: true },
     schema: {
       tags: ['events'],
       summary: 'Record a deposit or withdrawal and evaluate the alert rules (seed 001)',
