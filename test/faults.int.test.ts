@@ -108,9 +108,9 @@ describe('faults: PostgreSQL and Redis cut under a running server', { skip: !PG 
         await pg.set('up');
       }
       const back = performance.now();
-      const took = await recovery(readEvents, back);
+      const [took, tookWrite] = await Promise.all([recovery(readEvents, back), recovery(postEvent, back)]);
       assert.ok(took < 2000, `first 200 ${took.toFixed(0)} ms after the database was back`);
-      assert.equal((await postEvent()).status, 200);
+      assert.ok(tookWrite < 2000, `first write ${tookWrite.toFixed(0)} ms after the database was back`);
       const ready = await timed(() => ctx.request('GET', '/ready'));
       assert.equal(ready.status, 200, ready.text);
       assert.ok(ready.ms < 1000);

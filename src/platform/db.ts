@@ -80,6 +80,13 @@ export class DatabaseUnavailableError extends Error {
 /** postgres.js's `socket` option (a factory of connected sockets), missing from its types. */
 const withSocket = (factory: (o: { host: string[]; port: number[]; path?: string }) => net.Socket) => ({ socket: factory }) as object;
 
+/**
+ * postgres.js waits up to 20 s (growing with each failure) before it connects again after losing a
+ * connection, which kept the first requests after a long outage failing for seconds. The watch already
+ * keeps statements away while the database is down, so a short constant wait is enough.
+ */
+const RECONNECT_AFTER_S = () => 0.1;
+
 /** A query refused without a round trip: a rejected promise with the PendingQuery methods Drizzle calls. */
 function refusedQuery(): Promise<never> & { values(): Promise<never>; execute(): Promise<never> } {
   const p = Promise.reject(new DatabaseUnavailableError());
@@ -116,6 +123,7 @@ async function openPostgres(url: string, config: DatabaseConfig, log: Dependency
     max: config.dbPoolSize,
     onnotice: () => {},
     connect_timeout: connectTimeoutS,
+    backoff: RECONNECT_AFTER_S,
     ...withSocket(socket),
     connection: { application_name: 'arbiter', TimeZone: 'UTC', statement_timeout: config.dbStatementTimeoutMs ?? 30_000 },
   });
@@ -129,7 +137,7 @@ async function openPostgres(url: string, config: DatabaseConfig, log: Dependency
       return refusing ? refusedQuery() : Reflect.apply(target, self, args);
     },
   });
-  const prober = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: connectTimeoutS, ...withSocket(socket), connection: { application_name: 'arbiter-probe' } });
+  const prober = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: connectTimeoutS, backoff: RECONNECT_AFTER_S, ...withSocket(socket), connection: { application_name: 'arbiter-probe' } });
   const dependency = watchDependency({
     name: 'database',
     probe: () => prober`select 1`,

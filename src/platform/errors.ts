@@ -2,6 +2,16 @@
 // the error handler renders {"detail", "message", "code", "requestId"} with the status of the code.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Dependency } from './dependencies.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Set when the request failed in a way that may have left its write applied (a connection lost
+     * mid-statement, an unexpected error): a retry must not simply run again (see idempotency.ts).
+     */
+    outcomeUnknown?: boolean;
+  }
+}
 import { drainRequest } from './request-drain.ts';
 
 export const ERROR_STATUS = {
@@ -212,6 +222,15 @@ export function errorBody(detail: string, code: string, requestId: string) {
 const CONNECTION_CODES = new Set(['DB_UNAVAILABLE', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 const CONNECTION_MESSAGES = /Stream isn't writeable|Connection is closed|Command timed out|MaxRetriesPerRequest|Reached the max retries/;
 
+function hasCode(err: unknown, code: string): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if ((e as { code?: unknown }).code === code) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 function isConnectionError(err: unknown): boolean {
   let e: unknown = err;
   for (let depth = 0; e && depth < 5; depth++) {
@@ -269,6 +288,8 @@ export function registerErrorHandling(app: FastifyInstance, deps: { dependencies
         appErr = new AppError(code, error.message);
       } else {
         const unavailable = await outage(error, dependencies);
+        // Refused before it reached the database, the request certainly changed nothing.
+        if (!hasCode(error, 'DB_UNAVAILABLE')) req.outcomeUnknown = true;
         if (unavailable) {
           req.log.debug({ err: error }, unavailable.message);
           appErr = unavailable;

@@ -3,10 +3,12 @@
 // every later request with the same key and the same request gets that answer again, without running
 // (across processes and restarts, for 24 hours). The same key with a different request is a 422.
 // - Concurrent duplicates wait for the first one's answer (up to 10 s, then 409 with Retry-After).
-// - A 5xx answer releases the key, so the retry runs (nothing was stored, or the outage's effect is
-//   unknown either way); 2xx and 4xx answers are replayed.
-// - A first request that never answered (the process died) holds its key: a retry gets 409 saying the
-//   outcome is unknown, rather than running a second time.
+// - A 5xx that certainly changed nothing (a service's own error, a statement refused while the
+//   database is known to be down) releases the key, so the retry runs; 2xx and 4xx answers are
+//   replayed. When the database itself is what failed, the release is retried every 250 ms.
+// - A first request whose outcome is unknown (its connection was lost mid-statement, an unexpected
+//   error, or its process died before answering) holds its key: a retry gets 409 saying so, rather
+//   than running a second time.
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -31,6 +33,8 @@ const WAIT_MS = 10_000;
 const POLL_MS = 25;
 /** A first request still unanswered after this long is taken to have died with its process. */
 const ABANDONED_MS = 60_000;
+const UNKNOWN =
+  'the first request with this Idempotency-Key failed in a way that may have left it applied (its connection to the database was lost, or its server stopped): whether it took effect is unknown; check, then send a new key';
 /** Answer headers kept for a replay. */
 const KEPT_HEADERS = ['content-type', 'location'];
 
@@ -107,36 +111,57 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db }): voi
         .where(where(caller, key));
       if (!row) continue; // the first request failed and released it: take it
       if (row.hash !== hash) throw new AppError('UNPROCESSABLE', 'this Idempotency-Key was used with a different request (method, path or body); use a new key for a new request');
+      if (row.status === 0 || (row.status === null && Number(row.age) > ABANDONED_MS)) throw new AppError('CONFLICT', UNKNOWN);
       if (row.status !== null) {
         reply.headers({ ...row.headers, 'idempotent-replayed': 'true' });
         return reply.status(row.status).send(row.body ?? undefined);
-      }
-      if (Number(row.age) > ABANDONED_MS) {
-        throw new AppError('CONFLICT', 'the first request with this Idempotency-Key never answered (the server stopped): whether it took effect is unknown; check, then send a new key');
       }
       if (Date.now() > deadline) throw new AppError('CONFLICT', 'a request with this Idempotency-Key is still running; retry shortly', { headers: { 'retry-after': '1' } });
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   });
 
+  // A 5xx releases its key; when the database is what failed, the release is retried until it goes
+  // through (a retry of the request meanwhile waits for it, up to WAIT_MS).
+  const unreleased = new Map<string, { caller: string; key: string }>();
+  let releasing: NodeJS.Timeout | null = null;
+  const releaseLater = (held: { caller: string; key: string }) => {
+    unreleased.set(`${held.caller}\n${held.key}`, held);
+    releasing ??= setTimeout(async function retry() {
+      for (const [id, h] of unreleased) {
+        try {
+          await db.delete(idempotencyKeys).where(where(h.caller, h.key));
+          unreleased.delete(id);
+        } catch {
+          break; // still unreachable: try again shortly
+        }
+      }
+      releasing = unreleased.size ? setTimeout(retry, 250) : null;
+      releasing?.unref();
+    }, 250);
+    releasing.unref();
+  };
+
   // Store the answer before it is sent, so a retry that follows it sees it.
   app.addHook('onSend', async (req, reply, payload) => {
     const held = req.idempotency;
     if (!held) return payload;
     req.idempotency = undefined;
+    if (reply.statusCode >= 500 && !req.outcomeUnknown) {
+      await db.delete(idempotencyKeys).where(where(held.caller, held.key)).catch(() => releaseLater(held));
+      return payload;
+    }
     try {
-      if (reply.statusCode >= 500) {
-        await db.delete(idempotencyKeys).where(where(held.caller, held.key));
-        return payload;
-      }
       const headers: Record<string, string> = {};
       for (const h of KEPT_HEADERS) {
         const v = reply.getHeader(h);
         if (v !== undefined) headers[h] = String(v);
       }
+      // An unknown outcome is kept as status 0: retries are told, and nothing runs twice.
+      const status = reply.statusCode >= 500 ? 0 : reply.statusCode;
       await db
         .update(idempotencyKeys)
-        .set({ status: reply.statusCode, headers, body: typeof payload === 'string' ? payload : payload == null ? null : String(payload) })
+        .set({ status, headers, body: status === 0 || payload == null ? null : typeof payload === 'string' ? payload : String(payload) })
         .where(where(held.caller, held.key));
     } catch (err) {
       // The answer still goes out; the key stays taken, and a retry is told its outcome is unknown.
