@@ -33,7 +33,9 @@ test('a training over MODELS_TRAIN_TIMEOUT_S answers 422, and the event loop sta
   assert.match(res.body.detail, /longer than 1 s \(MODELS_TRAIN_TIMEOUT_S\)/);
   assert.ok(performance.now() - started < 5000, 'the thread was stopped at the limit');
   // The fits ran on a worker thread: the loop only saw the request, the thread start and the answer.
-  assert.ok(maxGap < 150, `the event loop was blocked for ${maxGap.toFixed(0)} ms`);
+  // On the loop, the fits would have held it for the whole second before the limit; the bound leaves
+  // room for a busy machine's scheduling, which is not what this checks.
+  assert.ok(maxGap < 600, `the event loop was blocked for ${maxGap.toFixed(0)} ms`);
   const list = await ctx.request('GET', '/api/v1/models', { headers: user });
   assert.ok(!list.body.some((m: { name: string }) => m.name === 'too-slow'), 'no version from a training that timed out');
 });
