@@ -40,7 +40,7 @@ const redisUrl = new URL(args.redis!);
 const redisProxy = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
 const config = loadConfig(
   { LOG_LEVEL: 'warn' },
-  { databaseUrl: pgProxy.url(dbUrl.href), memoryDb: false, redisUrl: redisProxy.url(args.redis!), redisPrefix: `arbiter:faults:${randomBytes(4).toString('hex')}:` },
+  { databaseUrl: pgProxy.url(dbUrl.href), memoryDb: false, redisUrl: redisProxy.url(args.redis!), redisPrefix: `arbiter:faults:${randomBytes(4).toString('hex')}:`, auth: { rateLimitPerIp: 100_000, rateLimitPerAccount: 100_000 } },
 );
 const app = await buildApp(config);
 const base = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -51,6 +51,7 @@ for (let i = 0; i < CLIENTS; i++) {
   const email = `faults-${i}-${randomBytes(3).toString('hex')}@example.com`;
   const reg = await fetch(`${base}/api/v1/auth/register/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'faults-password-1' }) });
   const user = (await reg.json()) as { id: number };
+  if (!reg.ok) throw new Error(`register: ${reg.status} ${await reg.text()}`);
   const login = await fetch(`${base}/api/v1/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'faults-password-1' }) });
   accounts.push({ id: user.id, auth: `Bearer ${((await login.json()) as { access: string }).access}` });
 }
@@ -105,7 +106,8 @@ async function cut(proxy: TcpProxy, what: string) {
   const to = performance.now();
   await proxy.set('up');
   await new Promise((r) => setTimeout(r, 4000));
-  const during = samples.filter((s) => s.at >= from && s.at < to);
+  // Every request that was running at some point of the cut, including those sent just before it.
+  const during = samples.filter((s) => s.at < to && s.at + s.ms > from);
   const first503 = during.find((s) => s.status === 503);
   const firstOkAfter = samples.filter((s) => s.at >= to && s.status === 200).sort((a, b) => a.at + a.ms - (b.at + b.ms))[0];
   if (process.env.FAULTS_TRACE) {

@@ -1,6 +1,7 @@
 CREATE TABLE "idempotency_keys" (
 	"caller" text NOT NULL,
 	"key" text NOT NULL,
+	"owner" text NOT NULL,
 	"request_hash" text NOT NULL,
 	"status" integer,
 	"headers" jsonb,

@@ -85,7 +85,7 @@ describe('health, readiness, metrics, docs', () => {
       assert.deepEqual(Object.keys(res.json()).sort(), ['code', 'dependencies', 'detail', 'message', 'requestId']);
       assert.equal(res.json().detail, 'not ready: database is unreachable');
       assert.equal(res.json().code, 'UNAVAILABLE');
-      assert.deepEqual(res.json().dependencies, { database: 'down' });
+      assert.deepEqual(res.json().dependencies, { database: 'down', ...(ctx.config.redisUrl ? { redis: 'up' } : {}) });
       assert.equal(res.headers['retry-after'], '1');
     } finally {
       await other.close();

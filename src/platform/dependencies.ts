@@ -29,9 +29,9 @@ export interface DependencyOptions {
   /** Told after every failed probe (for example, to drop a connection that stopped answering). */
   onFailure?(): void;
   log: DependencyLog;
-  /** A probe slower than this is a failure (default 1000 ms). */
+  /** A probe slower than this is a failure (default 750 ms). */
   timeoutMs?: number;
-  /** Between probes while up (default 500 ms) and while down (default 250 ms). */
+  /** Between probes while up (default 250 ms) and while down (default 250 ms). */
   intervalMs?: number;
   downIntervalMs?: number;
 }
@@ -47,7 +47,7 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 export function watchDependency(opts: DependencyOptions): Dependency {
-  const timeoutMs = opts.timeoutMs ?? 1000;
+  const timeoutMs = opts.timeoutMs ?? 750;
   let up = true;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -78,10 +78,10 @@ export function watchDependency(opts: DependencyOptions): Dependency {
     if (stopped) return;
     await probe(timeoutMs);
     if (stopped) return;
-    timer = setTimeout(loop, up ? (opts.intervalMs ?? 500) : (opts.downIntervalMs ?? 250));
+    timer = setTimeout(loop, up ? (opts.intervalMs ?? 250) : (opts.downIntervalMs ?? 250));
     timer.unref();
   };
-  timer = setTimeout(loop, opts.intervalMs ?? 500);
+  timer = setTimeout(loop, opts.intervalMs ?? 250);
   timer.unref();
 
   return {

@@ -10,6 +10,8 @@ export const idempotencyKeys = pgTable(
     /** Who sent it (a user, an API key, the service secret): a key is only ever matched within its caller. */
     caller: text('caller').notNull(),
     key: text('key').notNull(),
+    /** The request that took the key (random): lets that request remove a row it cannot be sure it wrote. */
+    owner: text('owner').notNull(),
     /** sha256 of the method, the path with its query, and the JSON body. */
     request_hash: text('request_hash').notNull(),
     /** Null while the first request runs. */

@@ -5,11 +5,12 @@
 // - Concurrent duplicates wait for the first one's answer (up to 10 s, then 409 with Retry-After).
 // - A 5xx that certainly changed nothing (a service's own error, a statement refused while the
 //   database is known to be down) releases the key, so the retry runs; 2xx and 4xx answers are
-//   replayed. When the database itself is what failed, the release is retried every 250 ms.
+//   replayed. When the database itself is what failed, writing the release (or the answer) is retried
+//   every 250 ms until it goes through.
 // - A first request whose outcome is unknown (its connection was lost mid-statement, an unexpected
 //   error, or its process died before answering) holds its key: a retry gets 409 saying so, rather
 //   than running a second time.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Principal } from './access.ts';
@@ -23,7 +24,7 @@ declare module 'fastify' {
     idempotent?: boolean;
   }
   interface FastifyRequest {
-    idempotency?: { caller: string; key: string };
+    idempotency?: { caller: string; key: string; owner: string };
   }
 }
 
@@ -90,19 +91,27 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db }): voi
       db.delete(idempotencyKeys).where(sql`${idempotencyKeys.created_at} < now() - interval '24 hours'`).catch(() => {});
     }
     const deadline = Date.now() + WAIT_MS;
+    const owner = randomUUID();
     for (;;) {
-      // Take the key: new, or older than 24 h.
-      const taken = await db
-        .insert(idempotencyKeys)
-        .values({ caller, key, request_hash: hash })
-        .onConflictDoUpdate({
-          target: [idempotencyKeys.caller, idempotencyKeys.key],
-          set: { request_hash: hash, status: null, headers: null, body: null, created_at: sql`now()` },
-          where: sql`${idempotencyKeys.created_at} < now() - interval '24 hours'`,
-        })
-        .returning({ key: idempotencyKeys.key });
+      // Take the key: new, or older than 24 h. If the answer is lost (the connection went), the row
+      // may exist all the same: remove it once the database answers, so it does not hold the key.
+      let taken: unknown[];
+      try {
+        taken = await db
+          .insert(idempotencyKeys)
+          .values({ caller, key, owner, request_hash: hash })
+          .onConflictDoUpdate({
+            target: [idempotencyKeys.caller, idempotencyKeys.key],
+            set: { owner, request_hash: hash, status: null, headers: null, body: null, created_at: sql`now()` },
+            where: sql`${idempotencyKeys.created_at} < now() - interval '24 hours'`,
+          })
+          .returning({ key: idempotencyKeys.key });
+      } catch (err) {
+        writeLater(owner, () => db.delete(idempotencyKeys).where(and(where(caller, key), eq(idempotencyKeys.owner, owner))));
+        throw err;
+      }
       if (taken.length) {
-        req.idempotency = { caller, key };
+        req.idempotency = { caller, key, owner };
         return;
       }
       const [row] = await db
@@ -121,25 +130,26 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db }): voi
     }
   });
 
-  // A 5xx releases its key; when the database is what failed, the release is retried until it goes
-  // through (a retry of the request meanwhile waits for it, up to WAIT_MS).
-  const unreleased = new Map<string, { caller: string; key: string }>();
-  let releasing: NodeJS.Timeout | null = null;
-  const releaseLater = (held: { caller: string; key: string }) => {
-    unreleased.set(`${held.caller}\n${held.key}`, held);
-    releasing ??= setTimeout(async function retry() {
-      for (const [id, h] of unreleased) {
+  // What could not be written about a key because the database itself was failing (releasing it,
+  // or recording its answer or unknown outcome) is retried every 250 ms until it goes through; a retry
+  // of the request meanwhile waits for it (up to WAIT_MS).
+  const unwritten = new Map<string, () => Promise<unknown>>();
+  let retrying: NodeJS.Timeout | null = null;
+  const writeLater = (owner: string, write: () => Promise<unknown>) => {
+    unwritten.set(owner, write);
+    retrying ??= setTimeout(async function retry() {
+      for (const [id, w] of unwritten) {
         try {
-          await db.delete(idempotencyKeys).where(where(h.caller, h.key));
-          unreleased.delete(id);
+          await w();
+          unwritten.delete(id);
         } catch {
           break; // still unreachable: try again shortly
         }
       }
-      releasing = unreleased.size ? setTimeout(retry, 250) : null;
-      releasing?.unref();
+      retrying = unwritten.size ? setTimeout(retry, 250) : null;
+      retrying?.unref();
     }, 250);
-    releasing.unref();
+    retrying.unref();
   };
 
   // Store the answer before it is sent, so a retry that follows it sees it.
@@ -147,11 +157,10 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db }): voi
     const held = req.idempotency;
     if (!held) return payload;
     req.idempotency = undefined;
+    let write: () => Promise<unknown>;
     if (reply.statusCode >= 500 && !req.outcomeUnknown) {
-      await db.delete(idempotencyKeys).where(where(held.caller, held.key)).catch(() => releaseLater(held));
-      return payload;
-    }
-    try {
+      write = () => db.delete(idempotencyKeys).where(and(where(held.caller, held.key), eq(idempotencyKeys.owner, held.owner)));
+    } else {
       const headers: Record<string, string> = {};
       for (const h of KEPT_HEADERS) {
         const v = reply.getHeader(h);
@@ -159,14 +168,10 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db }): voi
       }
       // An unknown outcome is kept as status 0: retries are told, and nothing runs twice.
       const status = reply.statusCode >= 500 ? 0 : reply.statusCode;
-      await db
-        .update(idempotencyKeys)
-        .set({ status, headers, body: status === 0 || payload == null ? null : typeof payload === 'string' ? payload : String(payload) })
-        .where(where(held.caller, held.key));
-    } catch (err) {
-      // The answer still goes out; the key stays taken, and a retry is told its outcome is unknown.
-      req.log.warn({ err }, 'could not store the answer of an idempotent request');
+      const body = status === 0 || payload == null ? null : typeof payload === 'string' ? payload : String(payload);
+      write = () => db.update(idempotencyKeys).set({ status, headers, body }).where(and(where(held.caller, held.key), eq(idempotencyKeys.owner, held.owner)));
     }
+    await write().catch(() => writeLater(held.owner, write));
     return payload;
   });
 }
