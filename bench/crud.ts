@@ -1,6 +1,9 @@
 // CRUD throughput and p99 over loopback HTTP, on the embedded database and on PostgreSQL, each
-// beside the raw driver ceiling of the same statements measured in the same run.
-//   node bench/crud.ts [--seconds 5] [--connections 20] [--pg postgres://postgres@127.0.0.1:5432/test]
+// beside the raw driver ceiling of the same statements measured in the same run, over a seeded
+// event log (--rows, default 100,000: 1,000 event types of 100 rows each; each list asks for a
+// random type): creates (beside single-row and batched inserts), lists with an exact count, and lists
+// with `Prefer: count=none`.
+//   node bench/crud.ts [--seconds 5] [--connections 20] [--rows 100000] [--pg postgres://postgres@127.0.0.1:5432/test]
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,13 +21,32 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '20' },
     pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     'skip-pg': { type: 'boolean', default: false },
+    rows: { type: 'string', default: '100000' },
   },
 });
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
+const ROWS = Number(args.rows);
+const TYPES = 1000;
+const randomType = () => `type-${Math.floor(Math.random() * TYPES)}`;
+/** Rows a batched insert writes per statement (the batched ceiling of creates). */
+const BATCH = 10;
 const body = JSON.stringify({ event_type: 'bench', event_source: 'bench', log_level: 'info', event_data: { page: '/home', ms: 42 } });
 
-interface Row { backend: string; op: string; httpRps: number; httpP99: number; driverOps: number; ratio: number }
+interface Row { backend: string; op: string; httpRps: number; httpP99: number; driverOps: number; ratio: number; target: string }
+
+/** The event log as the bench reads it: ROWS rows over TYPES event types, a second apart. */
+async function seed(database: Database): Promise<void> {
+  await database.migrate();
+  for (let from = 1; from <= ROWS; from += 20_000) {
+    const to = Math.min(ROWS, from + 19_999);
+    await database.query(
+      `insert into event_log (event_type, event_source, log_level, event_data, ts)
+       select 'type-' || (g % ${TYPES}), 'seed', 'info', '{"n": 1}'::json, now() - make_interval(secs => g) from generate_series(${from}, ${to}) g`,
+    );
+  }
+  await database.query('analyze event_log');
+}
 
 const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
 
@@ -55,63 +77,79 @@ async function cannon(opts: autocannon.Options): Promise<{ rps: number; p99: num
   return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx };
 }
 
-/** The same insert and list the routes run, straight through Drizzle, at the same concurrency. */
-async function driverCeiling(database: Database): Promise<{ create: number; list: number }> {
+/** The statements the routes run, straight through Drizzle, at the same concurrency. */
+async function driverCeiling(database: Database): Promise<{ create: number; batched: number; list: number; listNoCount: number }> {
   const { db } = database;
-  const run = async (op: () => Promise<unknown>) => {
+  const run = async (op: () => Promise<unknown>, perOp = 1) => {
     let done = 0;
     const end = Date.now() + SECONDS * 1000;
     await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
       while (Date.now() < end) {
         await op();
-        done++;
+        done += perOp;
       }
     }));
     return done / SECONDS;
   };
-  const create = await run(() => db.insert(eventLog).values({ event_type: 'bench', event_source: 'bench', log_level: 'info', event_data: { page: '/home', ms: 42 } }).returning());
-  const where = and(eq(eventLog.event_type, 'bench'));
-  const list = await run(() => Promise.all([
-    db.select().from(eventLog).where(where).orderBy(asc(eventLog.ts), asc(eventLog.event_id)).limit(10),
-    db.select({ n: count() }).from(eventLog).where(where),
-  ]));
-  return { create, list };
+  const row = { event_type: 'bench', event_source: 'bench', log_level: 'info', event_data: { page: '/home', ms: 42 } };
+  const create = await run(() => db.insert(eventLog).values(row).returning());
+  const batched = await run(() => db.insert(eventLog).values(Array.from({ length: BATCH }, () => row)).returning(), BATCH);
+  const page = (t: string) => db.select().from(eventLog).where(eq(eventLog.event_type, t)).orderBy(asc(eventLog.ts), asc(eventLog.event_id)).limit(10);
+  const list = await run(() => {
+    const t = randomType();
+    return Promise.all([page(t), db.select({ n: count() }).from(eventLog).where(eq(eventLog.event_type, t))]);
+  });
+  const listNoCount = await run(() => page(randomType()));
+  return { create, batched, list, listNoCount };
 }
 
-async function benchBackend(name: string, env: Record<string, string>, dbConfig: Parameters<typeof openDatabase>[0]): Promise<Row[]> {
+async function benchBackend(name: string, env: Record<string, string>, serverDb: Parameters<typeof openDatabase>[0], driverDb: Parameters<typeof openDatabase>[0], pg: boolean): Promise<Row[]> {
+  for (const c of [serverDb, driverDb]) {
+    const database = await openDatabase(c);
+    await seed(database);
+    await database.close();
+  }
   const { proc, url, auth } = await startServer(env);
+  const listReq = (prefer?: string): autocannon.Options => ({
+    url,
+    headers: { authorization: auth, ...(prefer ? { prefer } : {}) },
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/events?event_type=${randomType()}&page=1&size=10` }) }],
+  });
   const create = await cannon({ url: `${url}/events`, method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body });
-  const list = await cannon({ url: `${url}/events?event_type=bench&page=1&size=10`, headers: { authorization: auth } });
+  const list = await cannon(listReq());
+  const listNoCount = await cannon(listReq('count=none'));
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
-  const database = await openDatabase(dbConfig);
-  await database.migrate();
+  const database = await openDatabase(driverDb);
   const ceiling = await driverCeiling(database);
   await database.close();
-  if (create.errors || list.errors) throw new Error(`${name}: ${create.errors + list.errors} errors or non-2xx answers; the figures would be meaningless`);
+  if (create.errors || list.errors || listNoCount.errors) throw new Error(`${name}: ${create.errors + list.errors + listNoCount.errors} errors or non-2xx answers; the figures would be meaningless`);
   return [
-    { backend: name, op: 'create (POST /events)', httpRps: create.rps, httpP99: create.p99, driverOps: ceiling.create, ratio: create.rps / ceiling.create },
-    { backend: name, op: 'list (GET /events?…)', httpRps: list.rps, httpP99: list.p99, driverOps: ceiling.list, ratio: list.rps / ceiling.list },
+    { backend: name, op: 'create (POST /events)', httpRps: create.rps, httpP99: create.p99, driverOps: ceiling.batched, ratio: create.rps / ceiling.batched, target: pg ? '≥ 2,000/s, p99 < 50 ms, ≥ 0.8× batched' : '–' },
+    { backend: name, op: '(single-row inserts, for comparison)', httpRps: NaN, httpP99: NaN, driverOps: ceiling.create, ratio: create.rps / ceiling.create, target: '' },
+    { backend: name, op: 'list, exact count (GET /events?event_type=…)', httpRps: list.rps, httpP99: list.p99, driverOps: ceiling.list, ratio: list.rps / ceiling.list, target: pg ? '≥ 2,000/s, p99 < 20 ms' : '–' },
+    { backend: name, op: 'list, Prefer: count=none', httpRps: listNoCount.rps, httpP99: listNoCount.p99, driverOps: ceiling.listNoCount, ratio: listNoCount.rps / ceiling.listNoCount, target: pg ? '≥ 3,000/s' : '–' },
   ];
 }
 
 const rows: Row[] = [];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-bench-'));
 try {
-  rows.push(...(await benchBackend('embedded (PGlite)', { DATA_DIR: path.join(dir, 'server') }, { databaseUrl: null, dataDir: path.join(dir, 'driver'), memoryDb: false, dbPoolSize: 1 })));
+  rows.push(...(await benchBackend('embedded (PGlite)', { DATA_DIR: path.join(dir, 'server') }, { databaseUrl: null, dataDir: path.join(dir, 'server'), memoryDb: false, dbPoolSize: 1 }, { databaseUrl: null, dataDir: path.join(dir, 'driver'), memoryDb: false, dbPoolSize: 1 }, false)));
   if (!args['skip-pg']) {
     const admin = postgres(args.pg!, { max: 1, onnotice: () => {} });
     const url = new URL(args.pg!);
     for (const db of ['arbiter_bench_http', 'arbiter_bench_driver']) await admin.unsafe(`drop database if exists ${db} with (force); `).then(() => admin.unsafe(`create database ${db}`));
     await admin.end();
     const at = (db: string) => Object.assign(new URL(url), { pathname: `/${db}` }).toString();
-    rows.push(...(await benchBackend('PostgreSQL 15', { DATABASE_URL: at('arbiter_bench_http') }, { databaseUrl: at('arbiter_bench_driver'), dataDir: dir, memoryDb: false, dbPoolSize: 10 })));
+    rows.push(...(await benchBackend('PostgreSQL 15', { DATABASE_URL: at('arbiter_bench_http') }, { databaseUrl: at('arbiter_bench_http'), dataDir: dir, memoryDb: false, dbPoolSize: 10 }, { databaseUrl: at('arbiter_bench_driver'), dataDir: dir, memoryDb: false, dbPoolSize: 10 }, true)));
   }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`\nCRUD benchmark: ${CONNECTIONS} connections, ${SECONDS} s per phase, loopback, ${os.cpus().length} cores, node ${process.version}`);
-console.log('| backend | operation | HTTP req/s | HTTP p99 (ms) | driver ceiling ops/s | HTTP / driver |');
-console.log('|---|---|---:|---:|---:|---:|');
-for (const r of rows) console.log(`| ${r.backend} | ${r.op} | ${r.httpRps.toFixed(0)} | ${r.httpP99.toFixed(1)} | ${r.driverOps.toFixed(0)} | ${r.ratio.toFixed(2)} |`);
+console.log(`\nCRUD benchmark: ${CONNECTIONS} connections, ${SECONDS} s per phase, ${ROWS} seeded rows, loopback, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
+console.log('| backend | operation | HTTP req/s | HTTP p99 (ms) | driver ceiling ops/s | HTTP / driver | target |');
+console.log('|---|---|---:|---:|---:|---:|---|');
+const num = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+for (const r of rows) console.log(`| ${r.backend} | ${r.op} | ${num(r.httpRps)} | ${num(r.httpP99, 1)} | ${num(r.driverOps)} | ${num(r.ratio, 2)} | ${r.target} |`);

@@ -35,6 +35,13 @@ export async function serve(config: Config, mode: 'http' | 'worker' = 'http'): P
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
-  if (mode === 'http') await app.listen({ port: config.port, host: config.host });
-  else app.log.info({ workers: config.jobs.workers }, 'job worker started');
+  if (mode === 'http') {
+    try {
+      await app.listen({ port: config.port, host: config.host });
+    } catch (err) {
+      // The port is taken (or not ours): stop everything the app started, so the process exits with the error.
+      await app.close().catch(() => {});
+      throw err;
+    }
+  } else app.log.info({ workers: config.jobs.workers }, 'job worker started');
 }

@@ -13,9 +13,23 @@ export interface ServerProcess {
   url: string;
 }
 
-/** Starts a server on a random loopback port and waits until it is ready (30 s at most). */
+/**
+ * Starts a server on a random loopback port and waits until it is ready (30 s at most). Ports come from
+ * below Linux's ephemeral range (32768 and up, where outgoing connections take theirs), and a port
+ * found taken after all is replaced by another.
+ */
 export async function spawnServer(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOn(10_000 + Math.floor(Math.random() * 22_000), env);
+    } catch (err) {
+      if (attempt < 5 && /EADDRINUSE/.test(String(err))) continue;
+      throw err;
+    }
+  }
+}
+
+async function spawnOn(port: number, env: NodeJS.ProcessEnv): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [CLI, 'serve'], { env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(proc);
   proc.once('exit', () => running.delete(proc));
@@ -24,7 +38,10 @@ export async function spawnServer(env: NodeJS.ProcessEnv): Promise<ServerProcess
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}: ${stderr}`);
+    if (proc.exitCode !== null || /EADDRINUSE/.test(stderr)) {
+      proc.kill('SIGKILL');
+      throw new Error(`server exited with ${proc.exitCode}: ${stderr}`);
+    }
     try {
       if ((await fetch(`${url}/ready`)).ok) return { proc, url };
     } catch {
