@@ -89,4 +89,6 @@ function App() {
     <main id="main"><${Page} me=${me} key=${path} /></main>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);

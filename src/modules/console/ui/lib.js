@@ -177,3 +177,37 @@ export function Bars({ items, format = (v) => fmt.num(v, 3) }) {
 export function Unavailable({ what }) {
   return html`<section class="card"><h2>${what}: not available</h2><p class="note">This server does not serve ${what.toLowerCase()} (its routes answer 404: the module is not built into this version, or MODULES leaves it out).</p></section>`;
 }
+
+/** A histogram of values in [lo, hi] with `bins` bins; `marks` are dashed vertical lines (e.g. clip bounds). */
+export function Histogram({ values, lo = 0, hi = 1, bins = 20, marks = [], label = '' }) {
+  if (!values.length) return html`<p class="note">No data to plot yet.</p>`;
+  const counts = new Array(bins).fill(0);
+  for (const v of values) counts[Math.min(bins - 1, Math.max(0, Math.floor(((v - lo) / (hi - lo)) * bins)))]++;
+  const W = 640, H = 200, L = 40, R = 10, T = 10, B = 28;
+  const max = Math.max(...counts);
+  const bw = (W - L - R) / bins;
+  const sx = (x) => L + ((x - lo) / (hi - lo)) * (W - L - R);
+  return html`<figure style="margin:0"><svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label=${label}>
+    ${counts.map((c, i) => html`<rect x=${L + i * bw + 1} y=${T + (1 - c / max) * (H - T - B)} width=${bw - 2} height=${(c / max) * (H - T - B)} fill="#2f5d8a"><title>${`${(lo + (i * (hi - lo)) / bins).toFixed(2)}–${(lo + ((i + 1) * (hi - lo)) / bins).toFixed(2)}: ${c}`}</title></rect>`)}
+    ${[0, 0.25, 0.5, 0.75, 1].map((f) => html`<text x=${sx(lo + f * (hi - lo))} y=${H - 8} text-anchor="middle">${(lo + f * (hi - lo)).toFixed(2)}</text>`)}
+    <text x=${L - 4} y=${T + 10} text-anchor="end">${max}</text>
+    ${marks.map((m) => html`<line x1=${sx(m.x)} x2=${sx(m.x)} y1=${T} y2=${H - B} stroke="#b42318" stroke-width="2" stroke-dasharray="5 3" /><text x=${sx(m.x) + 4} y=${T + 12}>${m.label}</text>`)}
+  </svg><figcaption class="note">${label}</figcaption></figure>`;
+}
+
+/** Downloads a response body under `name` (an API route that needs the person's token). */
+export async function download(path, name) {
+  const res = await authFetch(path);
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    throw new ApiError(res.status, body.detail || `${res.status}`, body);
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -83,8 +83,8 @@ function AlertsFeed({ rules }) {
   return html`<section class="card" aria-labelledby="feed-h">
     <h2 id="feed-h">Alerts <span class=${`pill ${status === 'live' ? 'live' : 'off'}`} data-testid="stream-status">${status === 'live' ? 'live' : status}</span></h2>
     <form class="inline" onSubmit=${apply}>
-      <label>Code<input name="code" inputmode="numeric" size="8" value=${filter.code} /></label>
-      <label>User id<input name="user_id" inputmode="numeric" size="8" value=${filter.user_id} /></label>
+      <label>Code<input name="code" inputmode="numeric" size="8" defaultValue=${filter.code} /></label>
+      <label>User id<input name="user_id" inputmode="numeric" size="8" defaultValue=${filter.user_id} /></label>
       <button type="submit">Filter</button>
     </form>
     <${ErrorBox} error=${list.error} /><${Loading} when=${list.loading && !list.data} />
