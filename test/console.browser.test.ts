@@ -306,6 +306,20 @@ describe('console in Chromium', { skip }, () => {
     await mine.close();
   });
 
+  test('/docs links to the console and shows none of the hosted-service buttons', async () => {
+    const page = await openPage();
+    await page.goto(`${ctx.url}/docs`);
+    const link = page.getByRole('link', { name: '/console' }).first();
+    await link.waitFor({ timeout: 20_000 });
+    await page.waitForTimeout(500);
+    const visible = await page.evaluate<string>('document.body.innerText');
+    for (const text of ['Ask AI', 'Generate MCP', 'Deploy', 'Share']) assert.ok(!new RegExp(`\\b${text}\\b`).test(visible), `"${text}" is shown`);
+    await page.screenshot({ path: path.join(SHOTS, 'docs.png') });
+    await link.click();
+    await page.getByRole('heading', { name: 'Sign in to Arbiter' }).waitFor();
+    await page.close();
+  });
+
   test('phone width (390 px): no sideways scrolling of the page', async () => {
     const page = await openPage({ width: 390, height: 844 });
     await signIn(page, admin);

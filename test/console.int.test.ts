@@ -84,8 +84,8 @@ describe('POST /api/console/rules/replay', () => {
     const rules = await ctx.request('GET', '/api/rules?code=7001', { headers: admin });
     assert.deepEqual(rules.body, []);
   });
-  test('another user, a service key and no token are refused', async () => {
-    for (const [who, headers, status] of [['user', user, 403], ['nobody', {}, 401]] as const) {
+  test('a user, no token and a bad token are refused (rule editing is for admins)', async () => {
+    for (const [who, headers, status] of [['user', user, 403], ['nobody', {}, 401], ['a bad token', { authorization: 'Bearer nope' }, 401]] as const) {
       const res = await ctx.request('POST', '/api/console/rules/replay', { body: { rule: draft }, headers });
       assert.equal(res.status, status, `${who}: ${res.text}`);
     }
