@@ -281,10 +281,10 @@ describe('console in Chromium', { skip }, () => {
     const check = await ctx.request('GET', '/api/v1/users/me', { headers: { authorization: `Bearer ${key}` } });
     assert.equal(check.status, 200, check.text);
     await page.getByRole('cell', { name: 'console test key', exact: true }).waitFor();
-    await shot(page, 'data-and-access');
     await page.reload();
     await page.getByRole('cell', { name: 'console test key', exact: true }).waitFor();
     assert.equal(await page.getByText(key).count(), 0);
+    await shot(page, 'data-and-access');
     // Make the plain user an admin from the page, then back.
     const roleOf = page.getByRole('combobox', { name: `role of user ${user.id}` });
     await roleOf.selectOption('admin');
