@@ -6,7 +6,7 @@ import { api, authFetch, ErrorBox, fmt, html, Loading, qs, Table, Unavailable, u
 const BLANK_RULE = { code: 9000, name: 'large withdrawal', kind: 'threshold', event_type: 'withdraw', enabled: true, priority: 100, params: { op: '>', amount: '1000.00' } };
 
 /** Reads an SSE response body: calls onEvent(name, data) per message until aborted. */
-async function readSse(res, onEvent) {
+export async function readSse(res, onEvent) {
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = '';
   for (;;) {

@@ -46,7 +46,7 @@ function useDecisions(problem) {
 }
 
 /** Running mean reward per policy version over client time. */
-function rewardSeries(rows) {
+export function rewardSeries(rows) {
   const byVersion = new Map();
   for (const r of rows.filter((r) => r.reward !== null && r.reward !== undefined).sort((a, b) => a.client_timestamp.localeCompare(b.client_timestamp))) {
     let s = byVersion.get(r.policy_version_id);
