@@ -258,6 +258,35 @@ describe('console in Chromium', { skip }, () => {
     await page.close();
   });
 
+  test('Recommendations: an evaluation answer is shown as tables and bars (the module\'s answer stood in for by the browser)', async () => {
+    // The recommendations module is built separately; its evaluation's shape is stood in for here so
+    // the "available" path of the page is exercised whatever this server serves.
+    const page = await openPage();
+    await page.route('**/api/v1/recommendations/evaluation', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          split: 'leave-last-out',
+          users: 120,
+          models: [
+            { model: 'item_knn', precision_at_10: 0.081, recall_at_10: 0.41, ndcg_at_10: 0.22, coverage: 0.63 },
+            { model: 'popular', precision_at_10: 0.035, recall_at_10: 0.2, ndcg_at_10: 0.09, coverage: 0.05 },
+          ],
+          strategy_values: { item_knn: 0.31, category: 0.18, popular: 0.12 },
+        }),
+      }),
+    );
+    await signIn(page, admin, '#/recommendations');
+    await page.getByRole('cell', { name: 'item_knn', exact: true }).first().waitFor();
+    await page.getByRole('columnheader', { name: 'ndcg_at_10' }).waitFor();
+    await page.getByRole('heading', { name: 'strategy_values' }).waitFor();
+    await page.getByRole('cell', { name: 'category', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Retrain now' }).waitFor();
+    await shot(page, 'recommendations-available');
+    await page.close();
+  });
+
   test('Data and access: resources with filters, roles, an API key shown once; a user sees only their own', async () => {
     const r = (method: string, p: string, body?: unknown, headers = admin.headers) => ctx.request(method, p, { body, headers });
     for (const id of ['du1', 'du2']) assert.equal((await r('POST', '/users', { user_id: id })).status, 201);
