@@ -13,6 +13,7 @@ import { registerUsersModule } from './modules/users/index.ts';
 import { registerAlertWebhooksModule } from './modules/alert-webhooks/index.ts';
 import { registerJobsModule } from './modules/jobs/index.ts';
 import { registerCommerceModule } from './modules/commerce/index.ts';
+import { registerConsoleModule } from './modules/console/index.ts';
 import { createFacts, type Facts } from './platform/jobs/facts.ts';
 import { createJobSystem, type QueueSpec } from './platform/jobs/jobs.ts';
 import { createWebhooks } from './platform/webhooks/webhooks.ts';
@@ -157,6 +158,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       const decisions = registerDecisionsModule(app, { database, users, jobs, webhooks, clock: systemClock, eventLog: createEventLogReader(database), syncUpdateWaitMs: config.decisionsSyncUpdateMs });
       await decisions.ensureDefaultProblem();
     }
+    // The web console at /console (its files, and the draft-rule replay).
+    if (serves('console')) registerConsoleModule(app, { database });
     await jobs.start({ work: config.jobs.workers > 0 });
     app.addHook('onClose', () => jobs.stop(Math.max(1000, config.shutdownTimeoutMs - 1500)));
     app.decorate('jobs', jobs);

@@ -123,7 +123,7 @@ export interface AuthConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The modules whose routes a process can serve (MODULES=…); health, metrics and docs are always served. */
-export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs', 'commerce', 'models', 'decisions'] as const;
+export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs', 'commerce', 'models', 'decisions', 'console'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 export class ConfigError extends Error {

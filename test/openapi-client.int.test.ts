@@ -84,7 +84,14 @@ export async function run(baseUrl: string) {
   // @ts-expect-error decision_idx is an integer
   void (() => authed.POST('/api/v1/action', { body: { user_id: 'x', timestamp: 'now', decision_idx: 'first' } }));
 
+  // the console's draft-rule replay: admins only, so this user gets a typed refusal
+  const replay = await authed.POST('/api/console/rules/replay', { body: { rule: { code: 1, kind: 'threshold', event_type: 'deposit', params: { op: '>', amount: '1' } } } });
+  const replayRefused: string | undefined = replay.error?.detail;
+  // @ts-expect-error events is a number of events
+  void (() => authed.POST('/api/console/rules/replay', { body: { rule: {}, events: 'all' } }));
+
   return {
+    replayStatus: replay.response.status, replayRefused,
     status, registered: registered.response.status, me: me.data, user: user.data, userIds, alerted, answer: answer.data,
     storeName, views, price: viewed.data?.converted_price,
     trainedVersion, predicted: predicted.data, modelStatus: modelStatus.data,
@@ -120,7 +127,7 @@ describe('a client generated from /openapi.json', () => {
     const res = await ctx.request('GET', '/openapi.json');
     assert.equal(res.status, 200);
     const types = await generateTypes(res.body);
-    for (const p of ['"/health"', '"/api/v1/auth/login"', '"/api/v1/api-keys"', '"/users/{user_id}"', '"/api/events"', '"/api/rules/{id}"', '"/api/v1/store/products/{id}"', '"/api/v1/action"', '"/train"']) {
+    for (const p of ['"/health"', '"/api/v1/auth/login"', '"/api/v1/api-keys"', '"/users/{user_id}"', '"/api/events"', '"/api/rules/{id}"', '"/api/v1/store/products/{id}"', '"/api/v1/action"', '"/train"', '"/api/console/rules/replay"']) {
       assert.ok(types.includes(p), `the types have ${p}`);
     }
     fs.writeFileSync(path.join(dir, 'api.ts'), types);
@@ -150,5 +157,7 @@ describe('a client generated from /openapi.json', () => {
     assert.equal(out.modelStatus.is_trained, true);
     assert.ok(out.actionProb >= 0.2 && out.actionProb <= 0.8, 'a clipped probability');
     assert.equal(out.uploaded, 'Data uploaded successfully.');
+    assert.equal(out.replayStatus, 403);
+    assert.ok(out.replayRefused);
   });
 });

@@ -12,7 +12,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       info: {
         title: 'Arbiter',
         version,
-        description: 'One backend for applications that decide things about their users as events arrive.',
+        description: 'One backend for applications that decide things about their users as events arrive.\n\nThe web console is at [/console](/console).',
         license: { name: 'MIT', identifier: 'MIT' },
       },
       // Relative: the paths hang off whatever host and port served this document.
@@ -24,7 +24,9 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
   await app.register(scalar, {
     routePrefix: '/docs',
-    configuration: { url: '/openapi.json', title: 'Arbiter API' },
+    // The buttons for Scalar's hosted services (Ask AI, Generate MCP, and the developer toolbar's
+    // Deploy and Share) cannot work on a self-hosted server: they are hidden.
+    configuration: { url: '/openapi.json', title: 'Arbiter API', agent: { disabled: true }, mcp: { disabled: true }, showDeveloperTools: 'never' },
     logLevel: 'warn',
   });
 }
