@@ -10,3 +10,4 @@ export * from './modules/alert-webhooks/alert-webhooks.tables.ts';
 export * from './modules/commerce/commerce.tables.ts';
 export * from './modules/models/models.tables.ts';
 export * from './modules/decisions/decisions.tables.ts';
+export * from './modules/recommendations/recommendations.tables.ts';

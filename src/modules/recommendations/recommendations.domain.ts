@@ -94,6 +94,15 @@ function categoryKey(vectorizer: TfidfVectorizer, category: string): string {
   return vectorizer.analyze(category).sort(byId).join(' ');
 }
 
+/** A model of the catalogue alone (no category had a word, or nothing interacted): answers fall back to popular products. */
+export function emptyCategoryModel(products: readonly CatalogueProduct[], popularity: number[]): CategoryModelJSON {
+  return { products: [...products], popularity, nClusters: 0, labels: [], vectorizer: null, kmeans: null };
+}
+
+export function emptyInteractionModel(products: readonly CatalogueProduct[], popularity: number[]): InteractionModelJSON {
+  return { products: [...products], popularity, items: [], users: 0, k: 0, neighbours: [], distances: [] };
+}
+
 /** TF-IDF + k-means over the products' categories; null when no category has a word. */
 export function fitCategoryModel(products: readonly CatalogueProduct[], popularity: number[], params: ModelParams): CategoryModelJSON | null {
   if (!products.length) return null;
@@ -145,23 +154,25 @@ export class CategoryRecommender {
   private readonly kmeans: KMeans;
   private readonly labels: Int32Array;
   private readonly vectors: CsrMatrix;
-  private readonly popularity: number[];
+  readonly popularity: number[];
   private readonly byCluster: number[][];
 
   constructor(json: CategoryModelJSON) {
     this.products = json.products;
     this.nClusters = json.nClusters;
     this.popularity = json.popularity;
-    this.vectorizer = TfidfVectorizer.fromJSON(json.vectorizer);
-    this.kmeans = KMeans.fromJSON(json.kmeans);
+    // nClusters 0: a build that saw no category with a word; every query falls back to popular products.
+    this.vectorizer = json.nClusters ? TfidfVectorizer.fromJSON(json.vectorizer) : new TfidfVectorizer();
+    this.kmeans = json.nClusters ? KMeans.fromJSON(json.kmeans) : new KMeans();
     this.labels = Int32Array.from(json.labels);
-    this.vectors = this.vectorizer.transform(this.products.map((p) => p.category));
+    this.vectors = json.nClusters ? this.vectorizer.transform(this.products.map((p) => p.category)) : { indptr: new Int32Array(1), indices: new Int32Array(0), data: new Float64Array(0), rows: 0, cols: 0 };
     this.byCluster = Array.from({ length: json.nClusters }, () => []);
     this.labels.forEach((l, i) => this.byCluster[l].push(i));
   }
 
   /** The cluster of a category, or null when none of its words is known. */
   clusterOf(category: string): { cluster: number; q: CsrMatrix } | null {
+    if (!this.nClusters) return null;
     const q = this.vectorizer.transform([category]);
     if (q.indptr[1] === 0) return null;
     return { cluster: this.kmeans.predict(q)[0], q };
@@ -237,7 +248,7 @@ export class InteractionRecommender {
     const out: Recommendation[] = [];
     const { neighbours, distances, items, k } = this.json;
     for (let t = 0; t < k; t++) {
-      const j = neighbours[i * k + t];
+      const j: number = neighbours[i * k + t];
       if (j < 0 || j === i) continue;
       const id = items[j];
       const p = this.catalogue.get(id);
