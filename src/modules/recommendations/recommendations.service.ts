@@ -298,7 +298,8 @@ export function createRecommendationsService(deps: RecommendationsServiceDeps) {
         const e = ips(data, target);
         row.ips = round(e.value);
         row.ci = [round(e.ci[0]), round(e.ci[1])];
-        row.snips = round(snips(data, target).value);
+        // SNIPS is undefined for a strategy never logged (no weight): left null.
+        if (row.chosen > 0) row.snips = round(snips(data, target).value);
       }
     }
     return { policy: settings.bandit, decisions: n, rewarded: logs.filter((l) => l.reward > 0).length, strategies };
