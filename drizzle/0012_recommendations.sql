@@ -39,6 +39,8 @@ CREATE TABLE "rec_products" (
 	"product_id" text PRIMARY KEY NOT NULL,
 	"product_name" text NOT NULL,
 	"category" text NOT NULL,
+	"source_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted" boolean DEFAULT false NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );

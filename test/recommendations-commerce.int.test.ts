@@ -82,6 +82,32 @@ test('a view fact delivered twice counts once (at-least-once delivery)', async (
   assert.deepEqual((await interactionsOf('999')).map((i) => [i.user_id, i.count]), [['4242', 1]]);
 });
 
+test('facts handled out of order converge: an older product fact never overwrites a newer one, a deletion stays', async () => {
+  const q = (e: string) => `fact.product.${e}.recommendations`;
+  const base = { product_id: 7001, description: '', price: '1.00', store_id: 1, owner_id: 1 };
+  // updated (newer) is handled before created (older): the name stays the updated one.
+  await ctx.app.jobs.enqueue(q('updated'), { ...base, name: 'New name', category: 'Late', occurred_at: '2026-01-02T00:00:00Z' });
+  await waitFor('the update', async () => (await catalogue()).some((p) => p.product_id === '7001'));
+  await ctx.app.jobs.enqueue(q('created'), { ...base, name: 'Old name', category: 'Late', occurred_at: '2026-01-01T00:00:00Z' });
+  // deleted, then a late view and a late created: the product stays deleted and no interaction is kept.
+  await ctx.app.jobs.enqueue(q('deleted'), { ...base, product_id: 7002, name: 'Gone', category: 'Late', occurred_at: '2026-01-03T00:00:00Z' });
+  await waitFor('the deletion', async () => (await ctx.app.jobs.list({ owner: null, queue: q('deleted'), state: 'completed', page: 1, size: 10 })).total >= 1);
+  await ctx.app.jobs.enqueue(q('viewed'), { product_id: 7002, user_id: 77, name: 'Gone', category: 'Late', viewed_at: '2026-01-02T12:00:00Z' });
+  await ctx.app.jobs.enqueue(q('created'), { ...base, product_id: 7002, name: 'Gone', category: 'Late', occurred_at: '2026-01-01T00:00:00Z' });
+  await waitFor('the late facts', async () => {
+    const pending = await Promise.all(['created', 'viewed'].map(async (e) => (await ctx.app.jobs.list({ owner: null, queue: q(e), state: 'created', page: 1, size: 1 })).total + (await ctx.app.jobs.list({ owner: null, queue: q(e), state: 'active', page: 1, size: 1 })).total));
+    return pending.every((n) => n === 0);
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  const list = await catalogue();
+  assert.equal(list.find((p) => p.product_id === '7001')?.product_name, 'New name');
+  assert.ok(!list.some((p) => p.product_id === '7002'));
+  assert.deepEqual(await interactionsOf('7002'), []);
+  // A caller's POST of that id brings it back (the seed's endpoint always saves).
+  assert.equal((await ctx.request('POST', '/products', { headers: S, body: { product_name: 'Back', product_id: 7002, category: 'Late' } })).status, 201);
+  assert.ok((await catalogue()).some((p) => p.product_id === '7002' && p.product_name === 'Back'));
+});
+
 test('MODULES=recommendations serves the recommendation routes alone over the same kind of database', async () => {
   const only = await startTestApp({ modules: ['recommendations'], auth: { clientHeaderSecret: SECRET }, recommendationsRefreshMs: 0 });
   try {

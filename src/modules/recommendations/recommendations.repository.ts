@@ -43,21 +43,39 @@ const VERSION_COLS = `id::int as id, kind, status, stats, error, train_ms, job_i
 export function createRecommendationsRepository(database: Database) {
   const q = database.query.bind(database);
   return {
-    async upsertProduct(p: CatalogueProduct): Promise<ProductRow> {
-      const [row] = await q<ProductRow>(
-        `insert into rec_products (product_id, product_name, category) values ($1, $2, $3)
-         on conflict (product_id) do update set product_name = excluded.product_name, category = excluded.category, updated_at = now()
-         returning ${PRODUCT_COLS}`,
-        [p.product_id, p.product_name, p.category],
+    /**
+     * Saves a product. From a POST (`at` absent) it always wins (and revives a deleted id); from a fact
+     * it applies only if not older than what is stored, so facts handled out of order converge.
+     * Null when an older fact was ignored.
+     */
+    async upsertProduct(p: CatalogueProduct, at?: string): Promise<ProductRow | null> {
+      const rows = await q<ProductRow>(
+        at === undefined
+          ? `insert into rec_products (product_id, product_name, category) values ($1, $2, $3)
+             on conflict (product_id) do update set product_name = excluded.product_name, category = excluded.category, source_at = now(), deleted = false, updated_at = now()
+             returning ${PRODUCT_COLS}`
+          : `insert into rec_products (product_id, product_name, category, source_at) values ($1, $2, $3, $4)
+             on conflict (product_id) do update set product_name = excluded.product_name, category = excluded.category, source_at = excluded.source_at, updated_at = now()
+             where excluded.source_at >= rec_products.source_at and not rec_products.deleted
+             returning ${PRODUCT_COLS}`,
+        at === undefined ? [p.product_id, p.product_name, p.category] : [p.product_id, p.product_name, p.category, at],
       );
-      return row;
+      return rows[0] ?? null;
     },
 
-    /** Removes a product and its interactions; false when it was not there. */
-    async deleteProduct(productId: string): Promise<boolean> {
+    /** A commerce deletion: the product becomes a tombstone and its interactions go. */
+    async deleteProduct(productId: string, at: string): Promise<void> {
       await q(`delete from rec_interactions where product_id = $1`, [productId]);
-      const rows = await q<{ product_id: string }>(`delete from rec_products where product_id = $1 returning product_id`, [productId]);
-      return rows.length > 0;
+      await q(
+        `insert into rec_products (product_id, product_name, category, source_at, deleted) values ($1, '', '', $2, true)
+         on conflict (product_id) do update set deleted = true, source_at = greatest(rec_products.source_at, excluded.source_at), updated_at = now()`,
+        [productId, at],
+      );
+    },
+
+    async isDeleted(productId: string): Promise<boolean> {
+      const rows = await q<{ deleted: boolean }>(`select deleted from rec_products where product_id = $1`, [productId]);
+      return rows[0]?.deleted === true;
     },
 
     /** One more interaction posted by a caller (`api`), or the user's first view reported by commerce (`view`, idempotent). */
@@ -77,8 +95,8 @@ export function createRecommendationsRepository(database: Database) {
     },
 
     async listProducts(page: { limit: number; offset: number }): Promise<{ rows: ProductRow[]; total: number }> {
-      const rows = await q<ProductRow>(`select ${PRODUCT_COLS} from rec_products order by created_at desc, product_id limit $1 offset $2`, [page.limit, page.offset]);
-      const [{ n }] = await q<{ n: number }>(`select count(*)::int as n from rec_products`);
+      const rows = await q<ProductRow>(`select ${PRODUCT_COLS} from rec_products where not deleted order by created_at desc, product_id limit $1 offset $2`, [page.limit, page.offset]);
+      const [{ n }] = await q<{ n: number }>(`select count(*)::int as n from rec_products where not deleted`);
       return { rows, total: n };
     },
 
@@ -106,7 +124,7 @@ export function createRecommendationsRepository(database: Database) {
     },
 
     async trainingData(): Promise<{ products: CatalogueProduct[]; interactions: Interaction[] }> {
-      const products = await q<CatalogueProduct>(`select product_id, product_name, category from rec_products order by product_id`);
+      const products = await q<CatalogueProduct>(`select product_id, product_name, category from rec_products where not deleted order by product_id`);
       const interactions = await q<Interaction>(
         `select product_id, user_id, (api_count + case when viewed then 1 else 0 end)::int as count, (extract(epoch from updated_at) * 1000)::float8 as at
          from rec_interactions order by product_id, user_id`,

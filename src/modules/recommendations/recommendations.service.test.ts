@@ -21,6 +21,9 @@ function fakeRepo() {
       products.set(p.product_id, p);
       return { ...p, created_at: '', updated_at: String(++tick) };
     },
+    async isDeleted() {
+      return false;
+    },
     async addInteraction(i: { user_id: string; product_id: string; category: string }) {
       const key = `${i.product_id}|${i.user_id}`;
       const row = interactions.get(key) ?? { product_id: i.product_id, user_id: i.user_id, count: 0, at: 0 };

@@ -191,7 +191,7 @@ export function createRecommendationsService(deps: RecommendationsServiceDeps) {
     },
 
     async saveProduct(p: CatalogueProduct) {
-      const product = await repo.upsertProduct(p);
+      const product = (await repo.upsertProduct(p))!;
       return { message: 'Product saved successfully', product };
     },
 
@@ -207,16 +207,18 @@ export function createRecommendationsService(deps: RecommendationsServiceDeps) {
       repo.listInteractions({ limit: page.size, offset: (page.page - 1) * page.size, userId: page.user_id, productId: page.product_id }),
 
     /** commerce's facts: product.created / product.updated upsert, product.deleted removes, product.viewed is an interaction. */
-    async onProductFact(kind: 'upsert' | 'delete', f: { product_id: number | string; name: string; category: string }) {
+    async onProductFact(kind: 'upsert' | 'delete', f: { product_id: number | string; name: string; category: string; occurred_at: string }) {
       const id = String(f.product_id);
-      if (kind === 'delete') await repo.deleteProduct(id);
-      else await repo.upsertProduct({ product_id: id, product_name: f.name, category: f.category });
+      if (kind === 'delete') await repo.deleteProduct(id, f.occurred_at);
+      else await repo.upsertProduct({ product_id: id, product_name: f.name, category: f.category }, f.occurred_at);
     },
 
-    async onViewFact(f: { product_id: number | string; user_id: number | string; name: string; category: string }) {
+    async onViewFact(f: { product_id: number | string; user_id: number | string; name: string; category: string; viewed_at: string }) {
       const productId = String(f.product_id);
-      // The view may arrive before (or without) product.created: the catalogue learns the product from it.
-      await repo.upsertProduct({ product_id: productId, product_name: f.name, category: f.category });
+      // The view may be handled before product.created: the catalogue learns the product from it. A
+      // view of a product deleted since is dropped.
+      const saved = await repo.upsertProduct({ product_id: productId, product_name: f.name, category: f.category }, f.viewed_at);
+      if (!saved && (await repo.isDeleted(productId))) return;
       await this.saveInteraction({ user_id: String(f.user_id), product_id: productId, category: f.category }, 'view');
     },
 

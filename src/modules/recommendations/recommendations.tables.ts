@@ -13,6 +13,13 @@ export const recProducts = pgTable(
     product_id: text('product_id').primaryKey(),
     product_name: text('product_name').notNull(),
     category: text('category').notNull(),
+    /**
+     * When the source changed it (a commerce fact's occurred_at / viewed_at; a POST's arrival): facts
+     * come through separate queues in any order, so an older one never overwrites a newer one.
+     */
+    source_at: timestamp('source_at', { withTimezone: true, mode: 'date' }).notNull().default(sql`now()`),
+    /** Deleted in commerce: kept as a tombstone so a late product.created or view cannot bring it back. */
+    deleted: boolean('deleted').notNull().default(false),
     ...timestamps,
   },
   (t) => [index('rec_products_updated_idx').on(t.updated_at)],
