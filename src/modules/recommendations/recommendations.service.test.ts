@@ -187,3 +187,17 @@ test('user_id is refused to a caller who may not act for that user', async () =>
   await assert.rejects(m.svc.categoryRecommendations({ category: 'toys', user_id: '6' }, {}), /only for yourself/);
   assert.equal((await m.svc.categoryRecommendations({ category: 'toys', user_id: '5' }, {})).items.length, 2);
 });
+
+test('an empty service answers [] before any build, and evaluates nothing without failing', async () => {
+  const m = make();
+  assert.deepEqual((await m.svc.categoryRecommendations({ category: 'toys' }, {})).items, []);
+  assert.deepEqual((await m.svc.interactionRecommendations({ product_id: 'a', category: 'toys' }, {})).items, []);
+  const ev = await m.svc.evaluation();
+  assert.equal(ev.users_evaluated, 0);
+  assert.equal(ev.bandit.decisions, 0);
+  // A catalogue whose categories have no words, and no interactions: a build still succeeds; answers fall back to popular.
+  await m.svc.saveProduct({ product_id: 'x', product_name: 'X', category: '' });
+  await m.svc.train(job());
+  assert.deepEqual((await m.svc.categoryRecommendations({ category: 'toys' }, {})).items.map((r) => r.product_id), ['x']);
+  assert.deepEqual((await m.svc.interactionRecommendations({ product_id: 'q', category: 'toys' }, {})).items.map((r) => r.product_id), ['x']);
+});
