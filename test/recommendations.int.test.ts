@@ -199,6 +199,11 @@ describe('the catalogue, interactions, builds and answers', () => {
       assert.ok(Number(r.headers.get('x-recommendation-decision')) > 0);
     }
     assert.ok(strategies.size >= 2, `the bandit explores: ${[...strategies]}`);
+    // The user then interacts with a product the last answer showed: that decision is rewarded.
+    const last = await ctx.request('GET', url, { headers: S });
+    await ctx.request('POST', '/interactions', { headers: S, body: { user_id: 'shopper-1', product_id: last.body[0].product_id, category: 'x' } });
+    const ev = await ctx.request('GET', '/api/v1/recommendations/evaluation', { headers: admin });
+    assert.ok(ev.body.bandit.rewarded >= 1 && ev.body.bandit.decisions >= 1, JSON.stringify(ev.body.bandit));
     // A signed-in user may personalise for themselves.
     const me = await createAccount(ctx);
     const mine = await ctx.request('GET', `/category-recommendations?category=Kitchen&user_id=${me.id}`, { headers: me.headers });
