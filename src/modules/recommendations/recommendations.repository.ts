@@ -36,12 +36,16 @@ export interface DecisionLog {
   reward: number;
 }
 
+/** Interaction rows per query of a build's read. */
+const TRAINING_PAGE_DEFAULT = 10_000;
+
 const PRODUCT_COLS = `product_id, product_name, category, to_json(created_at) #>> '{}' as created_at, to_json(updated_at) #>> '{}' as updated_at`;
 const INTERACTION_COLS = `user_id, product_id, category, (api_count + case when viewed then 1 else 0 end)::int as count, viewed, to_json(created_at) #>> '{}' as created_at, to_json(updated_at) #>> '{}' as updated_at`;
 const VERSION_COLS = `id::int as id, kind, status, stats, error, train_ms, job_id, to_json(started_at) #>> '{}' as started_at, to_json(finished_at) #>> '{}' as finished_at`;
 
-export function createRecommendationsRepository(database: Database) {
+export function createRecommendationsRepository(database: Database, opts: { trainingPage?: number } = {}) {
   const q = database.query.bind(database);
+  const TRAINING_PAGE = opts.trainingPage ?? TRAINING_PAGE_DEFAULT;
   return {
     /**
      * Saves a product. From a POST (`at` absent) it always wins (and revives a deleted id); from a fact
@@ -123,13 +127,28 @@ export function createRecommendationsRepository(database: Database) {
       return { products: r.p, interactions: r.i, productsChanged: r.pc, interactionsChanged: r.ic };
     },
 
+    /**
+     * The whole catalogue and every interaction, for a build. Interactions are read in keyset pages of
+     * TRAINING_PAGE rows: on the embedded database a query runs on the event loop, and one read of
+     * 200k rows would stall every request for about two seconds; pages let requests in between.
+     */
     async trainingData(): Promise<{ products: CatalogueProduct[]; interactions: Interaction[] }> {
       const products = await q<CatalogueProduct>(`select product_id, product_name, category from rec_products where not deleted order by product_id`);
-      const interactions = await q<Interaction>(
-        `select product_id, user_id, (api_count + case when viewed then 1 else 0 end)::int as count, (extract(epoch from updated_at) * 1000)::float8 as at
-         from rec_interactions order by product_id, user_id`,
-      );
-      return { products, interactions: interactions.map((i) => ({ ...i, count: Number(i.count), at: Number(i.at) })) };
+      const interactions: Interaction[] = [];
+      let after: [string, string] | null = null;
+      for (;;) {
+        const page: Interaction[] = await q<Interaction>(
+          `select product_id, user_id, (api_count + case when viewed then 1 else 0 end)::int as count, (extract(epoch from updated_at) * 1000)::float8 as at
+           from rec_interactions where $1::text is null or (product_id, user_id) > ($1::text, $2::text) order by product_id, user_id limit $3`,
+          [after?.[0] ?? null, after?.[1] ?? null, TRAINING_PAGE],
+        );
+        for (const i of page) interactions.push({ product_id: i.product_id, user_id: i.user_id, count: Number(i.count), at: Number(i.at) });
+        if (page.length < TRAINING_PAGE) break;
+        const last = page[page.length - 1];
+        after = [last.product_id, last.user_id];
+        await new Promise((r) => setImmediate(r));
+      }
+      return { products, interactions };
     },
 
     async startVersion(kind: string, stats: object, jobId: string | null): Promise<number> {
