@@ -184,23 +184,48 @@ export class CategoryRecommender {
    * word (the caller falls back to popular products).
    */
   recommend(category: string, exclude: ReadonlySet<string> = new Set(), limit = Infinity): Recommendation[] | null {
-    const hit = this.clusterOf(category);
-    if (!hit) return null;
-    const { q } = hit;
-    const qv = new Map<number, number>();
-    for (let p = q.indptr[0]; p < q.indptr[1]; p++) qv.set(q.indices[p], q.data[p]);
-    const V = this.vectors;
-    const scored: { i: number; s: number }[] = [];
-    for (const i of this.byCluster[hit.cluster]) {
+    const ranked = this.ranked(category);
+    if (!ranked) return null;
+    const out: Recommendation[] = [];
+    for (const { i, s } of ranked) {
+      if (out.length >= limit) break;
       if (exclude.has(this.products[i].product_id)) continue;
-      let s = 0;
-      for (let p = V.indptr[i]; p < V.indptr[i + 1]; p++) s += (qv.get(V.indices[p]) ?? 0) * V.data[p];
-      scored.push({ i, s });
+      out.push({ ...this.products[i], score: round(s) });
     }
-    scored.sort((a, b) => b.s - a.s || this.popularity[b.i] - this.popularity[a.i] || byId(this.products[a.i].product_id, this.products[b.i].product_id));
-    return scored.slice(0, limit).map(({ i, s }) => ({ ...this.products[i], score: round(s) }));
+    return out;
+  }
+
+  // Rankings by the query's words (equal words, equal vector): a cluster of thousands of products costs
+  // milliseconds to score and sort, so the last CACHE_MAX distinct queries are kept with the model.
+  private readonly cache = new Map<string, { i: number; s: number }[] | null>();
+
+  private ranked(category: string): { i: number; s: number }[] | null {
+    if (!this.nClusters) return null;
+    const key = categoryKey(this.vectorizer, category);
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const found = this.clusterOf(category);
+    let scored: { i: number; s: number }[] | null = null;
+    if (found) {
+      const { q } = found;
+      const qv = new Map<number, number>();
+      for (let p = q.indptr[0]; p < q.indptr[1]; p++) qv.set(q.indices[p], q.data[p]);
+      const V = this.vectors;
+      scored = [];
+      for (const i of this.byCluster[found.cluster]) {
+        let s = 0;
+        for (let p = V.indptr[i]; p < V.indptr[i + 1]; p++) s += (qv.get(V.indices[p]) ?? 0) * V.data[p];
+        scored.push({ i, s });
+      }
+      scored.sort((a, b) => b.s - a.s || this.popularity[b.i] - this.popularity[a.i] || byId(this.products[a.i].product_id, this.products[b.i].product_id));
+    }
+    if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, scored);
+    return scored;
   }
 }
+
+const CACHE_MAX = 1000;
 
 /** Popular products (optionally of one category, case-insensitive), excluding some ids. */
 export function popularProducts(products: readonly CatalogueProduct[], popularity: readonly number[], opts: { category?: string; exclude?: ReadonlySet<string>; limit: number }): Recommendation[] {
