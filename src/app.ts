@@ -14,6 +14,7 @@ import { registerAlertWebhooksModule } from './modules/alert-webhooks/index.ts';
 import { registerJobsModule } from './modules/jobs/index.ts';
 import { registerCommerceModule } from './modules/commerce/index.ts';
 import { registerConsoleModule } from './modules/console/index.ts';
+import { registerRecommendationsModule } from './modules/recommendations/index.ts';
 import { createFacts, type Facts } from './platform/jobs/facts.ts';
 import { createJobSystem, type QueueSpec } from './platform/jobs/jobs.ts';
 import { createWebhooks } from './platform/webhooks/webhooks.ts';
@@ -146,6 +147,20 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     if (serves('jobs')) registerJobsModule(app, { jobs });
     // Commerce's sign-up store hook runs in every process; its routes only where served.
     registerCommerceModule(app, { database, config, users, facts, redis, clock: systemClock, routes: serves('commerce') });
+    // Recommendations consume commerce's facts and define their build queue in every process; routes where served.
+    registerRecommendationsModule(app, {
+      database,
+      config,
+      jobs,
+      facts,
+      clock: systemClock,
+      resolvePrincipal: async (headers) => {
+        const p = await auth.authenticator.resolve(headers, 'owner');
+        auth.authenticator.authorize(p, 'owner');
+        return p;
+      },
+      routes: serves('recommendations'),
+    });
     // Every process defines the same queues and consumers (facts reach seed 002's algos either way).
     consumeModelFacts({ database, facts });
     await registerModelsModule(app, { database, config, jobs, facts, clock: systemClock, routes: serves('models') });

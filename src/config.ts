@@ -62,6 +62,22 @@ export interface Config {
   predictMaxRows: number;
   /** Seed 003: the largest dataset upload, CSV or JSON, in bytes (DATASET_MAX_BYTES). */
   datasetMaxBytes: number;
+  /** Seed 004's recommendations: k-means clusters (RECOMMENDATIONS_CLUSTERS, the seed's 5). */
+  recommendationsClusters: number;
+  /** Item-KNN neighbours including the item itself (RECOMMENDATIONS_NEIGHBORS, the seed's 6). */
+  recommendationsNeighbors: number;
+  /** k-means++ initialisations per build, best kept (RECOMMENDATIONS_KMEANS_INIT). */
+  recommendationsKmeansInit: number;
+  /** Seed of the builds and of the strategy bandit's draws (RECOMMENDATIONS_SEED). */
+  recommendationsSeed: number;
+  /** How often a process looks for a newer ready model version (RECOMMENDATIONS_REFRESH_MS). */
+  recommendationsRefreshMs: number;
+  /** The strategy bandit for requests with user_id (RECOMMENDATIONS_BANDIT): egreedy, thompson, uniform or off. */
+  recommendationsBandit: 'egreedy' | 'thompson' | 'uniform' | 'off';
+  /** ε of the egreedy bandit (RECOMMENDATIONS_EPSILON_PCT, in percent). */
+  recommendationsEpsilon: number;
+  /** How long after a recommendation an interaction still rewards it (RECOMMENDATIONS_REWARD_WINDOW_S). */
+  recommendationsRewardWindowS: number;
   jobs: JobsConfig;
   webhooks: WebhooksConfig;
   auth: AuthConfig;
@@ -123,7 +139,7 @@ export interface AuthConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The modules whose routes a process can serve (MODULES=…); health, metrics and docs are always served. */
-export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs', 'commerce', 'models', 'decisions', 'console'] as const;
+export const MODULE_NAMES = ['users', 'auth', 'resources', 'events', 'jobs', 'commerce', 'models', 'decisions', 'console', 'recommendations'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 export class ConfigError extends Error {
@@ -185,6 +201,12 @@ function adminSignup(env: Env): boolean {
   throw new ConfigError(`ADMIN_SIGNUP must be open or closed, got "${env.ADMIN_SIGNUP}"`);
 }
 
+function banditKind(env: Env): Config['recommendationsBandit'] {
+  const raw = env.RECOMMENDATIONS_BANDIT?.trim().toLowerCase() || 'egreedy';
+  if (raw === 'egreedy' || raw === 'thompson' || raw === 'uniform' || raw === 'off') return raw;
+  throw new ConfigError(`RECOMMENDATIONS_BANDIT must be egreedy, thompson, uniform or off, got "${env.RECOMMENDATIONS_BANDIT}"`);
+}
+
 /** JOB_SCHEDULES="jobs.prune=17 * * * *;other.queue=0 3 * * *" */
 function schedules(env: Env): { queue: string; cron: string }[] {
   const raw = env.JOB_SCHEDULES?.trim();
@@ -198,6 +220,17 @@ function schedules(env: Env): { queue: string; cron: string }[] {
     }
     return { queue, cron };
   });
+}
+
+/** The recommendations build queue, scheduled by RECOMMENDATIONS_TRAIN_CRON (default every minute; off = none). */
+export const RECOMMENDATIONS_TRAIN_QUEUE = 'recommendations.train';
+
+function withRecommendationsSchedule(env: Env, list: { queue: string; cron: string }[]): { queue: string; cron: string }[] {
+  if (list.some((s) => s.queue === RECOMMENDATIONS_TRAIN_QUEUE)) return list;
+  const raw = env.RECOMMENDATIONS_TRAIN_CRON?.trim() || '* * * * *';
+  if (raw.toLowerCase() === 'off') return list;
+  if (raw.split(/\s+/).length < 5) throw new ConfigError(`RECOMMENDATIONS_TRAIN_CRON must be a cron expression (e.g. "* * * * *") or off, got "${raw}"`);
+  return [...list, { queue: RECOMMENDATIONS_TRAIN_QUEUE, cron: raw }];
 }
 
 function hostList(env: Env, name: string): string[] {
@@ -250,12 +283,20 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     predictMaxRows: int(env, 'PREDICT_MAX_ROWS', 10_000, 1, 1_000_000),
     datasetMaxBytes: int(env, 'DATASET_MAX_BYTES', 10_485_760, 1024, 1_073_741_824),
     mlThreads: env.ML_THREADS?.trim() ? int(env, 'ML_THREADS', 1, 1, 1024) : null,
+    recommendationsClusters: int(env, 'RECOMMENDATIONS_CLUSTERS', 5, 1, 1000),
+    recommendationsNeighbors: int(env, 'RECOMMENDATIONS_NEIGHBORS', 6, 2, 101),
+    recommendationsKmeansInit: int(env, 'RECOMMENDATIONS_KMEANS_INIT', 10, 1, 100),
+    recommendationsSeed: int(env, 'RECOMMENDATIONS_SEED', 42, 0, 2_147_483_647),
+    recommendationsRefreshMs: int(env, 'RECOMMENDATIONS_REFRESH_MS', 1000, 0, 600_000),
+    recommendationsBandit: banditKind(env),
+    recommendationsEpsilon: int(env, 'RECOMMENDATIONS_EPSILON_PCT', 10, 0, 100) / 100,
+    recommendationsRewardWindowS: int(env, 'RECOMMENDATIONS_REWARD_WINDOW_S', 3600, 1, 30 * 86_400),
     jobs: {
       workers: int(env, 'WORKERS', 1, 0, 64),
       pollMs: int(env, 'JOBS_POLL_MS', 1000, 500, 60_000),
       superviseSeconds: int(env, 'JOBS_SUPERVISE_S', 30, 1, 3600),
       cronCheckSeconds: int(env, 'JOBS_CRON_CHECK_S', 30, 1, 45),
-      schedules: schedules(env),
+      schedules: withRecommendationsSchedule(env, schedules(env)),
     },
     webhooks: {
       allowedHosts: hostList(env, 'WEBHOOK_ALLOWED_HOSTS'),

@@ -11,3 +11,4 @@ export * from './modules/commerce/commerce.tables.ts';
 export * from './modules/models/models.tables.ts';
 export * from './modules/decisions/decisions.tables.ts';
 export * from './platform/idempotency.tables.ts';
+export * from './modules/recommendations/recommendations.tables.ts';

@@ -90,8 +90,16 @@ export async function run(baseUrl: string) {
   // @ts-expect-error events is a number of events
   void (() => authed.POST('/api/console/rules/replay', { body: { rule: {}, events: 'all' } }));
 
+  // seed 004 recommendations (public; the product was viewed just above, so it is in the catalogue once its fact is handled)
+  const recs = await client.GET('/category-recommendations', { params: { query: { category: 'c', limit: 5 } } });
+  const firstRec: string | undefined = recs.data?.[0]?.product_id;
+  const similar = await client.GET('/interaction-recommendations', { params: { query: { product_id: String(product.data?.id ?? 0), category: 'c' } } });
+  // @ts-expect-error limit is a number
+  void (() => client.GET('/category-recommendations', { params: { query: { category: 'c', limit: 'all' } } }));
+
   return {
     replayStatus: replay.response.status, replayRefused,
+    recsStatus: recs.response.status, firstRec, similar: similar.data,
     status, registered: registered.response.status, me: me.data, user: user.data, userIds, alerted, answer: answer.data,
     storeName, views, price: viewed.data?.converted_price,
     trainedVersion, predicted: predicted.data, modelStatus: modelStatus.data,
@@ -127,7 +135,7 @@ describe('a client generated from /openapi.json', () => {
     const res = await ctx.request('GET', '/openapi.json');
     assert.equal(res.status, 200);
     const types = await generateTypes(res.body);
-    for (const p of ['"/health"', '"/api/v1/auth/login"', '"/api/v1/api-keys"', '"/users/{user_id}"', '"/api/events"', '"/api/rules/{id}"', '"/api/v1/store/products/{id}"', '"/api/v1/action"', '"/train"', '"/api/console/rules/replay"']) {
+    for (const p of ['"/health"', '"/api/v1/auth/login"', '"/api/v1/api-keys"', '"/users/{user_id}"', '"/api/events"', '"/api/rules/{id}"', '"/api/v1/store/products/{id}"', '"/api/v1/action"', '"/train"', '"/api/console/rules/replay"', '"/category-recommendations"']) {
       assert.ok(types.includes(p), `the types have ${p}`);
     }
     fs.writeFileSync(path.join(dir, 'api.ts'), types);
@@ -159,5 +167,7 @@ describe('a client generated from /openapi.json', () => {
     assert.equal(out.uploaded, 'Data uploaded successfully.');
     assert.equal(out.replayStatus, 403);
     assert.ok(out.replayRefused);
+    assert.equal(out.recsStatus, 200);
+    assert.ok(Array.isArray(out.similar));
   });
 });
