@@ -1,7 +1,7 @@
 // buildApp(config): the platform first (errors, validation, logging, metrics, OpenAPI), then the modules.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config, ModuleName } from './config.ts';
 import { closeAllPools, setDefaultThreads } from './ml/runtime.ts';
 import { registerDecisionsModule } from './modules/decisions/index.ts';
@@ -63,6 +63,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     routerOptions: { ignoreTrailingSlash: true },
     // Requests that arrive while the server closes get Arbiter's own 503 (below), not Fastify's.
     return503OnClosing: false,
+    // What Fastify refuses before routing (a malformed escape in the path such as %ff) in our shape too.
+    frameworkErrors: (error, req, reply) => {
+      reply.header('x-request-id', req.id);
+      void (reply as FastifyReply).code(400).send(errorBody(error.code === 'FST_ERR_BAD_URL' ? `malformed URL: ${req.url}` : error.message, 'BAD_REQUEST', req.id));
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -19,7 +19,7 @@ interface Provider {
   url: string;
   calls: Record<string, number>;
   rates: Record<string, number>;
-  mode: 'ok' | 'down' | 'slow' | 'garbage';
+  mode: 'ok' | 'down' | 'slow' | 'garbage' | 'redirect';
   close(): Promise<void>;
 }
 
@@ -36,6 +36,12 @@ async function startProvider(): Promise<Provider> {
     if (p.mode === 'down') return send(500, { message: 'boom' });
     if (p.mode === 'slow') return void setTimeout(() => send(200, { data: {} }), 3000);
     if (p.mode === 'garbage') return send(200, '<html>');
+    // Elsewhere: an attacker's provider sending the call (and its API key) on to an inner address.
+    if (p.mode === 'redirect') {
+      p.calls.redirected = (p.calls.redirected ?? 0) + 1;
+      res.writeHead(302, { location: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/latest${u.search}` });
+      return void res.end();
+    }
     if (u.searchParams.get('apikey') !== KEY) return send(401, { message: 'Invalid authentication credentials' });
     if (key === '/currencies') return send(200, { data: Object.fromEntries(['USD', ...Object.keys(p.rates)].map((c) => [c, { code: c, name: c }])) });
     if (key === '/latest') {
@@ -125,7 +131,7 @@ describe('provider failures', () => {
     assert.equal(res.body.converted_price, '8.50');
   });
 
-  test('provider down, slow or answering garbage and nothing cached: 503 with a clear detail', async () => {
+  test('provider down, slow, answering garbage or redirecting, and nothing cached: 503 with a clear detail (a redirect is never followed)', async () => {
     const other = await startTestApp({ currencyApiUrl: provider.url, currencyApiKey: KEY, currencyTimeoutMs: 300 });
     try {
       const u = await createAccount(other);
@@ -134,6 +140,7 @@ describe('provider failures', () => {
         ['down', /HTTP 500/],
         ['slow', /no answer within 300 ms/],
         ['garbage', /not JSON/],
+        ['redirect', /could not be reached/],
       ] as const) {
         provider.mode = mode;
         const res = await other.request('GET', `${P}${made.body.id}/?currency=EUR`, { headers: u.headers });
@@ -141,6 +148,7 @@ describe('provider failures', () => {
         assert.match(res.body.detail, why);
         assert.equal(res.headers.get('retry-after'), '60');
       }
+      assert.equal(provider.calls.redirected, 1, 'the redirect was not followed');
       provider.mode = 'ok';
       const ok = await other.request('GET', `${P}${made.body.id}/?currency=EUR`, { headers: u.headers });
       assert.equal(ok.body.converted_price, '8.50', 'recovers once the provider answers');

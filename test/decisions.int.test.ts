@@ -29,7 +29,7 @@ const receiver = http.createServer((req, res) => {
   });
 });
 
-let ctx: TestApp;
+let ctx: Awaited<ReturnType<typeof startJobsApp>>;
 let base: string;
 let svc: Record<string, string>;
 let admin: Record<string, string>;
@@ -322,6 +322,16 @@ describe('problems are configuration; every policy kind is replayed from its log
     assert.deepEqual((await get(`/api/v1/decisions/${ok.body.decision_id}`)).body.encoded, [1, 70, 0, 1]);
   });
 
+  test('budget under concurrency: 20 requests at once spend a budget of 1 exactly once', async () => {
+    const name = 'budgeted-at-once';
+    await createProblem(name, { actions: ['rest', 'nudge'], policy: { kind: 'fixed', probabilities: [0, 1] }, clip: { p_min: 0, p_max: 1 }, budget_per_day: 1 });
+    const userId = await newUser();
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post('/api/v1/action', { user_id: userId, timestamp: T, decision_idx: 100 + i, problem: name, context: {} })));
+    for (const a of answers) assert.equal(a.status, 201, a.text);
+    assert.equal(answers.filter((a) => a.body.action.action_type === 'nudge').length, 1);
+    assert.equal(answers.filter((a) => a.body.decided_by === 'budget').length, 19);
+  });
+
   test('budget: after N non-default actions in a day the default action is given, logged as the budget', async () => {
     const name = 'budgeted';
     await createProblem(name, { actions: ['rest', 'nudge'], policy: { kind: 'fixed', probabilities: [0, 1] }, clip: { p_min: 0, p_max: 1 }, budget_per_day: 2 });
@@ -338,7 +348,7 @@ describe('problems are configuration; every policy kind is replayed from its log
     assert.equal((await get(`/api/v1/decisions/${last.body.decision_id}/replay`)).body.matches, true);
   });
 
-  test('fallback: a policy that throws gives a fallback decision, logged with the reason, and it replays', async () => {
+  test('a context number beyond ±1e9 is refused (it would break the fits of everyone sharing the problem); a large one within it is decided', async () => {
     const name = 'fragile';
     await createProblem(name, { actions: ['a', 'b'], context: { mode: 'schema', numeric: ['v'] }, fallback: { probabilities: [0.5, 0.5] } });
     const userId = await newUser();
@@ -348,14 +358,18 @@ describe('problems are configuration; every policy kind is replayed from its log
       assert.equal(a.body.decided_by, 'policy');
     }
     assert.equal((await post('/api/v1/update', { timestamp: hour(10), problem: name })).status, 200);
-    // A finite context far outside anything seen makes the posterior scores overflow: the policy throws.
-    const a = await post('/api/v1/action', { user_id: userId, timestamp: hour(11), decision_idx: 50, problem: name, context: { v: 1e308 } });
-    assert.equal(a.status, 201, a.text);
-    assert.equal(a.body.decided_by, 'fallback');
-    assert.equal(a.body.action_prob, 0.5);
-    const d = await get(`/api/v1/decisions/${a.body.decision_id}`);
-    assert.match(d.body.reason, /^policy failed: /);
-    assert.equal((await get(`/api/v1/decisions/${a.body.decision_id}/replay`)).body.matches, true);
+    for (const v of [1e308, -1e10, 1e155]) {
+      const refused = await post('/api/v1/action', { user_id: userId, timestamp: hour(11), decision_idx: 50, problem: name, context: { v } });
+      assert.equal(refused.status, 422, refused.text);
+      assert.match(refused.body.detail, /context\.v must be a number within ±1e9/);
+    }
+    const big = await post('/api/v1/action', { user_id: userId, timestamp: hour(11), decision_idx: 50, problem: name, context: { v: 1e9 } });
+    assert.equal(big.status, 201, big.text);
+    assert.equal((await get(`/api/v1/decisions/${big.body.decision_id}/replay`)).body.matches, true);
+    const bulky = await post('/api/v1/action', { user_id: userId, timestamp: hour(12), decision_idx: 51, problem: name, context: { v: 1, blob: 'x'.repeat(20_000) } });
+    assert.equal(bulky.status, 422);
+    assert.match(bulky.body.detail, /at most 16384 bytes/);
+    // (A policy that throws on a decision gives the fallback: decisions.domain.test.ts, "a throwing policy gives the fallback".)
   });
 
   test('versions are listed, a rollback makes an earlier one live, and a config change builds a new one', async () => {
@@ -383,11 +397,13 @@ describe('problems are configuration; every policy kind is replayed from its log
     const name = 'overflowing';
     await createProblem(name, { actions: ['a', 'b'], context: { mode: 'schema', numeric: ['v'] } });
     const userId = await newUser();
-    // Finite contexts whose squares overflow: no posterior can be fitted on them.
     for (let i = 0; i < 2; i++) {
-      await post('/api/v1/action', { user_id: userId, timestamp: hour(i), decision_idx: i, problem: name, context: { v: 1e200 } });
+      await post('/api/v1/action', { user_id: userId, timestamp: hour(i), decision_idx: i, problem: name, context: { v: 1 } });
       await post('/api/v1/upload_data', { user_id: userId, timestamp: hour(i), decision_idx: i, problem: name, data: { outcome: { clicks: 1 } } });
     }
+    // Stored contexts whose squares overflow (the API refuses them now; rows from before that, or
+    // written some other way): no posterior can be fitted on them.
+    await ctx.database.query(`update decisions set context = '{"v": 1e200}'::jsonb where problem_id = (select id from decision_problems where name = $1)`, [name]);
     const sync = await post('/api/v1/update', { timestamp: hour(5), problem: name });
     assert.equal(sync.status, 422, sync.text);
     assert.match(sync.body.detail, /the model update failed \(the live version is unchanged\)/);

@@ -75,6 +75,14 @@ describe('health, readiness, metrics, docs', () => {
     await database.close();
   });
 
+  test('a malformed escape in the path is a 400 in our shape, with a request id', async () => {
+    const res = await ctx.request('GET', '/api/v1/datasets/%ff');
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.body.code, 'BAD_REQUEST');
+    assert.match(res.body.detail, /malformed URL/);
+    assert.ok(res.headers.get('x-request-id'));
+  });
+
   test('ready answers 503 when the database does not answer', async () => {
     const database = await openDatabase({ ...ctx.config });
     const down = { ...database, dependency: { name: 'database', up: true, check: async () => false, stop() {} } };

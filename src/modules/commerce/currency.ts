@@ -84,7 +84,8 @@ export function createCurrencyRates(deps: { config: CurrencyConfig; cache: Curre
     for (const [k, v] of Object.entries({ apikey: config.apiKey ?? '', ...params })) url.searchParams.set(k, v);
     let res: Response;
     try {
-      res = await doFetch(url, { signal: AbortSignal.timeout(config.timeoutMs), headers: { accept: 'application/json' } });
+      // A redirect is refused: it could point anywhere, and the URL carries the API key.
+      res = await doFetch(url, { signal: AbortSignal.timeout(config.timeoutMs), headers: { accept: 'application/json' }, redirect: 'error' });
     } catch (err) {
       const why = (err as Error).name === 'TimeoutError' ? `no answer within ${config.timeoutMs} ms` : 'could not be reached';
       throw new ProviderError(`the currency provider ${why}`, { cause: err });

@@ -268,7 +268,17 @@ export interface Encoder {
 }
 
 /** Checks a context against the schema: 422 naming the key on a missing, mistyped or unknown key. */
+/** A context's size once serialized, and the largest magnitude of a number in it (as rewards). */
+export const CONTEXT_MAX_BYTES = 16_384;
+export const CONTEXT_MAX_ABS = 1e9;
+
 export function checkContext(context: Record<string, unknown>, schema: ContextSchema): void {
+  // Whatever the schema: a policy's fit squares its features, so a huge one would break every later
+  // update of the problem (its Cholesky factor stops existing), and every update reads every context.
+  for (const [key, v] of Object.entries(context)) {
+    if (typeof v === 'number' && !(Math.abs(v) <= CONTEXT_MAX_ABS)) throw invalid(`context.${key.slice(0, 100)} must be a number within ±1e9, got ${v}`);
+  }
+  if (JSON.stringify(context).length > CONTEXT_MAX_BYTES) throw invalid(`context must be at most ${CONTEXT_MAX_BYTES} bytes of JSON`);
   if (schema.mode === 'any') return;
   for (const n of schema.numeric) {
     const v = context[n.key];

@@ -3,7 +3,7 @@
 // versions, with callbacks through the webhooks job type), problems, replay, evaluation and export.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { actsForAnyone, assertActsFor, ownScope, type Principal } from '../../platform/access.ts';
-import { AppError, withDbErrors } from '../../platform/errors.ts';
+import { withMlErrors, AppError, withDbErrors } from '../../platform/errors.ts';
 import type { JobSystem, Logger } from '../../platform/jobs/jobs.ts';
 import { parseTimestamp, type Clock } from '../../platform/time.ts';
 import type { Webhooks } from '../../platform/webhooks/webhooks.ts';
@@ -86,6 +86,18 @@ function timestampOf(v: string | undefined, field = 'timestamp'): Date {
 }
 
 export function createDecisionsService(deps: DecisionsDeps) {
+  // Keyed queue: work under one key runs after the previous work under that key has finished.
+  const queues = new Map<string, Promise<unknown>>();
+  const serially = <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const run = (queues.get(key) ?? Promise.resolve()).then(work, work);
+    const tail = run.catch(() => {});
+    queues.set(key, tail);
+    void tail.then(() => {
+      if (queues.get(key) === tail) queues.delete(key);
+    });
+    return run;
+  };
+
   const { repo, users, jobs, webhooks, clock, log } = deps;
   const versions = new Map<number, LiveVersion>();
 
@@ -324,43 +336,48 @@ export function createDecisionsService(deps: DecisionsDeps) {
       }
       const x = encode(live.encoder, context, config.context);
       const defaultIdx = config.actions.findIndex((a) => a.name === config.default_action);
-      const nonDefaultToday = config.budget_per_day === null ? 0 : await repo.countNonDefaultToday(problem.id, userId, defaultIdx, clock.now());
-      const rng = decisionRng(config.seed, deps.rng.nextUint32());
-      const userPolicy = await policyFor(live, userId);
-      const d = decide({ config, policy: () => userPolicy, x, rng, nonDefaultToday });
-      let shadow: object | null = null;
-      if (live.shadow) {
-        try {
-          const s = drawFrom(live.shadow, x, decisionRng(config.seed ^ 0x5bd1e995, d.rngState[0]));
-          shadow = { action: config.actions[s.action].name, probability: s.probability, probabilities: s.probabilities, rng_state: s.rngState, kind: config.shadow!.kind };
-        } catch (err) {
-          shadow = { error: err instanceof Error ? err.message : String(err) };
+      // A daily budget is counted, then spent: one user's decisions on a budgeted problem are made one
+      // at a time in this process, or concurrent requests would all see the same count.
+      const draw = async () => {
+        const nonDefaultToday = config.budget_per_day === null ? 0 : await repo.countNonDefaultToday(problem.id, userId, defaultIdx, clock.now());
+        const rng = decisionRng(config.seed, deps.rng.nextUint32());
+        const userPolicy = await policyFor(live, userId);
+        const d = decide({ config, policy: () => userPolicy, x, rng, nonDefaultToday });
+        let shadow: object | null = null;
+        if (live.shadow) {
+          try {
+            const s = drawFrom(live.shadow, x, decisionRng(config.seed ^ 0x5bd1e995, d.rngState[0]));
+            shadow = { action: config.actions[s.action].name, probability: s.probability, probabilities: s.probabilities, rng_state: s.rngState, kind: config.shadow!.kind };
+          } catch (err) {
+            shadow = { error: err instanceof Error ? err.message : String(err) };
+          }
         }
-      }
-      const row = await withDbErrors('decision', () =>
-        repo.insertDecision({
-          problem_id: problem.id,
-          user_id: userId,
-          decision_idx: idx,
-          policy_version_id: live.row.id,
-          context,
-          encoded: Array.from(x),
-          action: d.action,
-          action_name: config.actions[d.action].name,
-          probabilities: d.probabilities,
-          probability: d.probability,
-          rng_state: [...d.rngState],
-          method: d.method,
-          decided_by: d.decidedBy,
-          reason: d.reason,
-          shadow,
-          client_timestamp: at,
-        }),
-      );
-      // Another request with the same (user_id, decision_idx) committed first: answer its decision.
-      const stored = row ?? (await repo.findDecision(problem.id, userId, idx!));
-      if (!stored) throw new AppError('CONFLICT', 'the decision was replaced while it was being made; retry');
-      return decisionAnswer(stored, (await versionById(stored.policy_version_id)).row.version, problem.name);
+        const row = await withDbErrors('decision', () =>
+          repo.insertDecision({
+            problem_id: problem.id,
+            user_id: userId,
+            decision_idx: idx,
+            policy_version_id: live.row.id,
+            context,
+            encoded: Array.from(x),
+            action: d.action,
+            action_name: config.actions[d.action].name,
+            probabilities: d.probabilities,
+            probability: d.probability,
+            rng_state: [...d.rngState],
+            method: d.method,
+            decided_by: d.decidedBy,
+            reason: d.reason,
+            shadow,
+            client_timestamp: at,
+          }),
+        );
+        // Another request with the same (user_id, decision_idx) committed first: answer its decision.
+        const stored = row ?? (await repo.findDecision(problem.id, userId, idx!));
+        if (!stored) throw new AppError('CONFLICT', 'the decision was replaced while it was being made; retry');
+        return decisionAnswer(stored, (await versionById(stored.policy_version_id)).row.version, problem.name);
+      };
+      return config.budget_per_day === null ? draw() : serially(`${problem.id}:${userId}`, draw);
     },
 
     /** POST /api/v1/upload_data: an outcome joined to its decision, or (the README's form) free data. */
@@ -511,7 +528,8 @@ export function createDecisionsService(deps: DecisionsDeps) {
       if (config.actions.length !== old.actions.length || config.actions.some((a, i) => a.name !== old.actions[i].name)) {
         throw new AppError('UNPROCESSABLE', 'actions cannot change once a problem exists (logged decisions refer to them by index): create a new problem');
       }
-      await buildVersion(p.id, clock.now(), config);
+      // A fit that src/ml refuses (data it cannot fit with this config) is the client's 422, not a 500.
+      await withMlErrors(() => buildVersion(p.id, clock.now(), config));
       await syncSchedule(p.id, config);
       return this.getProblem(String(p.id));
     },

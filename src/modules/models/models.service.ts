@@ -42,7 +42,9 @@ export const TRAIN_QUEUE = 'models.train';
 export const VERSION_CREATED = 'model.version.created';
 export const VERSIONS_REMOVED = 'model.versions.removed';
 
-/** Work units (rows × candidates × folds × trees) below which a training runs inline (a few ms). */
+/** Work is counted in iris-sized rows: rows × (features / 4). */
+const IRIS_FEATURES = 4;
+/** Work units (rows × features/4 × candidates × folds × trees) below which a training runs inline (a few ms). */
 const INLINE_WORK = 20_000;
 /** Above this, the grid search inside the training thread also spreads over ML_THREADS threads. */
 const PARALLEL_WORK = 3_000_000;
@@ -212,9 +214,10 @@ export function createModelsService(deps: ModelsServiceDeps) {
     // The estimators check every candidate's names and values now (422 naming the parameter).
     const search = await withMlErrors(() => new GridSearchCV({ estimator: { kind, params: { seed } }, paramGrid: grid, cv, scoring, nJobs: 1 }));
     const trees = algorithm === 'random_forest' ? (search.candidates.reduce((a, c) => a + (Number(c.n_estimators ?? c.nEstimators ?? 100) || 100), 0) / search.candidates.length) : 1;
-    const work = d.n_rows * search.candidates.length * cv * trees;
+    // A split search scans every feature: the cost grows with them as with rows (iris has 4).
+    const work = d.n_rows * (d.feature_names.length / IRIS_FEATURES) * search.candidates.length * cv * trees;
     if (work > MAX_WORK) {
-      throw new AppError('UNPROCESSABLE', `this training would take about ${work.toExponential(1)} units of work (rows × candidates × folds × trees); at most ${MAX_WORK.toExponential(0)}: use fewer candidates, folds or trees`);
+      throw new AppError('UNPROCESSABLE', `this training would take about ${work.toExponential(1)} units of work (rows × features/4 × candidates × folds × trees); at most ${MAX_WORK.toExponential(0)}: use fewer candidates, folds, trees or features`);
     }
     const inline = work <= INLINE_WORK;
     const nJobs = inline || work < PARALLEL_WORK ? 1 : Math.max(1, config.mlThreads ?? 2);
@@ -465,10 +468,11 @@ export function createModelsService(deps: ModelsServiceDeps) {
       } else proba = model.estimator.predictProba(fromRows(rows));
       const answers = rows.map((_, r) => {
         let best = 0;
+        // Class names are data (an uploaded label could be "__proto__"): own properties, always.
         const probabilities: Record<string, number> = {};
         for (let c = 0; c < proba.cols; c++) {
           const v = proba.data[r * proba.cols + c];
-          probabilities[model.classNames[c]] = v;
+          Object.defineProperty(probabilities, model.classNames[c], { value: v, enumerable: true, writable: true, configurable: true });
           if (v > proba.data[r * proba.cols + best]) best = c;
         }
         return { prediction: best, class_name: model.classNames[best], probabilities, model_id: model.model_id, version: model.version };
