@@ -141,8 +141,8 @@ function fmtCell(v) {
 
 export const COLORS = ['#2f5d8a', '#d1495b', '#00798c', '#edae49', '#66a182', '#8e6c8a', '#3d405b', '#e07a5f'];
 
-/** A small SVG line chart. series: [{name, points: [[x, y], …]}]; x numbers (e.g. ms) or indexes. */
-export function LineChart({ series, height = 220, xLabel = '', yLabel = '', xTime = false, bands = [] }) {
+/** A small SVG line chart. series: [{name, points: [[x, y], …]}]; x numbers (e.g. ms) or indexes; xFormat(x) labels the x ticks. */
+export function LineChart({ series, height = 220, xLabel = '', yLabel = '', xTime = false, xFormat = null, bands = [] }) {
   const all = series.flatMap((s) => s.points);
   if (!all.length) return html`<p class="note">No data to plot yet.</p>`;
   const W = 640, H = height, L = 48, R = 10, T = 10, B = 28;
@@ -153,7 +153,7 @@ export function LineChart({ series, height = 220, xLabel = '', yLabel = '', xTim
   const sx = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
   const sy = (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
   const ticks = (a, b, n) => Array.from({ length: n + 1 }, (_, i) => a + ((b - a) * i) / n);
-  const xFmt = (x) => (xTime ? new Date(x).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : Number(x.toFixed(2)).toString());
+  const xFmt = (x) => xFormat ? xFormat(x) : (xTime ? new Date(x).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : Number(x.toFixed(2)).toString());
   return html`<figure style="margin:0">
     <svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label=${`${yLabel} against ${xLabel}: ${series.map((s) => s.name).join(', ')}`}>
       ${ticks(y0, y1, 4).map((y) => html`<line x1=${L} x2=${W - R} y1=${sy(y)} y2=${sy(y)} stroke="#e5e8ec" /><text x=${L - 4} y=${sy(y) + 4} text-anchor="end">${Number(y.toPrecision(3))}</text>`)}
