@@ -312,13 +312,15 @@ describe('console in Chromium', { skip }, () => {
     await versions.getByRole('cell', { name: 'category', exact: true }).first().waitFor();
     const before = await versions.locator('tbody tr').count();
     const jobs = page.locator('section', { has: page.getByRole('heading', { name: 'Build jobs' }) });
-    await jobs.getByText('completed').first().waitFor();
+    await jobs.getByText('completed', { exact: true }).first().waitFor();
     await jobs.getByText(/versions/).first().waitFor();
     // Retrain now: a new job runs to completion and the versions table grows without a reload.
     await page.getByRole('button', { name: 'Retrain now' }).click();
     await page.getByRole('status').filter({ hasText: /queued/ }).waitFor();
-    await page.waitForFunction(`document.querySelectorAll('#rversions-h ~ div tbody tr').length > ${before}`, undefined, { timeout: 60_000 });
-    assert.equal(await jobs.getByText('completed').count(), 2);
+    await jobs.getByText('completed', { exact: true }).nth(1).waitFor({ timeout: 60_000 });
+    await page.waitForFunction(`document.querySelectorAll('#rversions-h ~ div tbody tr').length > ${before}`, undefined, { timeout: 10_000 });
+    // When the job ends the versions are reloaded: none is left shown as building.
+    await versions.getByText('building', { exact: true }).first().waitFor({ state: 'hidden' });
     await shot(page, 'recommendations');
     await page.close();
     // A plain user is told the page is for admins (every route behind it answers them 403).

@@ -53,16 +53,19 @@ function bucketFormat(bucket) {
   return (x) => new Date(x).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
-/** Counts per strategy per bucket (0 where a strategy was not chosen in a bucket that has choices). */
+/**
+ * Counts per strategy per bucket (0 where a strategy was not chosen), from the bucket before the first
+ * choice of the window to its end: the quiet hours before the bandit's first choice are not drawn.
+ */
 function choiceSeries(data) {
-  const starts = [...new Set(data.rows.map((r) => r.start))].sort();
+  const step = data.bucket_seconds * 1000;
+  const first = Math.min(...data.rows.map((r) => Date.parse(r.start)));
+  const starts = [];
+  for (let t = Math.max(Date.parse(data.from), first - step); t < Date.parse(data.to) && starts.length < 2000; t += step) starts.push(t);
+  const count = new Map(data.rows.map((r) => [`${Date.parse(r.start)} ${r.strategy}`, r.chosen]));
   const names = [...new Set([...(data.strategies || []), ...data.rows.map((r) => r.strategy)])];
   return names
-    .map((s, i) => ({
-      name: s,
-      color: color(s, i),
-      points: starts.map((t) => [Date.parse(t), data.rows.filter((r) => r.start === t && r.strategy === s).reduce((a, r) => a + r.chosen, 0)]),
-    }))
+    .map((s, i) => ({ name: s, color: color(s, i), points: starts.map((t) => [t, count.get(`${t} ${s}`) ?? 0]) }))
     .filter((s) => s.points.some((p) => p[1] > 0));
 }
 
@@ -163,7 +166,10 @@ function Jobs({ tick, onSettled }) {
       { label: 'Job', render: (j) => html`<code title=${j.id}>${j.id.slice(0, 8)}</code>` },
       { label: 'State', render: (j) => html`<span class=${j.state === 'failed' ? 'pill off' : j.state === 'completed' ? 'pill live' : 'pill'}>${j.state}</span>` },
       { label: 'Kind', render: (j) => (j.data?.force ? 'on demand' : 'cron') },
-      { label: 'Progress', render: (j) => html`<div style="min-width:110px"><div class="bar" style=${{ width: `${j.progress ?? (j.state === 'completed' ? 100 : 0)}%` }} role="progressbar" aria-valuenow=${j.progress ?? 0} aria-valuemin="0" aria-valuemax="100" aria-label=${`job ${j.id.slice(0, 8)} progress`}></div><span class="note">${j.progress_note ?? ''}</span></div>` },
+      { label: 'Progress', render: (j) => {
+        const p = j.state === 'completed' ? 100 : j.progress ?? 0;
+        return html`<div style="min-width:110px"><div class="bar" style=${{ width: `${p}%` }} role="progressbar" aria-valuenow=${p} aria-valuemin="0" aria-valuemax="100" aria-label=${`job ${j.id.slice(0, 8)} progress`}></div><span class="note">${p}%${j.state === 'completed' || !j.progress_note ? '' : ` ${j.progress_note}`}</span></div>`;
+      } },
       { label: 'Result', render: (j) => buildResult(j) },
       { label: 'Created', render: (j) => fmt.time(j.created_at) },
       { label: 'Completed', render: (j) => fmt.time(j.completed_at) },
@@ -205,8 +211,6 @@ export function RecommendationsPage({ me }) {
     </section>
     <${Choices} tick=${tick} />
     <section class="card"><h2>Retrain</h2><div class="row"><button onClick=${retrain}>Retrain now</button>${started && html`<span class="ok" role="status">${started.job_id ? html`Build <code>${started.job_id.slice(0, 8)}</code> ${started.status}` : started.status}</span>`}</div><${ErrorBox} error=${error} /></section>
-    <div class="grid">
-      <${Versions} tick=${tick} />
-      <${Jobs} tick=${tick} onSettled=${() => setTick((t) => t + 1)} />
-    </div>`;
+    <${Versions} tick=${tick} />
+    <${Jobs} tick=${tick} onSettled=${() => setTick((t) => t + 1)} />`;
 }
