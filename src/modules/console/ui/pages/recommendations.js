@@ -65,7 +65,7 @@ function choiceSeries(data) {
   const count = new Map(data.rows.map((r) => [`${Date.parse(r.start)} ${r.strategy}`, r.chosen]));
   const names = [...new Set([...(data.strategies || []), ...data.rows.map((r) => r.strategy)])];
   return names
-    .map((s, i) => ({ name: s, color: color(s, i), points: starts.map((t) => [t, count.get(`${t} ${s}`) ?? 0]) }))
+    .map((s, i) => ({ name: s, color: color(s, i), dash: ['', '7 4', '2 3'][i % 3] || null, points: starts.map((t) => [t, count.get(`${t} ${s}`) ?? 0]) }))
     .filter((s) => s.points.some((p) => p[1] > 0));
 }
 
