@@ -248,43 +248,86 @@ describe('console in Chromium', { skip }, () => {
     await mine.close();
   });
 
-  test('Recommendations: "not available" when the module is absent, or its evaluation', async () => {
-    const probe = await ctx.request('GET', '/api/v1/recommendations/evaluation', { headers: admin.headers });
+  test('Recommendations: the evaluation against popularity, the bandit\'s choices over time, versions and build jobs (data made through the API)', async () => {
+    const r = (method: string, p: string, body?: unknown) => ctx.request(method, p, { body, headers: admin.headers });
+    const probe = await r('GET', '/api/v1/recommendations/evaluation');
+    if (probe.status === 404) {
+      const page = await openPage();
+      await signIn(page, admin, '#/recommendations');
+      await page.getByRole('heading', { name: 'Recommendations: not available' }).waitFor();
+      await shot(page, 'recommendations');
+      await page.close();
+      return;
+    }
+    // A small catalogue, users who interacted with it, a build, then personalised requests (the
+    // bandit chooses and logs a strategy for each) and an interaction that rewards one of them.
+    const cats = ['Kitchen', 'Garden', 'Books', 'Toys'];
+    for (let p = 0; p < 16; p++) assert.equal((await r('POST', '/products', { product_id: `b-${p}`, product_name: `Browser product ${p}`, category: cats[p % 4] })).status, 201);
+    for (let u = 0; u < 10; u++) for (let p = u % 5; p < 16; p += 3) assert.equal((await r('POST', '/interactions', { user_id: `bu-${u}`, product_id: `b-${p}`, category: cats[p % 4] })).status, 201);
+    const build = async () => {
+      const t = await r('POST', '/api/v1/recommendations/train');
+      assert.equal(t.status, 202, t.text);
+      for (let i = 0; i < 120; i++) {
+        const j = await r('GET', `/api/v1/jobs/${t.body.job_id}`);
+        if (j.body.state === 'completed') return j.body;
+        assert.notEqual(j.body.state, 'failed', j.text);
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      throw new Error('the build did not complete in 60 s');
+    };
+    await build();
+    let last: any = null;
+    for (let i = 0; i < 12; i++) {
+      const res = await r('GET', `/interaction-recommendations?product_id=b-${i}&category=${cats[i % 4]}&user_id=bu-${i % 4}`);
+      assert.equal(res.status, 200, res.text);
+      assert.ok(res.headers.get('x-recommendation-decision'));
+      if (res.body.length) last = { user: `bu-${i % 4}`, item: res.body[0] };
+    }
+    assert.ok(last, 'some answer recommends a product');
+    assert.equal((await r('POST', '/interactions', { user_id: last.user, product_id: last.item.product_id, category: last.item.category })).status, 201);
+    const choices = await r('GET', '/api/v1/recommendations/choices');
+    const chosen = choices.body.rows.reduce((a: number, x: any) => a + x.chosen, 0);
+    assert.equal(chosen, 12);
+
     const page = await openPage();
     await signIn(page, admin, '#/recommendations');
-    if (probe.status === 404) await page.getByRole('heading', { name: 'Recommendations: not available' }).waitFor();
-    else await page.getByRole('heading', { name: /Offline evaluation/ }).waitFor();
+    // The evaluation: one row per strategy, the popularity baseline marked, the bandit's values.
+    const evalCard = page.locator('section', { has: page.getByRole('heading', { name: 'Offline evaluation against popularity' }) });
+    await evalCard.getByRole('columnheader', { name: 'NDCG@10' }).first().waitFor();
+    await evalCard.getByRole('cell', { name: /popular\s*baseline/ }).waitFor();
+    await evalCard.getByRole('cell', { name: 'interaction', exact: true }).first().waitFor();
+    await evalCard.getByRole('heading', { name: /off-policy values/ }).waitFor();
+    await evalCard.getByRole('columnheader', { name: 'SNIPS' }).waitFor();
+    // The choices over time: a chart and the per-strategy totals adding up to the 12 requests.
+    const choiceCard = page.locator('section', { has: page.getByRole('heading', { name: /choices over time/ }) });
+    await choiceCard.locator('svg.chart polyline').first().waitFor();
+    const shown = await choiceCard.locator('table').first().locator('tbody tr td:nth-child(2)').allInnerTexts();
+    assert.equal(shown.reduce((a, x) => a + Number(x), 0), 12, shown.join(','));
+    await choiceCard.getByLabel('Bucket').selectOption('minute');
+    await choiceCard.getByText(/per minute/).waitFor();
+    await choiceCard.locator('svg.chart polyline').first().waitFor();
+    // Versions: the built ones, the newest ready of each kind marked as serving; the build job.
+    const versions = page.locator('section', { has: page.getByRole('heading', { name: 'Model versions' }) });
+    await versions.getByText('serving').first().waitFor();
+    await versions.getByRole('cell', { name: 'category', exact: true }).first().waitFor();
+    const before = await versions.locator('tbody tr').count();
+    const jobs = page.locator('section', { has: page.getByRole('heading', { name: 'Build jobs' }) });
+    await jobs.getByText('completed', { exact: true }).first().waitFor();
+    await jobs.getByText(/versions/).first().waitFor();
+    // Retrain now: a new job runs to completion and the versions table grows without a reload.
+    await page.getByRole('button', { name: 'Retrain now' }).click();
+    await page.getByRole('status').filter({ hasText: /queued/ }).waitFor();
+    await jobs.getByText('completed', { exact: true }).nth(1).waitFor({ timeout: 60_000 });
+    await page.waitForFunction(`document.querySelectorAll('#rversions-h ~ div tbody tr').length > ${before}`, undefined, { timeout: 10_000 });
+    // When the job ends the versions are reloaded: none is left shown as building.
+    await versions.getByText('building', { exact: true }).first().waitFor({ state: 'hidden' });
     await shot(page, 'recommendations');
     await page.close();
-  });
-
-  test('Recommendations: an evaluation answer is shown as tables and bars (the module\'s answer stood in for by the browser)', async () => {
-    // The recommendations module is built separately; its evaluation's shape is stood in for here so
-    // the "available" path of the page is exercised whatever this server serves.
-    const page = await openPage();
-    await page.route('**/api/v1/recommendations/evaluation', (route) =>
-      route.fulfill({
-        status: 200,
-        contentType: 'application/json',
-        body: JSON.stringify({
-          split: 'leave-last-out',
-          users: 120,
-          models: [
-            { model: 'item_knn', precision_at_10: 0.081, recall_at_10: 0.41, ndcg_at_10: 0.22, coverage: 0.63 },
-            { model: 'popular', precision_at_10: 0.035, recall_at_10: 0.2, ndcg_at_10: 0.09, coverage: 0.05 },
-          ],
-          strategy_values: { item_knn: 0.31, category: 0.18, popular: 0.12 },
-        }),
-      }),
-    );
-    await signIn(page, admin, '#/recommendations');
-    await page.getByRole('cell', { name: 'item_knn', exact: true }).first().waitFor();
-    await page.getByRole('columnheader', { name: 'ndcg_at_10' }).waitFor();
-    await page.getByRole('heading', { name: 'strategy_values' }).waitFor();
-    await page.getByRole('cell', { name: 'category', exact: true }).waitFor();
-    await page.getByRole('button', { name: 'Retrain now' }).waitFor();
-    await shot(page, 'recommendations-available');
-    await page.close();
+    // A plain user is told the page is for admins (every route behind it answers them 403).
+    const mine = await openPage();
+    await signIn(mine, user, '#/recommendations');
+    await mine.getByText(/are for admins/).waitFor();
+    await mine.close();
   });
 
   test('Data and access: resources with filters, roles, an API key shown once; a user sees only their own', async () => {

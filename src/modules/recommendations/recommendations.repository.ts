@@ -1,6 +1,7 @@
 // Queries of the recommendation tables (plain parameterized SQL through the driver: every statement
 // here is an upsert, a page, or a whole-table read for a build).
 import type { Database } from '../../platform/db.ts';
+import type { ChoiceGroup } from './recommendations.choices.ts';
 import type { CatalogueProduct, Interaction } from './recommendations.domain.ts';
 
 export interface ProductRow extends CatalogueProduct {
@@ -199,6 +200,23 @@ export function createRecommendationsRepository(database: Database, opts: { trai
         [userId, since.toISOString(), productId],
       );
       return rows.length;
+    },
+
+    /**
+     * The bandit's choices in [from, to) grouped by UTC bucket of `seconds` and strategy: how many, their
+     * mean probability, how many were rewarded, and how many are settled (rewarded, or made before
+     * `settledBefore` so their reward 0 is final).
+     */
+    async choiceGroups(w: { seconds: number; from: Date; to: Date; settledBefore: Date }): Promise<ChoiceGroup[]> {
+      return q<ChoiceGroup>(
+        `select (floor(extract(epoch from created_at) / $1::int) * $1::int)::float8 as start_s, strategy,
+                count(*)::int as chosen, avg(probability)::float8 as mean_probability,
+                count(*) filter (where reward is not null)::int as rewarded,
+                count(*) filter (where reward is not null or created_at < $4)::int as settled
+         from rec_decisions where created_at >= $2 and created_at < $3
+         group by 1, 2 order by 1, 2`,
+        [w.seconds, w.from.toISOString(), w.to.toISOString(), w.settledBefore.toISOString()],
+      );
     },
 
     /** Decisions whose reward is known: rewarded, or older than the window (reward 0). */

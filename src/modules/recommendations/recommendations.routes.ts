@@ -1,7 +1,7 @@
 // Seed 004's recommendation service, served with and without the `/ai` prefix (the main service
 // posted to /ai/products and /ai/interactions): the two recommendation endpoints are public, the rest
 // need the Client-Header-Secret header (or an admin or service credential). Then Arbiter's own
-// routes: on-demand builds, model versions and the offline evaluation (admin).
+// routes: on-demand builds, model versions, the bandit's choices over time and the offline evaluation (admin).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
@@ -10,6 +10,8 @@ import { sendPage } from '../../platform/pagination.ts';
 import { ErrorResponse } from '../../platform/schemas.ts';
 import {
   CategoryQuerySchema,
+  ChoicesQuerySchema,
+  ChoicesSchema,
   EvaluationSchema,
   InteractionSchema,
   ListInteractionsQuerySchema,
@@ -119,6 +121,20 @@ export function registerRecommendationsRoutes(fastify: FastifyInstance, service:
     config: { access: 'admin' },
     schema: { tags, summary: 'Model versions, newest first, with their training time and data counts', operationId: 'list_recommendation_versions', querystring: VersionsQuerySchema, response: { 200: Type.Array(VersionSchema), ...errors } },
     handler: async (req, reply) => sendPage(reply, await service.versions(req.query)),
+  });
+
+  app.get(`${BASE}/choices`, {
+    config: { access: 'admin' },
+    schema: {
+      tags,
+      summary: "The strategy bandit's choices over time: counts per strategy per bucket, mean probability and reward",
+      description:
+        'Every personalised request (`user_id`) logs the strategy the bandit chose and its probability; this groups that log by UTC minute, hour or day and strategy. A choice is rewarded when the user then interacts with a product it recommended, and settled (reward 0) when the reward window passes without one. At most 2,000 buckets per answer.',
+      operationId: 'list_recommendation_choices',
+      querystring: ChoicesQuerySchema,
+      response: { 200: ChoicesSchema, ...errors },
+    },
+    handler: async (req) => service.choices(req.query),
   });
 
   app.get(`${BASE}/evaluation`, {

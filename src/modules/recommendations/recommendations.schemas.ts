@@ -108,3 +108,37 @@ export const EvaluationSchema = Type.Object({
     ),
   }),
 });
+
+export const ChoicesQuerySchema = Type.Object(
+  {
+    bucket: Type.Optional(Type.Union([Type.Literal('minute'), Type.Literal('hour'), Type.Literal('day')], { description: 'the time bucket (UTC), hour by default', default: 'hour' })),
+    from: Type.Optional(Type.String({ maxLength: 64, description: 'choices from this time (ISO 8601; aligned down to its bucket); default: 360 minutes, 168 hours or 90 days before `to`' })),
+    to: Type.Optional(Type.String({ maxLength: 64, description: 'choices before this time (ISO 8601); default: now' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ChoicesSchema = Type.Object(
+  {
+    bucket: Type.String({ description: 'minute, hour or day' }),
+    bucket_seconds: Type.Integer(),
+    from: Type.String({ format: 'date-time', description: 'the window start (inclusive, on a bucket boundary)' }),
+    to: Type.String({ format: 'date-time', description: 'the window end (exclusive)' }),
+    policy: Type.String({ description: 'the configured bandit (RECOMMENDATIONS_BANDIT): egreedy, thompson, uniform or off' }),
+    reward_window_seconds: Type.Integer({ description: 'a choice with no interaction after this long is settled with reward 0' }),
+    strategies: Type.Array(Type.String(), { description: 'the strategies the bandit chooses among' }),
+    rows: Type.Array(
+      Type.Object({
+        start: Type.String({ format: 'date-time', description: 'the bucket start (UTC)' }),
+        strategy: Type.String(),
+        chosen: Type.Integer({ description: 'how many requests the bandit answered with this strategy' }),
+        mean_probability: Type.Number({ minimum: 0, maximum: 1, description: 'the mean probability with which it was chosen' }),
+        rewarded: Type.Integer({ description: 'choices after which the user interacted with a recommended product' }),
+        settled: Type.Integer({ description: 'choices whose reward is known (rewarded, or the reward window has passed)' }),
+        mean_reward: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { description: 'rewarded / settled; null while none is settled' }),
+      }),
+      { description: 'one row per bucket and strategy chosen in it, in time order; buckets without choices are absent' },
+    ),
+  },
+  { title: 'RecommendationChoices' },
+);

@@ -25,6 +25,7 @@ import {
   type Recommendation,
   type Strategy,
 } from './recommendations.domain.ts';
+import { choiceRows, choiceWindow } from './recommendations.choices.ts';
 import type { RecommendationsRepository } from './recommendations.repository.ts';
 import type { ThreadInput } from './train-thread.ts';
 
@@ -267,6 +268,23 @@ export function createRecommendationsService(deps: RecommendationsServiceDeps) {
 
     async versions(q: { page: number; size: number; kind?: string }) {
       return repo.listVersions({ limit: q.size, offset: (q.page - 1) * q.size, kind: q.kind });
+    },
+
+    /** The strategy bandit's logged choices per time bucket and strategy (GET /api/v1/recommendations/choices). */
+    async choices(q: { bucket?: string; from?: string; to?: string }) {
+      const now = clock.now();
+      const w = choiceWindow(q, now);
+      const groups = await repo.choiceGroups({ seconds: w.seconds, from: w.from, to: w.to, settledBefore: new Date(now.getTime() - settings.rewardWindowMs) });
+      return {
+        bucket: w.bucket,
+        bucket_seconds: w.seconds,
+        from: w.from.toISOString(),
+        to: w.to.toISOString(),
+        policy: settings.bandit,
+        reward_window_seconds: Math.round(settings.rewardWindowMs / 1000),
+        strategies: [...STRATEGIES],
+        rows: choiceRows(groups),
+      };
     },
 
     /** Leave-last-out quality of the three strategies (cached per data state) and the bandit's off-policy values. */

@@ -141,8 +141,8 @@ function fmtCell(v) {
 
 export const COLORS = ['#2f5d8a', '#d1495b', '#00798c', '#edae49', '#66a182', '#8e6c8a', '#3d405b', '#e07a5f'];
 
-/** A small SVG line chart. series: [{name, points: [[x, y], …]}]; x numbers (e.g. ms) or indexes. */
-export function LineChart({ series, height = 220, xLabel = '', yLabel = '', xTime = false, bands = [] }) {
+/** A small SVG line chart. series: [{name, points: [[x, y], …], color?, dash? (an SVG dasharray, so equal lines stay told apart)}]; x numbers (e.g. ms) or indexes; xFormat(x) labels the x ticks. */
+export function LineChart({ series, height = 220, xLabel = '', yLabel = '', xTime = false, xFormat = null, bands = [] }) {
   const all = series.flatMap((s) => s.points);
   if (!all.length) return html`<p class="note">No data to plot yet.</p>`;
   const W = 640, H = height, L = 48, R = 10, T = 10, B = 28;
@@ -153,13 +153,13 @@ export function LineChart({ series, height = 220, xLabel = '', yLabel = '', xTim
   const sx = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
   const sy = (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
   const ticks = (a, b, n) => Array.from({ length: n + 1 }, (_, i) => a + ((b - a) * i) / n);
-  const xFmt = (x) => (xTime ? new Date(x).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : Number(x.toFixed(2)).toString());
+  const xFmt = (x) => xFormat ? xFormat(x) : (xTime ? new Date(x).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : Number(x.toFixed(2)).toString());
   return html`<figure style="margin:0">
     <svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label=${`${yLabel} against ${xLabel}: ${series.map((s) => s.name).join(', ')}`}>
       ${ticks(y0, y1, 4).map((y) => html`<line x1=${L} x2=${W - R} y1=${sy(y)} y2=${sy(y)} stroke="#e5e8ec" /><text x=${L - 4} y=${sy(y) + 4} text-anchor="end">${Number(y.toPrecision(3))}</text>`)}
       ${ticks(x0, x1, 4).map((x) => html`<text x=${sx(x)} y=${H - 8} text-anchor="middle">${xFmt(x)}</text>`)}
       ${bands.map((b) => html`<line x1=${L} x2=${W - R} y1=${sy(b)} y2=${sy(b)} stroke="#b42318" stroke-dasharray="4 3" />`)}
-      ${series.map((s, i) => html`<polyline fill="none" stroke=${s.color || COLORS[i % COLORS.length]} stroke-width="2" points=${s.points.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ')} />
+      ${series.map((s, i) => html`<polyline fill="none" stroke=${s.color || COLORS[i % COLORS.length]} stroke-width="2" stroke-dasharray=${s.dash || null} points=${s.points.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ')} />
         ${s.points.length < 40 ? s.points.map((p) => html`<circle cx=${sx(p[0])} cy=${sy(p[1])} r="2.5" fill=${s.color || COLORS[i % COLORS.length]} />`) : null}`)}
     </svg>
     <figcaption class="legend">${series.map((s, i) => html`<span><i style=${{ background: s.color || COLORS[i % COLORS.length] }}></i>${s.name}</span>`)}${xLabel && html`<span class="note">x: ${xLabel}; y: ${yLabel}</span>`}</figcaption>
