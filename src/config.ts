@@ -14,6 +14,8 @@ export interface Config {
   dbConnectTimeoutMs: number;
   /** PostgreSQL: the server cancels a statement that runs longer (statement_timeout; DB_STATEMENT_TIMEOUT_MS). */
   dbStatementTimeoutMs: number;
+  /** PostgreSQL: how long a transaction may wait for a pool connection before its request answers 503 (DB_POOL_WAIT_MS). */
+  dbPoolWaitMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimit: number;
   shutdownTimeoutMs: number;
@@ -260,6 +262,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
     dbConnectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 1000, 100, 60_000),
     dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    dbPoolWaitMs: int(env, 'DB_POOL_WAIT_MS', 5000, 10, 600_000),
     logLevel,
     bodyLimit: int(env, 'BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),

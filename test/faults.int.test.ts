@@ -142,3 +142,34 @@ describe('faults: PostgreSQL and Redis cut under a running server', { skip: !PG 
     });
   }
 });
+
+describe('faults: a saturated pool', { skip: !PG ? 'needs DATABASE_URL' : false }, () => {
+  test('a transaction that waits DB_POOL_WAIT_MS for a connection is abandoned: 503, nothing stored, then all is well', async () => {
+    const { startJobsApp } = await import('./helpers/jobs.ts');
+    const ctx = await startJobsApp([], { dbPoolSize: 1, dbPoolWaitMs: 300 });
+    try {
+      const who = await createAccount(ctx);
+      const products = () => ctx.request('GET', '/api/v1/store/products/', { headers: who.headers });
+      assert.equal((await products()).body.length, 0);
+      // The one connection is busy for 2 s.
+      const holder = ctx.database.query('select pg_sleep(2)');
+      await new Promise((r) => setTimeout(r, 50));
+      const t = performance.now();
+      // A create is one transaction (the product and its fact): it needs the connection for itself.
+      const create = await ctx.request('POST', '/api/v1/store/products/', { headers: who.headers, body: { name: 'Late', price: '1.00' } });
+      const ms = performance.now() - t;
+      assert.equal(create.status, 503, create.text);
+      assert.equal(create.body.code, 'UNAVAILABLE');
+      assert.match(create.body.detail, /database is busy/);
+      assert.equal(create.headers.get('retry-after'), '1');
+      assert.ok(ms < 1500, `answered in ${ms.toFixed(0)} ms`);
+      await holder;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await products()).body.length, 0, 'the abandoned transaction stored nothing when its connection came');
+      const later = await ctx.request('POST', '/api/v1/store/products/', { headers: who.headers, body: { name: 'Later', price: '1.00' } });
+      assert.equal(later.status, 201, later.text);
+    } finally {
+      await ctx.close();
+    }
+  });
+});

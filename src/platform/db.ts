@@ -60,7 +60,7 @@ const MIGRATION_LOCK_ID = 7_305_019_241;
 // pg-boss keeps its queues in a schema of its own: reset drops them with everything else.
 const DROP_ALL = 'DROP SCHEMA IF EXISTS drizzle CASCADE; DROP SCHEMA IF EXISTS pgboss CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public;';
 
-export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'memoryDb' | 'dbPoolSize'> & Partial<Pick<Config, 'dbConnectTimeoutMs' | 'dbStatementTimeoutMs'>>;
+export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'memoryDb' | 'dbPoolSize'> & Partial<Pick<Config, 'dbConnectTimeoutMs' | 'dbStatementTimeoutMs' | 'dbPoolWaitMs'>>;
 
 export async function openDatabase(config: DatabaseConfig, log: DependencyLog = silent): Promise<Database> {
   return config.databaseUrl ? openPostgres(config.databaseUrl, config, log) : openEmbedded(config.dataDir, config.memoryDb);
@@ -87,6 +87,8 @@ const withSocket = (factory: (o: { host: string[]; port: number[]; path?: string
  */
 const RECONNECT_AFTER_S = () => 0.1;
 
+const poolWaitError = () => Object.assign(new Error('no database connection was free in time (DB_POOL_WAIT_MS)'), { code: 'DB_POOL_WAIT' });
+
 /** A query refused without a round trip: a rejected promise with the PendingQuery methods Drizzle calls. */
 function refusedQuery(): Promise<never> & { values(): Promise<never>; execute(): Promise<never> } {
   const p = Promise.reject(new DatabaseUnavailableError());
@@ -101,7 +103,9 @@ function refusedQuery(): Promise<never> & { values(): Promise<never>; execute():
  *   refused before they reach the driver (no connection attempt, no queueing);
  * - going down destroys every open socket (ours come from our own factory), which fails the queries
  *   stuck on a partitioned connection;
- * - a connection attempt gives up after DB_CONNECT_TIMEOUT_MS, a statement after DB_STATEMENT_TIMEOUT_MS.
+ * - a connection attempt gives up after DB_CONNECT_TIMEOUT_MS, a statement after DB_STATEMENT_TIMEOUT_MS,
+ *   and a transaction still waiting for a connection of its own after DB_POOL_WAIT_MS is abandoned
+ *   before any of its statements.
  */
 async function openPostgres(url: string, config: DatabaseConfig, log: DependencyLog): Promise<Database> {
   const connectTimeoutS = (config.dbConnectTimeoutMs ?? 1000) / 1000;
@@ -128,9 +132,37 @@ async function openPostgres(url: string, config: DatabaseConfig, log: Dependency
     connection: { application_name: 'arbiter', TimeZone: 'UTC', statement_timeout: config.dbStatementTimeoutMs ?? 30_000 },
   });
   // What Drizzle and `query` send through: the driver, unless the database is known to be down.
+  // Plain statements are pipelined onto busy connections (postgres.js), so they wait behind the
+  // statements ahead of them, each bounded by the statement timeout. A transaction needs a connection
+  // of its own: one that has waited DB_POOL_WAIT_MS for it is abandoned (answered at once, and if the
+  // connection comes later its work is not run: the transaction rolls back before any statement).
+  const poolWaitMs = config.dbPoolWaitMs ?? 5000;
+  const begin = (...args: unknown[]) => {
+    const work = args[args.length - 1] as (tx: unknown) => unknown;
+    let started = false;
+    let abandoned = false;
+    const pending = (driver.begin as (...a: unknown[]) => Promise<unknown>)(...args.slice(0, -1), async (tx: unknown) => {
+      started = true;
+      if (abandoned) throw poolWaitError();
+      return work(tx);
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (started) return;
+        abandoned = true;
+        reject(poolWaitError());
+      }, poolWaitMs);
+      timer.unref();
+      pending.then(
+        (v) => (clearTimeout(timer), resolve(v)),
+        (err: unknown) => (clearTimeout(timer), reject(err)),
+      );
+    });
+  };
   const client = new Proxy(driver, {
     get(target, prop, receiver) {
       if (refusing && (prop === 'unsafe' || prop === 'begin')) return refusedQuery;
+      if (prop === 'begin') return begin;
       return Reflect.get(target, prop, receiver);
     },
     apply(target, self, args) {

@@ -287,9 +287,13 @@ export function registerErrorHandling(app: FastifyInstance, deps: { dependencies
         const code = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((k) => ERROR_STATUS[k] === error.statusCode) ?? 'BAD_REQUEST';
         appErr = new AppError(code, error.message);
       } else {
-        const unavailable = await outage(error, dependencies);
+        // No database connection free in time: the transaction was abandoned before any statement.
+        const busy = hasCode(error, 'DB_POOL_WAIT')
+          ? new AppError('UNAVAILABLE', 'the database is busy: no connection was free in time (DB_POOL_WAIT_MS); retry shortly', { cause: error, headers: { 'retry-after': '1' } })
+          : null;
+        const unavailable = busy ?? (await outage(error, dependencies));
         // Refused before it reached the database, the request certainly changed nothing.
-        if (!hasCode(error, 'DB_UNAVAILABLE')) req.outcomeUnknown = true;
+        if (!hasCode(error, 'DB_UNAVAILABLE') && !busy) req.outcomeUnknown = true;
         if (unavailable) {
           req.log.debug({ err: error }, unavailable.message);
           appErr = unavailable;
