@@ -87,7 +87,7 @@ describe('seed 003 train / predict / status', () => {
     const skWorst = Math.min(...Object.values(sk.random_forest as Record<string, { best_score: number }>).map((r) => r.best_score));
     assert.ok(res.body.best_score >= skWorst - 0.02 && res.body.best_score <= skBest + 0.02, `best_score ${res.body.best_score} vs sklearn ${skWorst}..${skBest}`);
     assert.equal(res.body.cv_results.params.length, 12);
-    const status = await ctx.request('GET', '/status', { headers: other });
+    const status = await ctx.request('GET', '/status', { headers: user });
     assert.equal(status.status, 200);
     assert.equal(status.body.is_trained, true);
     assert.equal(status.body.model_algorithm, 'random_forest');
@@ -115,7 +115,7 @@ describe('seed 003 train / predict / status', () => {
   });
 
   test('/predict: the seed body, a batch, an object keyed by feature name', async () => {
-    const one = await ctx.request('POST', '/predict', { headers: other, body: { input: [5.1, 3.5, 1.4, 0.2] } });
+    const one = await ctx.request('POST', '/predict', { headers: user, body: { input: [5.1, 3.5, 1.4, 0.2] } });
     assert.equal(one.status, 200, one.text);
     assert.equal(one.body.prediction, 0);
     assert.equal(one.body.class_name, 'setosa');
@@ -127,6 +127,25 @@ describe('seed 003 train / predict / status', () => {
     const named = await ctx.request('POST', '/predict', { headers: user, body: { input: { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 } } });
     assert.equal(named.status, 200, named.text);
     assert.equal(named.body.class_name, 'virginica');
+  });
+
+  test("the active model is the caller's own: another user's training never answers for them", async () => {
+    const mallory = (await createAccount(ctx, 'user')).headers;
+    // Someone else's models exist, but this user has trained none.
+    const none = await ctx.request('GET', '/status', { headers: mallory });
+    assert.equal(none.body.is_trained, false);
+    const refused = await ctx.request('POST', '/predict', { headers: mallory, body: { input: [5.1, 3.5, 1.4, 0.2] } });
+    assert.equal(refused.status, 409, refused.text);
+    const mine = await ctx.request('POST', '/train', { headers: mallory, body: { algorithm: 'decision_tree', params: { max_depth: 1 }, name: 'mallory-stump' } });
+    assert.equal(mine.status, 200, mine.text);
+    const userModel = await ctx.request('GET', '/status', { headers: user });
+    assert.notEqual(userModel.body.model_id, mine.body.model_id, "the other user's /status did not move to this training");
+    const own = await ctx.request('POST', '/predict', { headers: mallory, body: { input: [5.1, 3.5, 1.4, 0.2] } });
+    assert.equal(own.body.model_id, mine.body.model_id);
+    // A shared registry: a version named by model_id still answers for anyone.
+    const named = await ctx.request('POST', '/predict', { headers: mallory, body: { input: [5.1, 3.5, 1.4, 0.2], model_id: userModel.body.model_id } });
+    assert.equal(named.status, 200, named.text);
+    assert.equal(named.body.model_id, userModel.body.model_id);
   });
 
   test('an API key predicts and reads the status', async () => {

@@ -166,12 +166,12 @@ export function createModelsRepository(database: Database) {
       return r ?? null;
     },
 
-    /** The model /predict and /status use: the most recently activated version of any model. */
-    async activeRef(): Promise<{ model_id: number; version: number } | null> {
+    /** The model /predict and /status use: the most recently activated version of the owner's models (null: anyone's). */
+    async activeRef(owner: string | null): Promise<{ model_id: number; version: number } | null> {
       const [r] = await db
         .select({ model_id: mlModels.id, version: mlModels.active_version })
         .from(mlModels)
-        .where(isNotNull(mlModels.active_version))
+        .where(and(isNotNull(mlModels.active_version), owner === null ? undefined : eq(mlModels.owner, owner)))
         .orderBy(desc(mlModels.activated_at), desc(mlModels.id))
         .limit(1);
       return r ? { model_id: r.model_id, version: r.version! } : null;

@@ -62,23 +62,23 @@ export function registerModelsRoutes(fastify: FastifyInstance, service: ModelsSe
     config: { access: 'user' },
     schema: {
       tags: ['models'],
-      summary: 'Predict with the active model (seed 003), or with model_id / version',
+      summary: "Predict with the caller's active model (seed 003), or with model_id / version",
       operationId: 'predict',
       body: PredictBodySchema,
       response: { 200: PredictAnswerSchema, ...errors },
     },
-    handler: async (req) => service.predict(req.body),
+    handler: async (req) => service.predict(req.body, callerOf(req)),
   });
 
   app.get('/status', {
     config: { access: 'user' },
     schema: {
       tags: ['models'],
-      summary: 'The active model: trained or not, algorithm, best parameters, training accuracy (seed 003)',
+      summary: "The caller's active model: trained or not, algorithm, best parameters, training accuracy (seed 003)",
       operationId: 'model_status',
       response: { 200: StatusSchema, ...errors },
     },
-    handler: async () => service.status(),
+    handler: async (req) => service.status(callerOf(req)),
   });
 
   app.get('/api/v1/models', {
@@ -134,7 +134,7 @@ export function registerModelsRoutes(fastify: FastifyInstance, service: ModelsSe
     config: { access: 'user' },
     schema: {
       tags: ['models'],
-      summary: 'Make a version active (rollback); it becomes the model /predict uses (owner or admin)',
+      summary: "Make a version active (rollback); it becomes the model its owner's /predict uses (owner or admin)",
       operationId: 'activate_model_version',
       params: ModelIdParamsSchema,
       body: ActivateBodySchema,

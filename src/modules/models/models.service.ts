@@ -147,17 +147,29 @@ export function createModelsService(deps: ModelsServiceDeps) {
   const { repo, config } = deps;
   const cache = new Map<string, Loaded>();
   const limit = createLimiter(Math.max(1, config.mlThreads ?? availableParallelism()));
-  let active: { ref: { model_id: number; version: number } | null; at: number } | null = null;
+  // The active model is a caller's own: the newest trained or activated version of the models they
+  // own (the seed's one global model, per owner), so one user's training never replaces what another's
+  // /predict answers with, and no one is answered by a model trained on someone else's private data.
+  // Admins and services, who act for anyone, get the newest of all. Kept per scope for
+  // MODELS_ACTIVE_REFRESH_MS (other processes' changes are seen within it).
+  const ANYONE = '\u0000anyone';
+  const active = new Map<string, { ref: { model_id: number; version: number } | null; at: number }>();
+  const scopeOf = (p: Principal) => (ownScope(p) === null ? ANYONE : ownerOf(p));
 
-  const noteActive = (ref: { model_id: number; version: number } | null) => {
-    active = { ref, at: deps.clock.now().getTime() };
+  const noteActive = (ref: { model_id: number; version: number } | null, owner: string) => {
+    const at = deps.clock.now().getTime();
+    if (active.size > 10_000) active.clear();
+    active.set(owner, { ref, at });
+    if (ref) active.set(ANYONE, { ref, at });
   };
 
-  async function activeRef(): Promise<{ model_id: number; version: number } | null> {
+  async function activeRef(p: Principal): Promise<{ model_id: number; version: number } | null> {
+    const scope = scopeOf(p);
     const now = deps.clock.now().getTime();
-    if (active && now - active.at < config.activeRefreshMs) return active.ref;
-    const ref = await repo.activeRef();
-    noteActive(ref);
+    const hit = active.get(scope);
+    if (hit && now - hit.at < config.activeRefreshMs) return hit.ref;
+    const ref = await repo.activeRef(scope === ANYONE ? null : scope);
+    active.set(scope, { ref, at: now });
     return ref;
   }
 
@@ -285,7 +297,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
           { tx },
         ),
     );
-    noteActive({ model_id: ref.model_id, version: ref.version });
+    noteActive({ model_id: ref.model_id, version: ref.version }, p.owner);
     return ref;
   }
 
@@ -442,7 +454,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
     },
 
     /** POST /predict: from the active model, or from model_id (its active version) / version. */
-    async predict(body: PredictBody) {
+    async predict(body: PredictBody, principal: Principal) {
       let ref: { model_id: number; version: number } | null;
       if (body.model_id !== undefined) {
         if (body.version !== undefined) ref = { model_id: body.model_id, version: body.version };
@@ -454,7 +466,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
         }
       } else {
         if (body.version !== undefined) throw new AppError('VALIDATION_ERROR', 'version needs model_id');
-        ref = await activeRef();
+        ref = await activeRef(principal);
         if (!ref) throw new AppError('CONFLICT', 'no model has been trained yet: POST /train first');
       }
       const model = await load(ref.model_id, ref.version);
@@ -481,8 +493,8 @@ export function createModelsService(deps: ModelsServiceDeps) {
     },
 
     /** GET /status: the seed's four fields, plus the version, cv score, dataset and time. */
-    async status() {
-      const ref = await activeRef();
+    async status(principal: Principal) {
+      const ref = await activeRef(principal);
       const v = ref ? await repo.findVersion(ref.model_id, ref.version) : null;
       if (!v) {
         return { is_trained: false, model_algorithm: null, best_params: null, training_accuracy: null, best_score: null, model_id: null, version: null, dataset: null, scoring: null, trained_at: null };
@@ -530,9 +542,9 @@ export function createModelsService(deps: ModelsServiceDeps) {
 
     /** Makes a version the model's active one (rollback); it becomes the model /predict uses. */
     async activate(id: number, version: number, principal: Principal) {
-      await ownedModel(id, principal, 'activate a version of');
+      const m = await ownedModel(id, principal, 'activate a version of');
       if (!(await repo.activate(id, version))) throw new AppError('NOT_FOUND', `model ${id} version ${version} not found`);
-      noteActive({ model_id: id, version });
+      noteActive({ model_id: id, version }, m.owner);
       return this.getModel(id);
     },
 
@@ -543,7 +555,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
       );
       if (!deleted) throw new AppError('NOT_FOUND', `model ${id} not found`);
       for (const key of [...cache.keys()]) if (key.startsWith(`${id}:`)) cache.delete(key);
-      active = null;
+      active.clear();
     },
 
     /** Versions side by side: parameters, scores, held-out metrics, dataset, time. */
