@@ -3,7 +3,6 @@
 // connections beside the database-only ceiling of the same transaction in the same run, and
 // most-popular over N products (default 100k).
 //   node bench/commerce.ts [--seconds 5] [--connections 50] [--products 100000] [--pg postgres://…] [--skip-pg]
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { createCommerceRepository } from '../src/modules/commerce/commerce.repository.ts';
 import { openDatabase, type Database } from '../src/platform/db.ts';
+import { spawnServer, stopServer as stop } from '../test/helpers/server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,27 +29,9 @@ const VENDOR = { email: 'vendor@example.com', password: 'bench-password-1', firs
 
 interface Row { backend: string; op: string; httpRps: number; httpP50: number; httpP99: number; ceiling: number | null }
 
-async function startServer(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string }> {
-  const port = 30000 + Math.floor(Math.random() * 10000);
-  const proc = spawn(process.execPath, ['src/cli.ts', 'serve'], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', AUTH_RATE_LIMIT_PER_IP: '100000' },
-    stdio: 'inherit',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${url}/ready`)).ok) return { proc, url };
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error('server did not start');
-}
+const startServer = (env: Record<string, string>) =>
+  spawnServer({ ...process.env, ...env, LOG_LEVEL: 'warn', AUTH_RATE_LIMIT_PER_IP: '100000' }, { echo: true, readyTimeoutMs: 60_000 });
 
-async function stop(proc: ChildProcess) {
-  proc.kill('SIGTERM');
-  await new Promise((r) => proc.once('exit', r));
-}
 
 const post = async (url: string, body: unknown, auth?: string) => {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify(body) });

@@ -4,7 +4,7 @@
 // random type): creates (beside single-row and batched inserts), lists with an exact count, and lists
 // with `Prefer: count=none`.
 //   node bench/crud.ts [--seconds 5] [--connections 20] [--rows 100000] [--pg postgres://postgres@127.0.0.1:5432/test]
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { openDatabase, type Database } from '../src/platform/db.ts';
 import { eventLog } from '../src/modules/resources/resources.tables.ts';
 import { and, asc, count, eq } from 'drizzle-orm';
 import postgres from 'postgres';
+import { spawnServer } from '../test/helpers/server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,25 +52,12 @@ async function seed(database: Database): Promise<void> {
 const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
 
 /** Starts `arbiter serve` with a bootstrap admin and returns the bearer header of its token. */
+/** Starts `arbiter serve` (test/helpers/server.ts) with a bootstrap admin and returns the bearer header of its token. */
 async function startServer(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string; auth: string }> {
-  const port = 30000 + Math.floor(Math.random() * 10000);
-  const proc = spawn(process.execPath, ['src/cli.ts', 'serve'], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
-    stdio: 'inherit',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${url}/ready`)).ok) {
-        const res = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-        const { access } = (await res.json()) as { access: string };
-        return { proc, url, auth: `Bearer ${access}` };
-      }
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error('server did not start');
+  const server = await spawnServer({ ...process.env, ...env, LOG_LEVEL: 'warn', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password }, { echo: true });
+  const res = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  const { access } = (await res.json()) as { access: string };
+  return { ...server, auth: `Bearer ${access}` };
 }
 
 async function cannon(opts: autocannon.Options): Promise<{ rps: number; p99: number; errors: number }> {

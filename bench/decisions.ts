@@ -4,7 +4,6 @@
 // context features. Every request is a new (user_id, decision_idx), so each one draws and inserts.
 //   node bench/decisions.ts [--seconds 10] [--connections 50] [--users 100]
 //     [--pg postgres://postgres@127.0.0.1:5432/test] [--only embedded,pg] [--skip-draw]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +17,7 @@ import { createDecisionsRepository } from '../src/modules/decisions/decisions.re
 import { createDecisionsService } from '../src/modules/decisions/decisions.service.ts';
 import { openDatabase } from '../src/platform/db.ts';
 import { systemClock } from '../src/platform/time.ts';
+import { spawnServer } from '../test/helpers/server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,7 +33,6 @@ const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
 const USERS = Number(args.users);
 const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
-const ROOT = path.resolve(import.meta.dirname, '..');
 const load1 = () => os.loadavg()[0].toFixed(2);
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;
 
@@ -98,25 +97,11 @@ function pg(base: string): Target {
   };
 }
 
-async function startServer(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string }> {
-  const port = 30000 + Math.floor(Math.random() * 10000);
-  const proc = spawn(process.execPath, ['bin/arbiter.mjs', 'serve'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', SECRET_KEY: 'bench-secret-0123456789-abcdefghijklmnop', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
-    stdio: 'inherit',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const t0 = performance.now();
-  while (performance.now() - t0 < 60_000) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
-    try {
-      if ((await fetch(`${url}/ready`)).ok) return { proc, url };
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error('server did not start');
-}
+const startServer = (env: Record<string, string>) =>
+  spawnServer(
+    { ...process.env, ...env, LOG_LEVEL: 'error', SECRET_KEY: 'bench-secret-0123456789-abcdefghijklmnop', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+    { echo: true, readyTimeoutMs: 60_000 },
+  );
 
 async function http(target: Target) {
   const env = await target.env();

@@ -3,12 +3,13 @@
 // times measured on this machine kind; then /predict req/s and p99 at --connections for a tree and
 // a 100-tree forest, beside the original's.
 //   node bench/models.ts [--reps 3] [--seconds 5] [--connections 20]
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { spawnServer } from '../test/helpers/server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,25 +26,12 @@ const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
 const ORIGINAL = { train: { decision_tree: 0.04, random_forest: 2.61 }, predict: { tree: 823, forest: 95 } };
 const TARGET = { train: { decision_tree: 0.02, random_forest: 0.5 }, predictP99: 20 };
 
+/** A server of its own (test/helpers/server.ts) with a bootstrap admin, and the admin's bearer header. */
 async function startServer(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string; auth: string }> {
-  const port = 30000 + Math.floor(Math.random() * 10000);
-  const proc = spawn(process.execPath, ['src/cli.ts', 'serve'], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
-    stdio: 'inherit',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${url}/ready`)).ok) {
-        const res = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-        const { access } = (await res.json()) as { access: string };
-        return { proc, url, auth: `Bearer ${access}` };
-      }
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error('server did not start');
+  const server = await spawnServer({ ...process.env, ...env, LOG_LEVEL: 'warn', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password }, { echo: true });
+  const res = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  const { access } = (await res.json()) as { access: string };
+  return { ...server, auth: `Bearer ${access}` };
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-bench-models-'));

@@ -4,7 +4,7 @@
 // user count matrix, every item's 6 neighbours), the leave-last-out quality table, and
 // /interaction-recommendations over loopback HTTP (embedded database, a server of its own).
 //   node bench/recommendations.ts [--products 10000] [--users 5000] [--events 200000] [--seconds 5] [--connections 50]
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { Rng } from '../src/ml/rng.ts';
 import { evaluate, type CatalogueProduct, type Interaction } from '../src/modules/recommendations/recommendations.domain.ts';
 import runThread from '../src/modules/recommendations/train-thread.ts';
 import { openDatabase } from '../src/platform/db.ts';
+import { spawnServer, stopServer as stop } from '../test/helpers/server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -106,28 +107,12 @@ function bestOf<T>(fn: () => T, reps = 3): { sec: number; out: T } {
   return { sec, out };
 }
 
-async function startServer(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string }> {
-  const port = 30000 + Math.floor(performance.now() % 10000);
-  const proc = spawn(process.execPath, ['src/cli.ts', 'serve'], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MODULES: 'recommendations,auth,jobs', RECOMMENDATIONS_TRAIN_CRON: 'off', CLIENT_HEADER_SECRET: SECRET, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
-    stdio: 'inherit',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 1200; i++) {
-    try {
-      if ((await fetch(`${url}/ready`)).ok) return { proc, url };
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
-}
+const startServer = (env: Record<string, string>) =>
+  spawnServer(
+    { ...process.env, ...env, LOG_LEVEL: 'warn', MODULES: 'recommendations,auth,jobs', RECOMMENDATIONS_TRAIN_CRON: 'off', CLIENT_HEADER_SECRET: SECRET, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+    { echo: true, readyTimeoutMs: 120_000 },
+  );
 
-async function stop(proc: ChildProcess) {
-  proc.kill('SIGTERM');
-  await new Promise((r) => proc.once('exit', r));
-}
 
 const { products, interactions } = synthetic();
 console.error(`synthetic: ${products.length} products, ${USERS} users, ${EVENTS} events → ${interactions.length} (product, user) pairs`);

@@ -1,11 +1,11 @@
-// `arbiter serve` as a child process, for tests about processes: restarts, signals, several
-// servers over one database.
+// `arbiter serve` as a child process, for tests about processes (restarts, signals, several servers
+// over one database) and for the benchmarks, which measure a server of its own.
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.ts';
 import { httpRequest, type TestApp } from './app.ts';
 
-export const CLI = path.resolve('src/cli.ts');
+export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const running = new Set<ChildProcess>();
 
 export interface ServerProcess {
@@ -18,10 +18,10 @@ export interface ServerProcess {
  * below Linux's ephemeral range (32768 and up, where outgoing connections take theirs), and a port
  * found taken after all is replaced by another.
  */
-export async function spawnServer(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+export async function spawnServer(env: NodeJS.ProcessEnv, opts: SpawnOptions = {}): Promise<ServerProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await spawnOn(10_000 + Math.floor(Math.random() * 22_000), env);
+      return await spawnOn(10_000 + Math.floor(Math.random() * 22_000), env, opts);
     } catch (err) {
       if (attempt < 5 && /EADDRINUSE/.test(String(err))) continue;
       throw err;
@@ -29,14 +29,24 @@ export async function spawnServer(env: NodeJS.ProcessEnv): Promise<ServerProcess
   }
 }
 
-async function spawnOn(port: number, env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [CLI, 'serve'], { env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+export interface SpawnOptions {
+  /** How long to wait for /ready (default 30 s). */
+  readyTimeoutMs?: number;
+  /** Also copy the server's output (its log and stderr) to ours: the benchmarks show the server's warnings. */
+  echo?: boolean;
+}
+
+async function spawnOn(port: number, env: NodeJS.ProcessEnv, opts: SpawnOptions): Promise<ServerProcess> {
+  const proc = spawn(process.execPath, [CLI, 'serve'], { env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', opts.echo ? 'inherit' : 'ignore', 'pipe'] });
   running.add(proc);
   proc.once('exit', () => running.delete(proc));
   let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
+  proc.stderr!.on('data', (d) => {
+    stderr += d;
+    if (opts.echo) process.stderr.write(d);
+  });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
     if (proc.exitCode !== null || /EADDRINUSE/.test(stderr)) {
       proc.kill('SIGKILL');
@@ -57,6 +67,12 @@ export const exited = (proc: ChildProcess) =>
     if (proc.exitCode !== null || proc.signalCode !== null) resolve({ code: proc.exitCode, signal: proc.signalCode });
     else proc.once('exit', (code, signal) => resolve({ code, signal }));
   });
+
+/** SIGTERM, then waits for the exit. */
+export async function stopServer(proc: ChildProcess): Promise<void> {
+  proc.kill('SIGTERM');
+  await exited(proc);
+}
 
 /** Kills whatever servers are still up: a failed test must not leave one keeping the run alive. */
 export async function killAllServers(): Promise<void> {
