@@ -55,14 +55,15 @@ interface PgLikeError {
 }
 
 /** Finds the PostgreSQL error (SQLSTATE code) under driver and ORM wrappers. */
+/** An error and the causes under it (driver and ORM wrappers), outermost first, five levels at most. */
+function causes(err: unknown): { code?: unknown; message?: unknown; name?: unknown }[] {
+  const out: { code?: unknown; message?: unknown; name?: unknown }[] = [];
+  for (let e: unknown = err; e && out.length < 5; e = (e as { cause?: unknown }).cause) out.push(e as object);
+  return out;
+}
+
 function findPgError(err: unknown): PgLikeError | null {
-  let e: unknown = err;
-  for (let depth = 0; e && depth < 5; depth++) {
-    const c = (e as { code?: unknown }).code;
-    if (typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c)) return e as PgLikeError;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return null;
+  return (causes(err).find((e) => typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) as PgLikeError | undefined) ?? null;
 }
 
 /** The SQLSTATE of a PostgreSQL error under driver and ORM wrappers, or null (e.g. a lost connection). */
@@ -223,23 +224,14 @@ const CONNECTION_CODES = new Set(['DB_UNAVAILABLE', 'CONNECTION_CLOSED', 'CONNEC
 const CONNECTION_MESSAGES = /Stream isn't writeable|Connection is closed|Command timed out|MaxRetriesPerRequest|Reached the max retries/;
 
 function hasCode(err: unknown, code: string): boolean {
-  let e: unknown = err;
-  for (let depth = 0; e && depth < 5; depth++) {
-    if ((e as { code?: unknown }).code === code) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return causes(err).some((e) => e.code === code);
 }
 
 function isConnectionError(err: unknown): boolean {
-  let e: unknown = err;
-  for (let depth = 0; e && depth < 5; depth++) {
-    const { code, message, name } = e as { code?: unknown; message?: unknown; name?: unknown };
-    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
-    if (name === 'MaxRetriesPerRequestError' || (typeof message === 'string' && CONNECTION_MESSAGES.test(message))) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return causes(err).some(
+    ({ code, message, name }) =>
+      (typeof code === 'string' && CONNECTION_CODES.has(code)) || name === 'MaxRetriesPerRequestError' || (typeof message === 'string' && CONNECTION_MESSAGES.test(message)),
+  );
 }
 
 /**

@@ -39,7 +39,7 @@ const UNKNOWN =
 /** Answer headers kept for a replay. */
 const KEPT_HEADERS = ['content-type', 'location'];
 
-const callerOf = (p: Principal | null): string => {
+const callerKey = (p: Principal | null): string => {
   if (!p) return 'anonymous';
   switch (p.kind) {
     case 'user':
@@ -84,7 +84,7 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db }): voi
     const key = req.headers['idempotency-key'];
     if (key === undefined) return;
     if (typeof key !== 'string' || !KEY.test(key)) throw new AppError('VALIDATION_ERROR', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
-    const caller = callerOf(req.principal);
+    const caller = callerKey(req.principal);
     const hash = createHash('sha256').update(`${req.method} ${req.url}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
     if (Date.now() > purgeAt) {
       purgeAt = Date.now() + 60_000;
