@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import { loadConfig, type ConfigOverrides } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/platform/db.ts';
-import { httpRequest, startTestApp, type TestApp } from './helpers/app.ts';
+import { startTestApp, testAppOf, type TestApp } from './helpers/app.ts';
 import { authHeaders, createAccount, type TestAccount } from './helpers/auth.ts';
 import { createTestDatabase } from './helpers/db.ts';
 
@@ -129,16 +129,7 @@ async function withRestarts(work: (start: (overrides?: ConfigOverrides, env?: Re
       config.auth.secretKey = 'k'.repeat(16) + '0123456789abcdefghijklmnop';
       const app: FastifyInstance = await buildApp(config, { database });
       const url = await app.listen({ port: 0, host: '127.0.0.1' });
-      const make = (headers: Record<string, string>): TestApp & { stop(): Promise<void> } => ({
-        app,
-        url,
-        config,
-        request: (method, path, opts = {}) => httpRequest(url, method, path, { ...opts, headers: { ...headers, ...opts.headers } }),
-        close: () => app.close(),
-        stop: () => app.close(),
-        withHeaders: (h) => make({ ...headers, ...h }),
-      });
-      return make({});
+      return testAppOf({ app, url, config, close: () => app.close(), stop: () => app.close() });
     });
   } finally {
     await database.close();

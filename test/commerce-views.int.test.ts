@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/platform/db.ts';
-import { httpRequest, type TestApp } from './helpers/app.ts';
+import { testAppOf, type TestApp } from './helpers/app.ts';
 import { createAccount, type TestAccount } from './helpers/auth.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { waitFor } from './helpers/jobs.ts';
@@ -37,18 +37,16 @@ before(async () => {
     },
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  ctx = {
+  ctx = testAppOf({
     app,
     url,
     config,
-    request: (m, p, o) => httpRequest(url, m, p, o),
     close: async () => {
       await app.close();
       await database.close();
       await testDb.drop();
     },
-    withHeaders: () => ctx,
-  };
+  });
   owner = await createAccount(ctx);
 });
 after(() => ctx?.close());

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { httpRequest, type TestApp, type TestResponse } from './helpers/app.ts';
+import { testAppOf, type TestApp, type TestResponse } from './helpers/app.ts';
 import { createAccount, type TestAccount } from './helpers/auth.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { startTcpProxy, type ProxyMode, type TcpProxy } from './helpers/tcp-proxy.ts';
@@ -46,15 +46,7 @@ describe('faults: PostgreSQL and Redis cut under a running server', { skip: !PG 
     );
     app = await buildApp(config);
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    const make = (base: Record<string, string>): TestApp => ({
-      app,
-      url,
-      config,
-      request: (method, path, opts = {}) => httpRequest(url, method, path, { ...opts, headers: { ...base, ...opts.headers } }),
-      close: async () => {},
-      withHeaders: (h) => make({ ...base, ...h }),
-    });
-    ctx = make({});
+    ctx = testAppOf({ app, url, config, close: async () => {} });
     user = await createAccount(ctx);
   });
   after(async () => {

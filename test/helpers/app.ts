@@ -30,19 +30,28 @@ export async function startTestApp(overrides: ConfigOverrides = {}): Promise<Tes
     { ...testDb.config, redisPrefix: `arbiter:test:${randomBytes(4).toString('hex')}:`, ...overrides, auth: { rateLimitPerIp: 100_000, rateLimitPerAccount: 100_000, ...overrides.auth } },
   );
   const app = await buildApp(config);
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  const make = (base: Record<string, string>): TestApp => ({
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return testAppOf({
     app,
-    url: address,
+    url,
     config,
-    request: (method, path, opts = {}) => httpRequest(address, method, path, { ...opts, headers: { ...base, ...opts.headers } }),
     close: async () => {
       await app.close();
       await testDb.drop();
     },
-    withHeaders: (headers) => make({ ...base, ...headers }),
   });
-  return make({});
+}
+
+/**
+ * A listening app as the tests speak to it: `request` goes over HTTP to `url` with the headers given
+ * to `withHeaders` (and any extra members, such as the database, kept on every copy).
+ */
+export function testAppOf<X extends Pick<TestApp, 'app' | 'url' | 'config' | 'close'>>(parts: X, base: Record<string, string> = {}): TestApp & X {
+  return {
+    ...parts,
+    request: (method, path, opts = {}) => httpRequest(parts.url, method, path, { ...opts, headers: { ...base, ...opts.headers } }),
+    withHeaders: (headers) => testAppOf(parts, { ...base, ...headers }),
+  };
 }
 
 export async function httpRequest(

@@ -4,7 +4,7 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig, type ConfigOverrides } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/platform/db.ts';
 import type { QueueSpec } from '../../src/platform/jobs/jobs.ts';
-import { httpRequest, type TestApp } from './app.ts';
+import { testAppOf, type TestApp } from './app.ts';
 import { createTestDatabase } from './db.ts';
 
 export async function startJobsApp(queues: QueueSpec[], overrides: ConfigOverrides = {}): Promise<TestApp & { database: Database }> {
@@ -16,20 +16,17 @@ export async function startJobsApp(queues: QueueSpec[], overrides: ConfigOverrid
   const database = await openDatabase(config);
   const app = await buildApp(config, { database, jobQueues: queues });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  const make = (base: Record<string, string>): TestApp & { database: Database } => ({
+  return testAppOf({
     app,
     url,
     config,
     database,
-    request: (method, path, opts = {}) => httpRequest(url, method, path, { ...opts, headers: { ...base, ...opts.headers } }),
     close: async () => {
       await app.close();
       await database.close();
       await testDb.drop();
     },
-    withHeaders: (headers) => make({ ...base, ...headers }),
   });
-  return make({});
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, everyMs = 200): Promise<T> {
