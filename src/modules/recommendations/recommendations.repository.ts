@@ -47,6 +47,10 @@ const VERSION_COLS = `id::int as id, kind, status, stats, error, train_ms, job_i
 export function createRecommendationsRepository(database: Database, opts: { trainingPage?: number } = {}) {
   const q = database.query.bind(database);
   const TRAINING_PAGE = opts.trainingPage ?? TRAINING_PAGE_DEFAULT;
+  const deleteInteractions = async (productId: string): Promise<void> => {
+    await q(`delete from rec_interactions where product_id = $1`, [productId]);
+  };
+
   return {
     /**
      * Saves a product. From a POST (`at` absent) it always wins (and revives a deleted id); from a fact
@@ -68,15 +72,21 @@ export function createRecommendationsRepository(database: Database, opts: { trai
       return rows[0] ?? null;
     },
 
-    /** A commerce deletion: the product becomes a tombstone and its interactions go. */
+    /**
+     * A commerce deletion: the product becomes a tombstone, then its interactions go. In that order, a
+     * view stored concurrently is either removed here or sees the tombstone when it checks after
+     * storing (service.onViewFact).
+     */
     async deleteProduct(productId: string, at: string): Promise<void> {
-      await q(`delete from rec_interactions where product_id = $1`, [productId]);
       await q(
         `insert into rec_products (product_id, product_name, category, source_at, deleted) values ($1, '', '', $2, true)
          on conflict (product_id) do update set deleted = true, source_at = greatest(rec_products.source_at, excluded.source_at), updated_at = now()`,
         [productId, at],
       );
+      await deleteInteractions(productId);
     },
+
+    deleteInteractions,
 
     async isDeleted(productId: string): Promise<boolean> {
       const rows = await q<{ deleted: boolean }>(`select deleted from rec_products where product_id = $1`, [productId]);

@@ -221,6 +221,8 @@ export function createRecommendationsService(deps: RecommendationsServiceDeps) {
       const saved = await repo.upsertProduct({ product_id: productId, product_name: f.name, category: f.category }, f.viewed_at);
       if (!saved && (await repo.isDeleted(productId))) return;
       await this.saveInteraction({ user_id: String(f.user_id), product_id: productId, category: f.category }, 'view');
+      // A deletion handled meanwhile (another queue) may have missed the view just stored: look again.
+      if (await repo.isDeleted(productId)) await repo.deleteInteractions(productId);
     },
 
     /** POST /api/v1/recommendations/train: a forced build as a job. */
