@@ -184,33 +184,70 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
     }
   };
 
+  // A list's statement depends only on its shape: which filters are given, and whether an owner, a
+  // time range, a cursor and an exact count come with it. Each shape is built by Drizzle once and kept
+  // as a prepared query whose values are placeholders (building a statement cost the server more than
+  // PostgreSQL's own work on a filtered page). The shapes are bounded by the spec's filters.
+  type Value = (name: string, value: unknown) => unknown;
+  const placeholder: Value = (name) => sql.placeholder(name);
+  const whereOf = (q: ListQuery, scope: OwnerScope, v: Value) =>
+    and(
+      ...Object.entries(q.filters).map(([k, value]) => eq(columns[k], v(`f_${k}`, value))),
+      scope === null || !ownerCol ? undefined : eq(ownerCol, v('owner', scope)),
+      q.from ? gte(timeCol, v('from', q.from)) : undefined,
+      q.to ? lte(timeCol, v('to', q.to)) : undefined,
+    );
+  // The rows after a cursor in (time, key) order; rows without a time sort last (NULLS LAST).
+  const laterThan = (after: Cursor) => {
+    const [time, key] = [sql`${placeholder('after_time', null)}::timestamptz`, placeholder('after_key', null)];
+    return after[0] === null
+      ? and(isNull(timeCol), gt(keyCol, key))
+      : or(gt(timeCol, time), and(eq(timeCol, time), gt(keyCol, key)), timeCol.notNull ? undefined : isNull(timeCol));
+  };
+  const listStatement = (q: ListQuery, scope: OwnerScope, exact: boolean) => {
+    const where = whereOf(q, scope, placeholder);
+    const paged = db
+      .select({ ...exposed, [CURSOR_TIME]: sql<string | null>`${timeCol}::text`.as(CURSOR_TIME) })
+      .from(table)
+      .where(q.after ? and(where, laterThan(q.after)) : where)
+      .orderBy(asc(timeCol), asc(keyCol))
+      .limit(sql.placeholder('size'));
+    const query = q.after ? paged : paged.offset(sql.placeholder('offset'));
+    if (!exact) return query.prepare('list');
+    // The count and the page in one statement (one round trip, one snapshot): the count, then the page
+    // joined to it laterally, so a page past the end still brings its count (on a null row).
+    const c = db.select({ n: count().as('n') }).from(table).where(where).as('c');
+    const p = query.as('p');
+    const fields = Object.fromEntries(Object.keys(exposed).concat(CURSOR_TIME).map((k) => [k, (p as unknown as Record<string, PgColumn>)[k]]));
+    return db.select({ n: c.n, row: fields }).from(c).leftJoinLateral(p, sql`true`).prepare('list');
+  };
+  const listStatements = new Map<string, ReturnType<typeof listStatement>>();
+
   return {
-    async list({ page, size, filters, from, to, after, count: kind }, scope) {
-      const conds: (SQL | undefined)[] = Object.entries(filters).map(([k, v]) => eq(columns[k], v));
-      conds.push(owned(scope));
-      if (from) conds.push(gte(timeCol, from));
-      if (to) conds.push(lte(timeCol, to));
-      const where = and(...conds);
-      let pageWhere = where;
-      if (after) {
-        // The rows after the cursor in (time, key) order; rows without a time sort last (NULLS LAST).
-        const [t, k] = after;
-        const later = t === null
-          ? and(isNull(timeCol), gt(keyCol, k))
-          : or(gt(timeCol, sql`${t}::timestamptz`), and(eq(timeCol, sql`${t}::timestamptz`), gt(keyCol, k)), timeCol.notNull ? undefined : isNull(timeCol));
-        pageWhere = and(where, later);
+    async list(q, scope) {
+      // Placeholders take values as the driver does (Drizzle maps a column's values only when they are inline).
+      const values: Record<string, unknown> = { size: q.size, offset: offsetOf(q) };
+      for (const [k, v] of Object.entries(q.filters)) values[`f_${k}`] = columns[k].mapToDriverValue(v);
+      if (scope !== null && ownerCol) values.owner = ownerCol.mapToDriverValue(scope);
+      if (q.from) values.from = timeCol.mapToDriverValue(q.from);
+      if (q.to) values.to = timeCol.mapToDriverValue(q.to);
+      if (q.after) [values.after_time, values.after_key] = [q.after[0], keyCol.mapToDriverValue(q.after[1])];
+      const exact = q.count === 'exact';
+      const shape = [Object.keys(q.filters).join(','), 'owner' in values, !!q.from, !!q.to, q.after ? q.after[0] === null : '', exact].join('|');
+      let statement = listStatements.get(shape);
+      if (!statement) listStatements.set(shape, (statement = listStatement(q, scope, exact)));
+      let found: Row[];
+      let counted: { total: number | null; counted: CountKind };
+      if (exact) {
+        const joined = (await statement.execute(values)) as { n: number; row: Row | null }[];
+        found = joined.flatMap((j) => (j.row ? [j.row] : []));
+        counted = { total: joined[0]?.n ?? 0, counted: 'exact' };
+      } else {
+        [found, counted] = await Promise.all([statement.execute(values) as Promise<Row[]>, total(whereOf(q, scope, (_name, value) => value), q.count)]);
       }
-      const query = db
-        .select({ ...exposed, [CURSOR_TIME]: sql<string | null>`${timeCol}::text` })
-        .from(table)
-        .where(pageWhere)
-        .orderBy(asc(timeCol), asc(keyCol))
-        .limit(size);
-      const [found, counted] = await Promise.all([after ? query : query.offset(offsetOf({ page, size })), total(where, kind)]);
-      const last = found.length === size ? found[found.length - 1] : undefined;
-      const rows = found.map(({ [CURSOR_TIME]: _t, ...row }) => row as Row);
-      const lastRow = last as Row | undefined;
-      return { rows, ...counted, next: lastRow ? [lastRow[CURSOR_TIME] as string | null, lastRow[spec.key] as string | number] : null };
+      const last = found.length === q.size ? found[found.length - 1] : undefined;
+      const rows = found.map(({ [CURSOR_TIME]: _t, ...row }) => row);
+      return { rows, ...counted, next: last ? [last[CURSOR_TIME] as string | null, last[spec.key] as string | number] : null };
     },
     async findById(key, scope) {
       const rows = await db.select(exposed).from(table).where(byKey(key, scope)).limit(1);

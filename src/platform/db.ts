@@ -137,6 +137,19 @@ async function openPostgres(url: string, config: DatabaseConfig, log: Dependency
   // of its own: one that has waited DB_POOL_WAIT_MS for it is abandoned (answered at once, and if the
   // connection comes later its work is not run: the transaction rolls back before any statement).
   const poolWaitMs = config.dbPoolWaitMs ?? 5000;
+  // Drizzle sends a statement prepared only when the query was given a name, so PostgreSQL would parse
+  // and plan every one of them anew; through these clients each of its statements is prepared once per
+  // connection (postgres.js keeps them by text, retries one that a schema change made stale, and
+  // replaces connections every 30 to 60 minutes). Measured: a filtered page of 10 rows, 4,237/s
+  // unprepared, 8,300–9,691/s prepared (bench/crud.ts's statement, 20 at once, pool 10).
+  const preparing = (sqlClient: postgres.Sql): postgres.Sql =>
+    new Proxy(sqlClient, {
+      get(target, prop, receiver) {
+        if (prop !== 'unsafe') return Reflect.get(target, prop, receiver);
+        const unsafe = Reflect.get(target, prop, receiver) as postgres.Sql['unsafe'];
+        return (text: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) => unsafe.call(target, text, params, { ...options, prepare: true });
+      },
+    });
   const begin = (...args: unknown[]) => {
     const work = args[args.length - 1] as (tx: unknown) => unknown;
     let started = false;
@@ -144,7 +157,7 @@ async function openPostgres(url: string, config: DatabaseConfig, log: Dependency
     const pending = (driver.begin as (...a: unknown[]) => Promise<unknown>)(...args.slice(0, -1), async (tx: unknown) => {
       started = true;
       if (abandoned) throw poolWaitError();
-      return work(tx);
+      return work(preparing(tx as postgres.Sql));
     });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -182,7 +195,7 @@ async function openPostgres(url: string, config: DatabaseConfig, log: Dependency
       refusing = false;
     },
   });
-  const db: Db = drizzlePostgres({ client });
+  const db: Db = drizzlePostgres({ client: preparing(client) });
   const migrate = async () => {
     // A dedicated connection holds a session advisory lock for the whole migration.
     const lockClient = postgres(url, { max: 1, onnotice: () => {} });
