@@ -210,6 +210,25 @@ describe('reading back', () => {
     const alerts = await ctx.request('GET', `/api/alerts?${range}&code=1100`, { headers: user });
     assert.deepEqual(alerts.body.map((e: { user_id: number; event: { time: number } }) => [e.user_id, e.event.time]), [[a, 987_000_001], [b, 987_000_002]]);
   });
+  test('GET /api/alerts takes Prefer: count=none|planned|estimated and says which count it gave', async () => {
+    const id = await newUser();
+    await play([['withdraw', '150.00', 1], ['deposit', '5.00', 2], ['withdraw', '160.00', 3], ['deposit', '5.00', 4], ['withdraw', '170.00', 5]], id);
+    const url = `/api/alerts?user_id=${id}&size=2`;
+    const none = await ctx.request('GET', url, { headers: { ...user, prefer: 'count=none' } });
+    assert.equal(none.status, 200, none.text);
+    assert.equal(none.headers.get('x-total-count'), null);
+    assert.equal(none.headers.get('preference-applied'), 'count=none');
+    assert.deepEqual(none.body.map((a: { code: number; event: { time: number } }) => [a.code, a.event.time]), [[1100, 1], [1100, 3]]);
+    const estimated = await ctx.request('GET', url, { headers: { ...user, prefer: 'return=minimal, count=estimated' } });
+    assert.equal(estimated.headers.get('x-total-count'), '3'); // under 10,000 rows: counted exactly
+    assert.equal(estimated.headers.get('preference-applied'), 'count=exact');
+    const planned = await ctx.request('GET', url, { headers: { ...user, prefer: 'count=planned' } });
+    assert.equal(planned.headers.get('preference-applied'), 'count=planned');
+    assert.match(planned.headers.get('x-total-count') ?? '', /^\d+$/);
+    const plain = await ctx.request('GET', url, { headers: { ...user, prefer: 'count=bogus' } });
+    assert.equal(plain.headers.get('x-total-count'), '3');
+    assert.equal(plain.headers.get('preference-applied'), null);
+  });
   test('unknown user and bad filters are refused', async () => {
     assert.equal((await ctx.request('GET', '/api/events?user_id=999999999999', { headers: user })).status, 404);
     assert.equal((await ctx.request('GET', '/api/alerts?user_id=999999999999', { headers: user })).status, 404);

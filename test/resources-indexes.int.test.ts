@@ -71,3 +71,21 @@ test('each list filter, the time range and the plain list read an index in list 
       }
     }
   }));
+
+test("GET /api/alerts's page reads the alerts in event-time order from an index, for everyone and for one user: no scan, no sort", () =>
+  withPlans(async (explain) => {
+    const page = (where: string) =>
+      `select a.id, e.type, e.amount from alerts a join alert_events e on e.seq = a.event_seq ${where} order by a.event_time, a.event_seq, a.id limit 10`;
+    const cases: [string, string, unknown[], string][] = [
+      ['everyone', page(''), [], 'alerts_time_idx'],
+      ['everyone, a time range', page('where a.event_time >= $1 and a.event_time <= $2'), [1, 2], 'alerts_time_idx'],
+      ['one user', page('where a.user_id = $1'), [1], 'alerts_user_time_idx'],
+      ['one user, a time range', page('where a.user_id = $1 and a.event_time >= $2 and a.event_time <= $3'), [1, 1, 2], 'alerts_user_time_idx'],
+    ];
+    for (const [name, query, params, index] of cases) {
+      const plan = await explain(query, params);
+      assert.doesNotMatch(plan, /Seq Scan/, `${name}: no index serves it\n${plan}`);
+      assert.doesNotMatch(plan, /\bSort\b/, `${name}: the index does not give the list order\n${plan}`);
+      assert.match(plan, new RegExp(`using ${index} on alerts`), `${name}: not read from ${index}\n${plan}`);
+    }
+  }));

@@ -9,7 +9,7 @@ import { ownScope, type Access, type Principal } from './access.ts';
 import { rowsOf, type Db } from './db.ts';
 import { createBatcher } from './batcher.ts';
 import { AppError, statementFailed, withDbErrors } from './errors.ts';
-import { PageProps, offsetOf, sendPage } from './pagination.ts';
+import { PageProps, PreferCountHeaders, countRows, offsetOf, preferredCount, sendPage, type CountKind } from './pagination.ts';
 import { DateTimeOut, ErrorResponse } from './schemas.ts';
 import { parseTimestamp } from './time.ts';
 
@@ -59,12 +59,6 @@ export interface ListQuery {
   after?: Cursor;
   count: CountKind;
 }
-
-/** What X-Total-Count holds (PostgREST's Prefer: count=…): exact, the planner's estimate, exact below ESTIMATE_ABOVE and planned above, or no count. */
-export const COUNT_KINDS = ['exact', 'planned', 'estimated', 'none'] as const;
-export type CountKind = (typeof COUNT_KINDS)[number];
-/** count=estimated counts exactly up to this many rows (by the planner's estimate), and estimates above. */
-export const ESTIMATE_ABOVE = 10_000;
 
 /** A position in the list order: the time column as PostgreSQL prints it (microseconds kept) and the key. */
 export type Cursor = [time: string | null, key: string | number];
@@ -159,31 +153,6 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
     }
   };
 
-  const exact = async (where: SQL | undefined) => (await db.select({ n: count() }).from(table).where(where))[0].n;
-  // The planner's row estimate for the filtered list: no scan, however large the table.
-  const planned = async (where: SQL | undefined): Promise<number> => {
-    const rows = rowsOf(await db.execute(sql`explain (format json) ${db.select({ one: sql`1` }).from(table).where(where)}`));
-    const raw = Object.values(rows[0])[0];
-    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as [{ Plan: { 'Plan Rows': number } }];
-    return Math.round(plan[0].Plan['Plan Rows']);
-  };
-  const total = async (where: SQL | undefined, kind: CountKind): Promise<{ total: number | null; counted: CountKind }> => {
-    switch (kind) {
-      case 'exact':
-        return { total: await exact(where), counted: 'exact' };
-      case 'planned':
-        return { total: await planned(where), counted: 'planned' };
-      case 'estimated': {
-        const estimate = await planned(where);
-        return estimate > ESTIMATE_ABOVE ? { total: estimate, counted: 'planned' } : { total: await exact(where), counted: 'exact' };
-      }
-      case 'none':
-        return { total: null, counted: 'none' };
-      default:
-        throw new Error(`unknown count kind ${kind satisfies never}`);
-    }
-  };
-
   // A list's statement depends only on its shape: which filters are given, and whether an owner, a
   // time range, a cursor and an exact count come with it. Each shape is built by Drizzle once and kept
   // as a prepared query whose values are placeholders (building a statement cost the server more than
@@ -243,7 +212,7 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
         found = joined.flatMap((j) => (j.row ? [j.row] : []));
         counted = { total: joined[0]?.n ?? 0, counted: 'exact' };
       } else {
-        [found, counted] = await Promise.all([statement.execute(values) as Promise<Row[]>, total(whereOf(q, scope, (_name, value) => value), q.count)]);
+        [found, counted] = await Promise.all([statement.execute(values) as Promise<Row[]>, countRows(db, db.select({ one: sql`1`.as('one') }).from(table).where(whereOf(q, scope, (_name, value) => value)), q.count)]);
       }
       const last = found.length === q.size ? found[found.length - 1] : undefined;
       const rows = found.map(({ [CURSOR_TIME]: _t, ...row }) => row);
@@ -281,14 +250,6 @@ export function createCrudRepository(db: Db, spec: CrudSpec): CrudRepository {
 }
 
 const TimestampOut = DateTimeOut();
-
-/** The count kind a `Prefer: count=…` header asks for; unknown preferences are ignored (RFC 7240). */
-function preferredCount(prefer: string | string[] | undefined): CountKind | undefined {
-  const text = Array.isArray(prefer) ? prefer.join(',') : prefer;
-  const m = text ? /(?:^|[,;\s])count=(\w+)/i.exec(text) : null;
-  const kind = m?.[1].toLowerCase();
-  return (COUNT_KINDS as readonly string[]).includes(kind ?? '') ? (kind as CountKind) : undefined;
-}
 
 /** This list's URL with `after` set to the cursor (and `page` dropped): the next page by keyset. */
 function nextPageUrl(url: string, cursor: Cursor): string {
@@ -348,7 +309,7 @@ export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, s
   const itemPath = `${path}/:${key}`;
   app.get(path, {
     config: read,
-    schema: { ...common, summary: `List ${tag}`, operationId: `list_${tag}`, querystring: ListQuery, response: { 200: Type.Array(Row), 400: ErrorResponse } },
+    schema: { ...common, summary: `List ${tag}`, operationId: `list_${tag}`, querystring: ListQuery, headers: PreferCountHeaders, response: { 200: Type.Array(Row), 400: ErrorResponse } },
     handler: async (req, reply) => {
       const q = req.query as Record<string, unknown>;
       const filters: Record<string, unknown> = {};
@@ -372,9 +333,8 @@ export function registerCrudRoutes(app: FastifyInstance, repo: CrudRepository, s
         },
         scope,
       );
-      if (asked) reply.header('preference-applied', `count=${counted}`);
       if (next) reply.header('link', `<${nextPageUrl(req.url, next)}>; rel="next"`);
-      return sendPage(reply, { rows, total });
+      return sendPage(reply, { rows, total, counted }, asked);
     },
   });
 

@@ -2,7 +2,7 @@
 // sent straight through the driver (Database.query); everything else goes through Drizzle. Rows name
 // their user by the users table's internal key: the service asks the users service for external ids.
 import { and, asc, count, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
-import { offsetOf } from '../../platform/pagination.ts';
+import { countRows, offsetOf, type CountKind } from '../../platform/pagination.ts';
 import { rowsOf, type Database, type Tx } from '../../platform/db.ts';
 import { mapDbError } from '../../platform/errors.ts';
 import { alertEvents, alertRules, alerts } from './events.tables.ts';
@@ -136,14 +136,15 @@ export function createEventsRepository(database: Database) {
       return { rows: rows as unknown as (Omit<StoredEvent, 'created_at' | 'user_id'> & { user_pk: number; created_at: Date })[], total: totals[0].total };
     },
 
-    async listAlerts(q: { userPk?: number; code?: number; from?: number; to?: number; page: number; size: number }) {
-      const conds: (SQL | undefined)[] = [];
-      if (q.userPk !== undefined) conds.push(eq(alerts.user_id, q.userPk));
-      if (q.code !== undefined) conds.push(eq(alerts.code, q.code));
-      if (q.from !== undefined) conds.push(gte(alertEvents.time, q.from));
-      if (q.to !== undefined) conds.push(lte(alertEvents.time, q.to));
-      const where = and(...conds);
-      const [rows, totals] = await Promise.all([
+    /** A page of alerts in their events' time order, from the alerts' own index; the count of the kind asked, from the alerts alone. */
+    async listAlerts(q: { userPk?: number; code?: number; from?: number; to?: number; page: number; size: number }, kind: CountKind) {
+      const where = and(
+        q.userPk === undefined ? undefined : eq(alerts.user_id, q.userPk),
+        q.code === undefined ? undefined : eq(alerts.code, q.code),
+        q.from === undefined ? undefined : gte(alerts.event_time, q.from),
+        q.to === undefined ? undefined : lte(alerts.event_time, q.to),
+      );
+      const [rows, counted] = await Promise.all([
         db
           .select({
             id: alerts.id,
@@ -160,10 +161,10 @@ export function createEventsRepository(database: Database) {
           .from(alerts)
           .innerJoin(alertEvents, eq(alertEvents.seq, alerts.event_seq))
           .where(where)
-          .orderBy(asc(alertEvents.time), asc(alertEvents.seq), asc(alerts.id))
+          .orderBy(asc(alerts.event_time), asc(alerts.event_seq), asc(alerts.id))
           .limit(q.size)
           .offset(offsetOf(q)),
-        db.select({ total: count() }).from(alerts).innerJoin(alertEvents, eq(alertEvents.seq, alerts.event_seq)).where(where),
+        countRows(db, db.select({ one: sql`1`.as('one') }).from(alerts).where(where), kind),
       ]);
       const out: (Omit<Alert, 'created_at' | 'user_id'> & { user_pk: number; created_at: Date })[] = rows.map((r) => ({
         id: r.id,
@@ -174,7 +175,7 @@ export function createEventsRepository(database: Database) {
         created_at: r.created_at,
         event: { id: r.event_id, type: r.type as 'deposit' | 'withdraw', amount: r.amount, time: r.time },
       }));
-      return { rows: out, total: totals[0].total };
+      return { rows: out, ...counted };
     },
 
     async listRules(q: { code?: number; event_type?: string; kind?: string; enabled?: boolean; page: number; size: number }) {

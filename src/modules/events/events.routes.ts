@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { callerOf } from '../../platform/access.ts';
-import { sendPage } from '../../platform/pagination.ts';
+import { PreferCountHeaders, preferredCount, sendPage } from '../../platform/pagination.ts';
 import { ErrorResponse } from '../../platform/schemas.ts';
 import type { createAlertStreams } from './alert-stream.ts';
 import {
@@ -62,10 +62,12 @@ export function registerEventsRoutes(fastify: FastifyInstance, service: EventsSe
       summary: 'List raised alerts with the event that raised them and the rule version',
       operationId: 'list_alerts',
       querystring: ListAlertsQuerySchema,
+      headers: PreferCountHeaders,
       response: { 200: Type.Array(AlertSchema), ...errors },
     },
     handler: async (req, reply) => {
-      return sendPage(reply, await service.listAlerts(req.query, callerOf(req)));
+      const asked = preferredCount(req.headers.prefer);
+      return sendPage(reply, await service.listAlerts(req.query, callerOf(req), asked), asked);
     },
   });
 

@@ -4,6 +4,7 @@ import { assertActsFor, ownScope, type Principal } from '../../platform/access.t
 import { createBatcher } from '../../platform/batcher.ts';
 import type { Tx } from '../../platform/db.ts';
 import { AppError, mapDbError, statementFailed } from '../../platform/errors.ts';
+import type { CountKind } from '../../platform/pagination.ts';
 import type { AlertBus } from './alert-stream.ts';
 import type { EventsRepository, IngestInput, IngestResult, RuleRow } from './events.repository.ts';
 import type { CreateEvent, CreateRule, ListAlertsQuery, ListEventsQuery, ListRulesQuery, PatchRule } from './events.schemas.ts';
@@ -161,10 +162,10 @@ export function createEventsService(deps: EventsServiceDeps) {
       return { rows: (await withExternalIds(rows, userId)).map((r) => ({ ...r, created_at: r.created_at.toISOString() })), total };
     },
 
-    async listAlerts(q: ListAlertsQuery, principal: Principal) {
+    async listAlerts(q: ListAlertsQuery, principal: Principal, kind: CountKind = 'exact') {
       const userId = ownUserId(q.user_id, principal, 'read alerts');
-      const { rows, total } = await repo.listAlerts({ ...q, userPk: await userPk(userId) });
-      return { rows: (await withExternalIds(rows, userId)).map((r) => ({ ...r, created_at: r.created_at.toISOString() })), total };
+      const { rows, ...counted } = await repo.listAlerts({ ...q, userPk: await userPk(userId) }, kind);
+      return { rows: (await withExternalIds(rows, userId)).map((r) => ({ ...r, created_at: r.created_at.toISOString() })), ...counted };
     },
 
     async listRules(q: ListRulesQuery) {
