@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { Rng } from '../src/ml/rng.ts';
 import { buildEncoder, decide, loadPolicy, normalizeConfig, trainingSet, trainPolicy, type LoggedRow } from '../src/modules/decisions/decisions.domain.ts';
@@ -18,6 +17,7 @@ import { createDecisionsService } from '../src/modules/decisions/decisions.servi
 import { openDatabase } from '../src/platform/db.ts';
 import { systemClock } from '../src/platform/time.ts';
 import { spawnServer } from '../test/helpers/server.ts';
+import { wrk } from './wrk.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -111,24 +111,18 @@ async function http(target: Target) {
     const auth = `Bearer ${((await login.json()) as { access: string }).access}`;
     const headers = { 'content-type': 'application/json', authorization: auth };
     for (let u = 0; u < USERS; u++) await fetch(`${server.url}/api/v1/add_user`, { method: 'POST', headers, body: JSON.stringify({ user_id: `bench-${u}` }) });
-    let i = 0;
-    const result = await autocannon({
+    // Every request a new (user, decision_idx): RUN keeps the warm-up's indexes apart from the measured run's.
+    const result = await wrk({
       url: server.url,
       connections: CONNECTIONS,
-      duration: SECONDS,
-      requests: [
-        {
-          method: 'POST',
-          path: '/api/v1/action',
-          headers,
-          setupRequest: (req) => {
-            const n = i++;
-            return { ...req, body: JSON.stringify({ user_id: `bench-${n % USERS}`, timestamp: new Date(1_767_225_600_000 + n * 1000).toISOString(), decision_idx: n, context: { temperature: 15 + (n % 20), steps: n % 7000 } }) };
-          },
-        },
-      ],
+      seconds: SECONDS,
+      method: 'POST',
+      headers,
+      requestLua: `n = (n or RUN * 100000000) + 1
+  path = "/api/v1/action"
+  body = string.format('{"user_id":"bench-%d","timestamp":"%s","decision_idx":%d,"context":{"temperature":%d,"steps":%d}}', n % ${USERS}, os.date("!%Y-%m-%dT%H:%M:%SZ", 1767225600 + n), n, 15 + n % 20, n % 7000)`,
     });
-    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx + result.timeouts };
+    return result;
   } finally {
     server.proc.kill('SIGTERM');
     await new Promise((r) => server.proc.once('exit', r));

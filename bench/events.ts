@@ -21,7 +21,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { openDatabase, type Database } from '../src/platform/db.ts';
 import { createMemoryAlertBus } from '../src/modules/events/alert-stream.ts';
@@ -29,6 +28,7 @@ import { createEventsRepository } from '../src/modules/events/events.repository.
 import type { CreateEvent } from '../src/modules/events/events.schemas.ts';
 import { createEventsService } from '../src/modules/events/events.service.ts';
 import { INGEST_MAX_BATCH } from '../src/modules/events/index.ts';
+import { wrk, type WrkOptions, type WrkResult } from './wrk.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -48,6 +48,8 @@ const { values: args } = parseArgs({
 });
 const SECONDS = Number(args.seconds);
 const PATH_SECONDS = Number(args['path-seconds']);
+/** Seconds of unmeasured load before each measured phase. */
+const WARMUP = 2;
 const CONNECTIONS = Number(args.connections);
 const PATH_CONNECTIONS = Number(args['path-connections']);
 const USERS = Number(args.users);
@@ -132,25 +134,20 @@ interface Phase {
   load: number;
 }
 
-async function phase(server: Server, auth: string, opts: autocannon.Options, pid: number, rssPeak: { mb: number }): Promise<Phase> {
-  const before = await scrape(server.url, auth);
+async function phase(server: Server, auth: string, opts: Omit<WrkOptions, 'url'>, pid: number, rssPeak: { mb: number }): Promise<Phase> {
+  let before = await scrape(server.url, auth);
   const sampler = setInterval(() => (rssPeak.mb = Math.max(rssPeak.mb, procStatus(pid, 'VmRSS'))), 200);
-  let result: autocannon.Result;
+  let result: WrkResult;
   try {
-    result = await autocannon(opts);
+    // The warm-up first (compiling the path's code), then a fresh scrape so the loop delay and batches are the measured run's.
+    await wrk({ url: server.url, ...opts, seconds: WARMUP, warmupSeconds: 0 });
+    before = await scrape(server.url, auth);
+    result = await wrk({ url: server.url, ...opts, warmupSeconds: 0 });
   } finally {
     clearInterval(sampler);
   }
   const after = await scrape(server.url, auth);
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx + result.timeouts,
-    lagP99: after.lagP99,
-    batch: (after.batchSum - before.batchSum) / (after.batchCount - before.batchCount),
-    load: load1(),
-  };
+  return { ...result, lagP99: after.lagP99, batch: (after.batchSum - before.batchSum) / (after.batchCount - before.batchCount), load: load1() };
 }
 
 /** The events service's batches straight on the database at the same concurrency: the ceiling HTTP can reach. */
@@ -258,18 +255,19 @@ async function benchServer(target: Target, code: string, dir: string): Promise<R
     }
     await new Promise((r) => setTimeout(r, 1000));
     idleRss = procStatus(pid, 'VmRSS');
-    const next = eventSource(42);
-    phases.set(
-      'POST /api/events',
-      await phase(server, auth, { url: server.url, connections: CONNECTIONS, duration: SECONDS, requests: [{ method: 'POST', path: '/api/events', headers, setupRequest: (req) => ({ ...req, body: JSON.stringify(next()) }) }] }, pid, rssPeak),
-    );
+    // Seed 001 events for USERS users: deposits and withdrawals of 1.00–149.99, each user's time rising.
+    const eventsLua = `n = (n or 0) + 1
+  local kind = (math.random() < 0.5) and "deposit" or "withdraw"
+  body = string.format('{"type":"%s","amount":"%d.%02d","user_id":%d,"time":%d}', kind, math.random(1, 149), math.random(0, 99), ${FIRST_USER} + n % ${USERS}, n)
+  path = "/api/events"`;
+    phases.set('POST /api/events', await phase(server, auth, { connections: CONNECTIONS, seconds: SECONDS, method: 'POST', headers, requestLua: eventsLua }, pid, rssPeak));
     if (!args['skip-paths']) {
-      const common = { url: server.url, connections: PATH_CONNECTIONS, duration: PATH_SECONDS };
+      const common = { connections: PATH_CONNECTIONS, seconds: PATH_SECONDS };
       const logBody = JSON.stringify({ event_type: 'bench', event_source: 'bench', log_level: 'info', event_data: { page: '/home', ms: 42 } });
-      phases.set('seed 002 create (POST /events)', await phase(server, auth, { ...common, url: `${server.url}/events`, method: 'POST', headers, body: logBody }, pid, rssPeak));
-      phases.set('seed 002 list (GET /events?event_type=)', await phase(server, auth, { ...common, url: `${server.url}/events?event_type=bench&page=2&size=10`, headers: { authorization: auth } }, pid, rssPeak));
-      phases.set('login (POST /api/v1/auth/login/)', await phase(server, auth, { ...common, url: `${server.url}/api/v1/auth/login/`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) }, pid, rssPeak));
-      phases.set('GET /api/alerts', await phase(server, auth, { ...common, url: `${server.url}/api/alerts?page=1&size=10`, headers: { authorization: auth } }, pid, rssPeak));
+      phases.set('seed 002 create (POST /events)', await phase(server, auth, { ...common, path: '/events', method: 'POST', headers, body: logBody }, pid, rssPeak));
+      phases.set('seed 002 list (GET /events?event_type=)', await phase(server, auth, { ...common, path: '/events?event_type=bench&page=2&size=10', headers: { authorization: auth } }, pid, rssPeak));
+      phases.set('login (POST /api/v1/auth/login/)', await phase(server, auth, { ...common, path: '/api/v1/auth/login/', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) }, pid, rssPeak));
+      phases.set('GET /api/alerts', await phase(server, auth, { ...common, path: '/api/alerts?page=1&size=10', headers: { authorization: auth } }, pid, rssPeak));
     }
   } finally {
     hwm = procStatus(pid, 'VmHWM');
@@ -303,7 +301,7 @@ try {
 
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
-console.log(`\nArbiter hot paths: ${os.cpus().length} cores, node ${process.version}, loopback, autocannon in the bench process, server LOG_LEVEL=error, admin bearer token; POST /api/events ${CONNECTIONS} connections × ${SECONDS} s over ${USERS} users; other paths ${PATH_CONNECTIONS} connections × ${PATH_SECONDS} s; PostgreSQL pool ${POOL}`);
+console.log(`\nArbiter hot paths: ${os.cpus().length} cores, node ${process.version}, loopback, wrk (one thread) after ${WARMUP} s of warm-up per phase, server LOG_LEVEL=error, admin bearer token; POST /api/events ${CONNECTIONS} connections × ${SECONDS} s over ${USERS} users; other paths ${PATH_CONNECTIONS} connections × ${PATH_SECONDS} s; PostgreSQL pool ${POOL}`);
 console.log('\n| configuration | code | path | req/s | p50 (ms) | p99 (ms) | event-loop delay p99 (ms) | mean batch | errors | load |');
 console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
+import { wrk } from './wrk.ts';
 import { Rng } from '../src/ml/rng.ts';
 import { evaluate, type CatalogueProduct, type Interaction } from '../src/modules/recommendations/recommendations.domain.ts';
 import runThread from '../src/modules/recommendations/train-thread.ts';
@@ -161,15 +161,11 @@ try {
     http.jobSec = (performance.now() - t0) / 1000;
     const byId = new Map(products.map((p) => [p.product_id, p.category]));
     const hot = [...new Set(interactions.slice(0, 2000).map((i) => i.product_id))];
-    let n = 0;
-    const r = await autocannon({
-      url: server.url,
-      connections: CONNECTIONS,
-      duration: SECONDS,
-      requests: [{ setupRequest: (req) => ({ ...req, path: `/interaction-recommendations?product_id=${hot[n % hot.length]}&category=${encodeURIComponent(byId.get(hot[n++ % hot.length])!)}` }) }],
-    });
-    if (r.errors || r.non2xx) throw new Error(`${r.errors} errors, ${r.non2xx} non-2xx answers`);
-    http = { ...http, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+    const paths = hot.map((id) => `/interaction-recommendations?product_id=${id}&category=${encodeURIComponent(byId.get(id)!)}`);
+    const r = await wrk({ url: server.url, connections: CONNECTIONS, seconds: SECONDS, requestLua: `paths = paths or { ${paths.map((p) => JSON.stringify(p)).join(', ')} }
+  path = paths[math.random(#paths)]` });
+    if (r.errors) throw new Error(`${r.errors} errors or non-2xx answers`);
+    http = { ...http, rps: r.rps, p50: r.p50, p99: r.p99 };
   } finally {
     await stop(server.proc);
   }

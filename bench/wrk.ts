@@ -20,6 +20,8 @@ export interface WrkOptions {
   /** The request path: a fixed one, or a Lua expression evaluated per request (e.g. `"/events?t=" .. math.random(0, 9)`). */
   path?: string;
   pathLua?: string;
+  /** Lua statements run before each request that set `path` and `body` locals (instead of path/pathLua/body). */
+  requestLua?: string;
 }
 
 export interface WrkResult {
@@ -35,29 +37,34 @@ const lua = (s: string) => JSON.stringify(s); // a JSON string is a valid Lua st
 
 export async function wrk(o: WrkOptions): Promise<WrkResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-wrk-'));
-  const script = path.join(dir, 'load.lua');
   const headers = Object.entries(o.headers ?? {}).map(([k, v]) => `wrk.headers[${lua(k)}] = ${lua(v)}`).join('\n');
-  fs.writeFileSync(
-    script,
-    `wrk.method = ${lua(o.method ?? 'GET')}
+  // RUN is 0 for the warm-up and 1 for the measured run (a script that must not repeat a value across runs can use it).
+  const scriptFor = (run: number) => {
+    const file = path.join(dir, `load-${run}.lua`);
+    fs.writeFileSync(
+      file,
+      `RUN = ${run}
+wrk.method = ${lua(o.method ?? 'GET')}
 ${headers}
 ${o.body === undefined ? '' : `wrk.body = ${lua(o.body)}`}
-request = function() return wrk.format(nil, ${o.pathLua ?? lua(o.path ?? '/')}) end
+${o.requestLua ? `request = function()\n  local path, body\n  ${o.requestLua}\n  return wrk.format(nil, path, nil, body)\nend` : `request = function() return wrk.format(nil, ${o.pathLua ?? lua(o.path ?? '/')}) end`}
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %f %f %f %d\\n", summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 `,
-  );
-  const once = async (seconds: number) => {
-    const { stdout } = await run('wrk', ['-t1', `-c${o.connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, o.url], { maxBuffer: 1 << 20 });
+    );
+    return file;
+  };
+  const once = async (seconds: number, runIndex: number) => {
+    const { stdout } = await run('wrk', ['-t1', `-c${o.connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', scriptFor(runIndex), o.url], { maxBuffer: 1 << 20 });
     const m = /RESULT (\S+) (\S+) (\S+) (\d+)/.exec(stdout);
     if (!m) throw new Error(`wrk printed no result:\n${stdout}`);
     return { rps: Number(m[1]), p50: Number(m[2]), p99: Number(m[3]), errors: Number(m[4]) };
   };
   try {
-    if ((o.warmupSeconds ?? 2) > 0) await once(o.warmupSeconds ?? 2);
-    return await once(o.seconds);
+    if ((o.warmupSeconds ?? 2) > 0) await once(o.warmupSeconds ?? 2, 0);
+    return await once(o.seconds, 1);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
