@@ -116,9 +116,14 @@ export function normalQuantile(p: number): number {
 /** Regularized incomplete beta I_x(a, b) (continued fraction, Numerical Recipes' betai). */
 export function betaInc(a: number, b: number, x: number): number {
   if (!(a > 0) || !(b > 0)) throw new RangeError(`betaInc needs a > 0 and b > 0, got a=${a}, b=${b}`);
+  return betaIncWith(a, b, x, logGamma(a + b) - logGamma(a) - logGamma(b));
+}
+
+/** betaInc with −log B(a, b) given: callers that evaluate many x for the same a and b compute it once. */
+function betaIncWith(a: number, b: number, x: number, negLogBeta: number): number {
   if (!(x >= 0 && x <= 1)) throw new RangeError(`betaInc needs x in [0, 1], got ${x}`);
   if (x === 0 || x === 1) return x;
-  const lbt = logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x);
+  const lbt = negLogBeta + a * Math.log(x) + b * Math.log(1 - x);
   if (x < (a + 1) / (a + b + 2)) return (Math.exp(lbt) * betaContinuedFraction(a, b, x)) / a;
   return 1 - (Math.exp(lbt) * betaContinuedFraction(b, a, 1 - x)) / b;
 }
@@ -157,11 +162,20 @@ function betaContinuedFraction(a: number, b: number, x: number): number {
 
 /** Student-t CDF with ν > 0 degrees of freedom. */
 export function studentTCdf(t: number, nu: number): number {
+  return studentTCdfOf(nu)(t);
+}
+
+/** The Student-t CDF for one ν, with the constants that depend only on ν computed once (for quadratures). */
+export function studentTCdfOf(nu: number): (t: number) => number {
   if (!(nu > 0)) throw new RangeError(`studentTCdf needs nu > 0, got ${nu}`);
-  if (t === Infinity) return 1;
-  if (t === -Infinity) return 0;
-  const tail = 0.5 * betaInc(nu / 2, 0.5, nu / (nu + t * t));
-  return t > 0 ? 1 - tail : tail;
+  const a = nu / 2;
+  const negLogBeta = logGamma(a + 0.5) - logGamma(a) - logGamma(0.5);
+  return (t) => {
+    if (t === Infinity) return 1;
+    if (t === -Infinity) return 0;
+    const tail = 0.5 * betaIncWith(a, 0.5, nu / (nu + t * t), negLogBeta);
+    return t > 0 ? 1 - tail : tail;
+  };
 }
 
 /** Student-t density with ν > 0 degrees of freedom. */
