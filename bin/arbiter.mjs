@@ -10,4 +10,6 @@ import './check-node.mjs';
 // time off every start after the first, and a stale entry is detected and recompiled.
 module.enableCompileCache?.();
 
+import './drizzle-cjs.mjs';
+
 await import('../src/cli.ts');

@@ -31,8 +31,12 @@ describe('health, readiness, metrics, docs', () => {
         assert.ok(r.body.paths[p], `openapi lists ${p}`);
       }
       const list = r.body.paths['/events'].get;
-      const names = list.parameters.map((p: { name: string }) => p.name).sort();
+      const names = list.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name).sort();
       assert.deepEqual(names, ['after', 'event_source', 'event_type', 'page', 'session_id', 'size', 'ts_gte', 'ts_lte', 'user_id']);
+      // Prefer: count=… is documented as a header of every list that takes it.
+      for (const p of ['/events', '/api/alerts']) {
+        assert.ok(r.body.paths[p].get.parameters.some((h: { in: string; name: string }) => h.in === 'header' && h.name === 'prefer'), `${p} documents Prefer`);
+      }
     } },
     { name: 'interactive docs', method: 'GET', url: '/docs', status: 200, check: (r) => assert.match(r.text, /<html/i) },
   ];
