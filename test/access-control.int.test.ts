@@ -208,6 +208,10 @@ describe("4. seed 001: a user posts and reads only their own events and alerts",
     assert.equal((await post(mallory.headers, a, '200', 1)).status, 403, 'posting for someone else');
     assert.equal((await ctx.request('GET', `/api/events?user_id=${a}`, { headers: mallory.headers })).status, 403);
     assert.equal((await ctx.request('GET', `/api/alerts?user_id=${a}`, { headers: mallory.headers })).status, 403);
+    // Asking for a cheaper count changes nothing: no total of someone else's alerts either.
+    const counted = await ctx.request('GET', `/api/alerts?user_id=${a}`, { headers: { ...mallory.headers, prefer: 'count=planned' } });
+    assert.equal(counted.status, 403);
+    assert.equal(counted.headers.get('x-total-count'), null);
     assert.equal((await ctx.request('GET', `/api/alerts/stream?user_id=${a}`, { headers: mallory.headers })).status, 403);
 
     // Mallory's own stream, opened before Alice's alert: it must carry Mallory's alert only.
