@@ -1,12 +1,12 @@
 // The generic CRUD router factory (seed 002's create_crud_router): given a table, its key, its
 // writable fields and its filters, it serves list / get / create / put / patch / delete with
 // pagination, equality and time-range filters, a stable order and X-Total-Count.
-import { and, asc, count, eq, getTableColumns, gt, gte, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, getTableColumns, gt, gte, isNull, lte, or, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyInstance } from 'fastify';
 import { Type, type TProperties, type TSchema } from 'typebox';
 import { ownScope, type Access, type Principal } from './access.ts';
-import { rowsOf, type Db } from './db.ts';
+import type { Db } from './db.ts';
 import { createBatcher } from './batcher.ts';
 import { AppError, statementFailed, withDbErrors } from './errors.ts';
 import { PageProps, PreferCountHeaders, countRows, offsetOf, preferredCount, sendPage, type CountKind } from './pagination.ts';

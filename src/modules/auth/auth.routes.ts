@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
-import { callerOf, isAdmin, type Principal } from '../../platform/access.ts';
+import { Type } from 'typebox';
+import { callerOf, isAdmin } from '../../platform/access.ts';
 import { AppError } from '../../platform/errors.ts';
 import { sendPage } from '../../platform/pagination.ts';
 import { ErrorResponse } from '../../platform/schemas.ts';

@@ -10,7 +10,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { PgBoss, fromDrizzle, fromPglite, type ConstructorOptions, type Db as IDatabase, type Job, type JobResult } from 'pg-boss';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { JobsConfig } from '../../config.ts';
-import { rowsOf, type Database, type Db, type Tx } from '../db.ts';
+import { rowsOf, type Database, type Tx } from '../db.ts';
 import { jobMeta } from './jobs.tables.ts';
 import { runOnThread } from './threads.ts';
 
