@@ -318,7 +318,9 @@ describe('console in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Retrain now' }).click();
     await page.getByRole('status').filter({ hasText: /queued/ }).waitFor();
     await jobs.getByText('completed', { exact: true }).nth(1).waitFor({ timeout: 60_000 });
-    await page.waitForFunction(`document.querySelectorAll('#rversions-h ~ div tbody tr').length > ${before}`, undefined, { timeout: 10_000 });
+    // A locator, not waitForFunction: when its predicate is not true at once, Playwright polls it by
+    // evaluating a string in the page, which the console's CSP (no unsafe-eval) refuses.
+    await versions.locator('tbody tr').nth(before).waitFor({ timeout: 10_000 });
     // When the job ends the versions are reloaded: none is left shown as building.
     await versions.getByText('building', { exact: true }).first().waitFor({ state: 'hidden' });
     await shot(page, 'recommendations');
