@@ -1,15 +1,15 @@
 // Seed 003 end to end over loopback HTTP: POST /train with each default grid on iris (best of
 // --reps), beside scikit-learn's GridSearchCV timed in the same run and the original service's
 // times measured on this machine kind; then /predict req/s and p99 at --connections for a tree and
-// a 100-tree forest, beside the original's.
+// a 100-tree forest (Debian's wrk, one thread, after 2 s of warm-up), beside the original's.
 //   node bench/models.ts [--reps 3] [--seconds 5] [--connections 20]
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { spawnServer } from '../test/helpers/server.ts';
+import { wrk } from './wrk.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,9 +63,9 @@ try {
   const forest = await post('/train', { algorithm: 'random_forest', params: { n_estimators: 100, max_depth: 10 }, name: 'bench-forest' });
   const predict = async (m: Record<string, any>) => {
     const body = JSON.stringify({ input: [6.0, 2.7, 5.1, 1.6], model_id: m.model_id, version: m.version });
-    const r = await autocannon({ url: `${url}/predict`, method: 'POST', headers, body, connections: CONNECTIONS, duration: SECONDS });
-    if (r.errors + r.non2xx) throw new Error(`/predict: ${r.errors + r.non2xx} errors or non-2xx answers`);
-    return { rps: r.requests.average, p99: r.latency.p99 };
+    const r = await wrk({ url, path: '/predict', method: 'POST', headers, body, connections: CONNECTIONS, seconds: SECONDS });
+    if (r.errors) throw new Error(`/predict: ${r.errors} errors or non-2xx answers`);
+    return { rps: r.rps, p99: r.p99 };
   };
   const pt = await predict(tree);
   const pf = await predict(forest);
