@@ -1,4 +1,5 @@
-// Seed 004 commerce over loopback HTTP, on the embedded database and on PostgreSQL: product retrieve
+// Seed 004 commerce over loopback HTTP (wrk, one thread, after a warm-up), on the embedded database and
+// on PostgreSQL: product retrieve
 // (each one a counted view: UPDATE views_count + 1 and the viewer upsert in one transaction) at 50
 // connections beside the database-only ceiling of the same transaction in the same run, and
 // most-popular over N products (default 100k).
@@ -7,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
+import { wrk } from './wrk.ts';
 import postgres from 'postgres';
 import { createCommerceRepository } from '../src/modules/commerce/commerce.repository.ts';
 import { openDatabase, type Database } from '../src/platform/db.ts';
@@ -64,10 +65,11 @@ async function ceiling(database: Database, productId: number, userId: number): P
   return done / SECONDS;
 }
 
-async function cannon(opts: autocannon.Options) {
-  const r = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts });
-  if (r.errors || r.non2xx) throw new Error(`${opts.url}: ${r.errors} errors, ${r.non2xx} non-2xx answers; the figures would be meaningless`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+/** GET `path` under wrk (bench/wrk.ts: one thread, 2 s of warm-up) with CONNECTIONS for SECONDS; every answer must be 2xx. */
+async function load(url: string, path: string, headers: Record<string, string>) {
+  const r = await wrk({ url, path, headers, connections: CONNECTIONS, seconds: SECONDS });
+  if (r.errors) throw new Error(`${path}: ${r.errors} errors or non-2xx answers; the figures would be meaningless`);
+  return { rps: r.rps, p50: r.p50, p99: r.p99 };
 }
 
 async function benchBackend(name: string, env: Record<string, string>, dbConfig: Parameters<typeof openDatabase>[0]): Promise<Row[]> {
@@ -87,8 +89,8 @@ async function benchBackend(name: string, env: Record<string, string>, dbConfig:
   server = await startServer(env);
   const { access } = await post(`${server.url}/api/v1/auth/login`, { email: VENDOR.email, password: VENDOR.password });
   const headers = { authorization: `Bearer ${access}` };
-  const view = await cannon({ url: `${server.url}/api/v1/store/products/${hot}/`, headers });
-  const popular = await cannon({ url: `${server.url}/api/v1/store/products/most-popular/`, headers });
+  const view = await load(server.url, `/api/v1/store/products/${hot}/`, headers);
+  const popular = await load(server.url, '/api/v1/store/products/most-popular/', headers);
   await stop(server.proc);
   return [
     { backend: name, op: `retrieve + view (GET /products/{id}/)`, httpRps: view.rps, httpP50: view.p50, httpP99: view.p99, ceiling: driver },
