@@ -295,7 +295,8 @@ describe('5. error logs carry statements, not values', () => {
       await db.db.execute(sql.raw(`alter table users add constraint no_boom check (first_name is distinct from 'Boom')`));
       await db.close();
 
-      const port = 20000 + Math.floor(Math.random() * 20000);
+      // Below Linux's ephemeral range (32768 and up), where outgoing connections take their ports.
+      const port = 10_000 + Math.floor(Math.random() * 22_000);
       const env = { PATH: process.env.PATH, DATA_DIR: dataDir, LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', ...(testDb.config.databaseUrl ? { DATABASE_URL: testDb.config.databaseUrl } : {}) };
       proc = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -303,6 +304,7 @@ describe('5. error logs carry statements, not values', () => {
       proc.stderr!.on('data', (d) => (out += d));
       const url = `http://127.0.0.1:${port}`;
       for (let i = 0; i < 300; i++) {
+        if (proc.exitCode !== null) throw new Error(`the server exited with ${proc.exitCode}:\n${out.slice(-3000)}`);
         try {
           if ((await fetch(`${url}/ready`)).ok) break;
         } catch {
