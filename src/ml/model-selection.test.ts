@@ -117,3 +117,18 @@ test('crossValScore, factories, and parameter errors', async () => {
   assert.throws(() => new GridSearchCV({ estimator: 'SVC' as 'DecisionTreeClassifier', paramGrid: {} }), /estimator must be/);
   assert.throws(() => new GridSearchCV({ estimator: 'DecisionTreeClassifier', paramGrid: {}, scoring: 'auc' as 'r2' }), /scoring must be one of/);
 });
+
+test('kept folds and their shared bins score as fresh copies, per max_bins, on one thread and on workers', async () => {
+  const { x, y } = loadIris();
+  // Bins of 4 and 255 on the same fold: a bin cache keyed by the fold alone would give the second
+  // candidate the first one's bins and change its scores.
+  const paramGrid = { maxBins: [4, 255, 16], maxDepth: [3, 6] };
+  const kept = await new GridSearchCV({ estimator: 'DecisionTreeClassifier', paramGrid }).fit(x, y);
+  // A factory's estimator gets a fresh copy of every fold, binned anew by each fit.
+  const fresh = await new GridSearchCV({ estimator: (p) => new DecisionTreeClassifier(p), paramGrid }).fit(x, y);
+  const workers = await new GridSearchCV({ estimator: 'DecisionTreeClassifier', paramGrid, nJobs: 2, refit: false }).fit(x, y);
+  assert.deepEqual(kept.cvResults, fresh.cvResults);
+  assert.deepEqual(workers.cvResults, fresh.cvResults);
+  // Four bins cannot separate iris as well as 255: the candidates really differ.
+  assert.notDeepEqual(kept.cvResults!.splitTestScores.map((k) => k[0]), kept.cvResults!.splitTestScores.map((k) => k[2]));
+});

@@ -8,6 +8,7 @@ import type { Matrix } from './matrix.ts';
 import { SCORER_NAMES, type ScorerName } from './metrics.ts';
 import {
   evaluateSplit,
+  Folds,
   isClassifierKind,
   isEstimatorKind,
   makeEstimator,
@@ -227,11 +228,11 @@ async function evaluateAll(
   progress.check();
   const scores = new Float64Array(nTasks);
   if (spec.kind === null || nJobs <= 1 || nTasks === 1) {
+    const folds = new Folds(x, y, splits, spec.factory === null);
     for (let t = 0; t < nTasks; t++) {
       const c = Math.floor(t / splits.length);
       const est = spec.factory !== null ? spec.factory(candidates[c]) : makeEstimator(spec.kind!, candidates[c]);
-      const s = splits[t % splits.length];
-      scores[t] = evaluateSplit(est, x, y, s.train, s.test, scoring);
+      scores[t] = evaluateSplit(est, folds.get(t % splits.length), scoring);
       progress.step((t + 1) / steps);
     }
     return scores;

@@ -102,11 +102,31 @@ export function regressionTargets(yr: Float64Array): TreeTargets {
   return { task: 'reg', yc: new Int32Array(0), nClasses: 0, yr };
 }
 
+type BinnedX = Pick<TreeData, 'codes' | 'n' | 'p' | 'nBins' | 'binLo' | 'binHi'>;
+
+/** Bins of the matrices given to shareBins, per maxBins (buildTree only reads them). */
+const sharedBins = new WeakMap<Matrix, Map<number, BinnedX>>();
+
+/**
+ * Marks a matrix that no one will change again, so that every fit on it bins it once: a grid
+ * search fits each candidate on the same fold's rows (model-selection-tasks.ts's Folds).
+ */
+export function shareBins(x: Matrix): Matrix {
+  if (!sharedBins.has(x)) sharedBins.set(x, new Map());
+  return x;
+}
+
 /** X binned with at most maxBins bins per feature, with the targets: what buildTree grows on. */
 export function binnedTreeData(x: Matrix, maxBins: number, targets: TreeTargets): TreeData {
-  const mapper = fitBinMapper(x, maxBins);
-  const { codes } = binMatrix(x, mapper);
-  return { codes, n: x.rows, p: x.cols, nBins: mapper.nBins, binLo: mapper.binLo, binHi: mapper.binHi, ...targets };
+  const memo = sharedBins.get(x);
+  let binned = memo?.get(maxBins);
+  if (binned === undefined) {
+    const mapper = fitBinMapper(x, maxBins);
+    const { codes } = binMatrix(x, mapper);
+    binned = { codes, n: x.rows, p: x.cols, nBins: mapper.nBins, binLo: mapper.binLo, binHi: mapper.binHi };
+    memo?.set(maxBins, binned);
+  }
+  return { ...binned, ...targets };
 }
 
 /** The class labels of a fitted classifier's JSON: one per output of its tree(s). */
