@@ -348,6 +348,52 @@ describe('datasets', () => {
     assert.match(bad.body.detail, /row 4000 has 2 fields, expected 4/);
   });
 
+  test('uploads arrive as bytes: strict UTF-8, and the JSON checks and schema give the same 400 inline and on a thread', async () => {
+    const before = (await ctx.request('GET', '/api/v1/datasets', { headers: user })).body.length;
+    const post = async (contentType: string, body: Buffer | string, query = '') => {
+      const res = await fetch(`${ctx.url}/api/v1/datasets${query}`, { method: 'POST', headers: { ...user, 'content-type': contentType }, body });
+      return { status: res.status, body: (await res.json()) as { detail: string } };
+    };
+    // Padding takes a body past the inline size (32 KB), so the same refusal comes from the thread.
+    const pad = ' '.repeat(40_000);
+    for (const tail of ['', pad]) {
+      const where = tail ? 'on a thread' : 'inline';
+      // A Latin-1 "é" (0xE9) is not UTF-8: refused, not stored as U+FFFD.
+      const latin1 = Buffer.concat([Buffer.from('name,kind\nCaf'), Buffer.from([0xe9]), Buffer.from(`,x\nTea,y\n${tail}`)]);
+      const bad = await post('text/csv', latin1, '?cv=2');
+      assert.equal(bad.status, 400, `${where}: ${JSON.stringify(bad.body)}`);
+      assert.match(bad.body.detail, /not valid UTF-8/);
+      const cases: [string, RegExp][] = [
+        [`{"rows": [{"a": 1, "y": "x"}]}${tail}`, /body: missing required field 'name'/],
+        [`{"name": "n", "rows": [{"a": 1, "y": "x"}], "colour": 1}${tail}`, /body: unknown field 'colour'/],
+        [`{"name": 5, "rows": [{"a": 1, "y": "x"}]}${tail}`, /body\.name must be string/],
+        [`{"name": "n", "rows": [{"a": 1, "y": "x"}], "name": "m"}${tail}`, /has the key "name" more than once/],
+        [`{"name": "n", "rows": ${'['.repeat(100)}${']'.repeat(100)}}${tail}`, /JSON body refused/],
+        [`{"name": "n", "rows": [${tail}`, /malformed JSON body/],
+      ];
+      for (const [body, detail] of cases) {
+        const res = await post('application/json', body);
+        assert.equal(res.status, 400, `${where}: ${body.slice(0, 60)} → ${JSON.stringify(res.body)}`);
+        assert.match(res.body.detail, detail, where);
+      }
+      const invalidUtf8Json = await post('application/json', Buffer.concat([Buffer.from('{"name": "'), Buffer.from([0xff]), Buffer.from(`", "rows": [{"a": 1, "y": "x"}]}${tail}`)]));
+      assert.equal(invalidUtf8Json.status, 400, where);
+      assert.match(invalidUtf8Json.body.detail, /not valid UTF-8/);
+    }
+    const empty = await post('application/json', '');
+    assert.equal(empty.status, 400);
+    assert.match(empty.body.detail, /"name" and "rows" is required/);
+    assert.equal((await ctx.request('GET', '/api/v1/datasets', { headers: user })).body.length, before, 'nothing refused was stored');
+    // A large JSON upload that is fine trains, with its rows in order.
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ a: i % 50, b: (i * 7) % 11, kind: i % 50 < 25 ? 'low' : 'high' }));
+    const ok = await ctx.request('POST', '/api/v1/datasets', { headers: user, body: { name: 'large json', rows } });
+    assert.equal(ok.status, 201, ok.text);
+    assert.deepEqual([ok.body.n_rows, ok.body.feature_names, ok.body.class_names], [3000, ['a', 'b'], ['high', 'low']]);
+    const trained = await ctx.request('POST', '/train', { headers: user, body: { algorithm: 'decision_tree', dataset: ok.body.id, params: { max_depth: 2 } } });
+    assert.equal(trained.status, 200, trained.text);
+    assert.equal(trained.body.best_score, 1, 'a < 25 separates the classes: the stored features are the uploaded ones');
+  });
+
   test('over DATASET_MAX_BYTES: 413', async () => {
     const big = 'a,y\n' + '1,x\n'.repeat(Math.ceil(ctx.config.datasetMaxBytes / 4) + 10);
     const res = await ctx.request('POST', '/api/v1/datasets', { headers: { ...user, 'content-type': 'text/csv' }, rawBody: big });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -244,7 +244,13 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
     // default 128 MB cost ~130 MB of RSS and ~0.3 s of every start-up. The embedded database's pages
     // also sit in the OS page cache (PGlite reads its files through Node), so a miss is a read(), not
     // a disk seek; 32 MB measured no slower under load (events, seed 002 create and list, alerts).
-    const options = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'] };
+    const options = {
+      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'],
+      // bytea through Node's native hex codec: PGlite's own maps every byte through a JavaScript
+      // string (a 7 MB dataset took seconds on this thread).
+      parsers: { [types.BYTEA]: (hex: string) => Buffer.from(hex.slice(2), 'hex') },
+      serializers: { [types.BYTEA]: (b: Uint8Array) => `\\x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}` },
+    };
     client = memory ? new PGlite(options) : new PGlite(path.join(dataDir, 'pgdata'), options);
     await client.waitReady;
   } catch (err) {

@@ -194,7 +194,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'VALIDATION_ERROR',
 };
 
-function describeValidation(err: FastifyError): string {
+/** A validation failure as one sentence naming the field (also for bodies checked outside a route). */
+export function describeValidation(err: Pick<FastifyError, 'validation' | 'validationContext' | 'message'>): string {
   const v = err.validation?.[0];
   if (!v) return err.message;
   const where = err.validationContext ?? 'request';

@@ -2,7 +2,8 @@
 // string, path and headers are coerced from text. Unknown fields are refused, never stripped.
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
+import { AppError, describeValidation } from './errors.ts';
 
 /**
  * Marks an integer field that also takes its decimal string ("60"), as seed 001's Flask original
@@ -55,10 +56,13 @@ function withSafeIntegers(schema: unknown): unknown {
  * briefly doubled the RSS. Fastify reads a validator's `errors` after it returns false, so the wrapper
  * passes them on.
  */
-export function registerValidation(app: FastifyInstance): void {
+export function registerValidation(app: FastifyInstance, opts: { bodies?: boolean } = {}): void {
   const strict = makeAjv(false);
   const coercing = makeAjv('array');
   app.setValidatorCompiler(({ schema, httpPart }) => {
+    // `bodies: false`: a context whose routes take raw bytes and check them where they parse them
+    // (bodyChecker); the schema stays on the route for the OpenAPI document.
+    if (httpPart === 'body' && opts.bodies === false) return () => true;
     let compiled: ValidateFunction | undefined;
     const validate = (data: unknown): boolean => {
       compiled ??= (httpPart === 'body' ? strict : coercing).compile(withSafeIntegers(schema) as object);
@@ -69,4 +73,19 @@ export function registerValidation(app: FastifyInstance): void {
     validate.errors = null as ValidateFunction['errors'];
     return validate;
   });
+}
+
+let bodyAjv: Ajv.default | undefined;
+
+/**
+ * A body check outside a route (an upload parsed on a worker thread), with the routes' compiler
+ * and the same 400 message naming the field.
+ */
+export function bodyChecker(schema: object): (data: unknown) => void {
+  const validate = (bodyAjv ??= makeAjv(false)).compile(withSafeIntegers(schema) as object);
+  return (data) => {
+    if (!validate(data)) {
+      throw new AppError('VALIDATION_ERROR', describeValidation({ validation: (validate.errors ?? []) as FastifySchemaValidationError[], validationContext: 'body', message: 'invalid body' }));
+    }
+  };
 }

@@ -1,11 +1,11 @@
-// Parsing and checking a large dataset upload on a worker thread (a 10 MB CSV takes most of a second).
+// Parsing and checking a large dataset upload on a worker thread (dataset-upload.ts).
 // AppErrors do not cross a thread as themselves: they come back as data and are thrown again.
 import { AppError } from '../../platform/errors.ts';
-import { parseDatasetInput, type DatasetInput } from './models.domain.ts';
+import { parseUpload, type DatasetUpload } from './dataset-upload.ts';
 
-export default function parse(data: DatasetInput) {
+export default function parse(upload: DatasetUpload) {
   try {
-    return { ok: parseDatasetInput(data) };
+    return { ok: parseUpload(upload) };
   } catch (err) {
     if (err instanceof AppError) return { error: { code: err.code, message: err.message } };
     throw err;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { AppError } from '../../platform/errors.ts';
 import { algorithmOf, buildDataset, checkCv, confusionMatrix, contentHash, gridOf, parseCsv, parseVersionRefs, predictionRows } from './models.domain.ts';
@@ -35,8 +36,8 @@ test('CSV: quotes, doubled quotes, CRLF, BOM, blank last line', () => {
 test('datasets: label, classes sorted (numerically when numbers), refusals name row and column', () => {
   const d = buildDataset({ columns: ['x', 'y', 'c'], rows: [['1', '2', '10'], ['3', '4', '9'], ['5', '6', '10'], ['7', '8', '9']], label: 'c', minClassRows: 2 });
   assert.deepEqual(d.classNames, ['9', '10']);
-  assert.deepEqual(d.y, [1, 0, 1, 0]);
-  assert.deepEqual(d.x[1], [3, 4]);
+  assert.deepEqual(d.y, Int32Array.from([1, 0, 1, 0]));
+  assert.deepEqual(d.x, Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8]), 'row-major features');
   const o = buildDataset({ columns: null, rows: [{ a: 1, k: 'n' }, { a: 2, k: 'm' }], minClassRows: 1 });
   assert.deepEqual([o.featureNames, o.labelColumn, o.classNames], [['a'], 'k', ['m', 'n']]);
   fails(() => buildDataset({ columns: ['a', 'k'], rows: [['1', 'x'], ['1']], minClassRows: 1 }), 'VALIDATION_ERROR', 'row 2 has 1 fields');
@@ -47,9 +48,12 @@ test('datasets: label, classes sorted (numerically when numbers), refusals name 
 });
 
 test('content hash: same content same hash, any change another', () => {
-  const d = { featureNames: ['a'], classNames: ['x', 'y'], x: [[1], [2]], y: [0, 1] };
+  const d = { featureNames: ['a', 'b'], classNames: ['x', 'y'], x: Float64Array.from([1, 0.5, 2, -3e-7]), y: Int32Array.from([0, 1]) };
   assert.equal(contentHash(d), contentHash(structuredClone(d)));
-  assert.notEqual(contentHash(d), contentHash({ ...d, y: [1, 0] }));
+  assert.notEqual(contentHash(d), contentHash({ ...d, y: Int32Array.from([1, 0]) }));
+  // The text hashed since the registry's first version (when rows were arrays): stored hashes stay valid.
+  const text = `${JSON.stringify([['a', 'b'], ['x', 'y']])}1,0.5;0\n2,-3e-7;1\n`;
+  assert.equal(contentHash(d), `sha256:${createHash('sha256').update(text).digest('hex')}`);
 });
 
 test('prediction input: a row, a batch, an object; counts and types checked', () => {

@@ -89,8 +89,10 @@ export interface ParsedDataset {
   featureNames: string[];
   labelColumn: string;
   classNames: string[];
-  x: number[][];
-  y: number[];
+  /** Features, row-major: rows × featureNames.length. */
+  x: Float64Array;
+  /** Class index of each row. */
+  y: Int32Array;
 }
 
 /** A CSV (RFC 4180: quotes, doubled quotes, CRLF) as rows of fields. */
@@ -177,7 +179,7 @@ export function buildDataset(input: { columns: string[] | null; rows: unknown[];
   const labelIndex = columns.indexOf(label);
   if (labelIndex < 0) throw new AppError('VALIDATION_ERROR', `label column ${JSON.stringify(truncate(label))} is not one of the columns: ${truncate(columns.join(', '), 300)}`);
   const featureNames = columns.filter((_, i) => i !== labelIndex);
-  const x: number[][] = [];
+  const x: number[] = [];
   const labels: string[] = [];
   for (let r = 0; r < rows.length; r++) {
     const raw = rows[r];
@@ -193,7 +195,6 @@ export function buildDataset(input: { columns: string[] | null; rows: unknown[];
         return o[c];
       });
     } else throw new AppError('VALIDATION_ERROR', `row ${r + 1} must be an array or an object`);
-    const features: number[] = [];
     for (let c = 0; c < cells.length; c++) {
       const v = cells[c];
       if (c === labelIndex) {
@@ -205,9 +206,8 @@ export function buildDataset(input: { columns: string[] | null; rows: unknown[];
       if (!Number.isFinite(n)) {
         throw new AppError('VALIDATION_ERROR', `row ${r + 1}, column ${JSON.stringify(truncate(columns[c]))}: features must be finite numbers, got ${truncate(JSON.stringify(v) ?? 'nothing')}`);
       }
-      features.push(n);
+      x.push(n);
     }
-    x.push(features);
   }
   const distinct = [...new Set(labels)];
   const numeric = distinct.every((l) => NUMBER.test(l));
@@ -215,7 +215,7 @@ export function buildDataset(input: { columns: string[] | null; rows: unknown[];
   if (distinct.length < 2) throw new AppError('VALIDATION_ERROR', `the label column ${JSON.stringify(truncate(label))} has ${distinct.length} class; a classifier needs at least 2`);
   if (distinct.length > MAX_CLASSES) throw new AppError('VALIDATION_ERROR', `the label column ${JSON.stringify(truncate(label))} has ${distinct.length} classes; at most ${MAX_CLASSES}`);
   const index = new Map(distinct.map((l, i) => [l, i]));
-  const y = labels.map((l) => index.get(l)!);
+  const y = Int32Array.from(labels, (l) => index.get(l)!);
   const counts = new Array<number>(distinct.length).fill(0);
   for (const c of y) counts[c]++;
   for (let c = 0; c < counts.length; c++) {
@@ -223,21 +223,13 @@ export function buildDataset(input: { columns: string[] | null; rows: unknown[];
       throw new AppError('UNPROCESSABLE', `class ${JSON.stringify(truncate(distinct[c]))} has ${counts[c]} rows, fewer than the ${input.minClassRows} cross-validation folds training uses; add rows, drop the class, or upload with a smaller cv`);
     }
   }
-  return { featureNames, labelColumn: label, classNames: distinct, x, y };
+  return { featureNames, labelColumn: label, classNames: distinct, x: Float64Array.from(x), y };
 }
 
-/** An upload as it arrived: CSV text, or JSON rows (objects, or arrays with their columns). */
+/** An upload as text: CSV, or JSON rows (objects, or arrays with their columns). */
 export type DatasetInput =
   | { kind: 'csv'; text: string; label?: string; minClassRows: number }
   | { kind: 'json'; columns: string[] | null; rows: unknown[]; label?: string; minClassRows: number };
-
-/** Cells (rows × columns) above which an upload is parsed on a worker thread. */
-export const INLINE_DATASET_CELLS = 20_000;
-
-export function datasetCells(input: DatasetInput): number {
-  // A CSV cell takes at least two characters (a digit and a separator).
-  return input.kind === 'csv' ? input.text.length / 2 : input.rows.length * (input.columns?.length ?? Object.keys((input.rows[0] ?? {}) as object).length);
-}
 
 /** An upload checked and made a training table, with its content hash. */
 export function parseDatasetInput(input: DatasetInput): ParsedDataset & { hash: string } {
@@ -254,16 +246,18 @@ export function parseDatasetInput(input: DatasetInput): ParsedDataset & { hash: 
 }
 
 /** A stable hash of a training table's content (features, labels, names). */
-export function contentHash(d: { featureNames: string[]; classNames: string[]; x: number[][]; y: number[] }): string {
+export function contentHash(d: { featureNames: string[]; classNames: string[]; x: Float64Array; y: Int32Array }): string {
   const h = createHash('sha256');
   h.update(JSON.stringify([d.featureNames, d.classNames]));
-  for (let i = 0; i < d.x.length; i++) h.update(`${d.x[i].join(',')};${d.y[i]}\n`);
+  const p = d.featureNames.length;
+  // One line per row, "f1,f2,…;label": the text hashed since the first version of the registry.
+  for (let i = 0; i < d.y.length; i++) h.update(`${d.x.subarray(i * p, (i + 1) * p).join(',')};${d.y[i]}\n`);
   return `sha256:${h.digest('hex')}`;
 }
 
-export function classCounts(y: number[], k: number): number[] {
+export function classCounts(y: ArrayLike<number>, k: number): number[] {
   const counts = new Array<number>(k).fill(0);
-  for (const c of y) counts[c]++;
+  for (let i = 0; i < y.length; i++) counts[y[i]]++;
   return counts;
 }
 

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { callerOf } from '../../platform/access.ts';
 import { sendPage } from '../../platform/pagination.ts';
+import { registerValidation } from '../../platform/validation.ts';
 import { ErrorResponse } from '../../platform/schemas.ts';
 import {
   ActivateBodySchema,
@@ -30,7 +31,6 @@ import {
   TrainQuerySchema,
   VersionParamsSchema,
   VersionSchema,
-  type CreateDatasetJson,
 } from './models.schemas.ts';
 import type { ModelsService } from './models.service.ts';
 
@@ -152,41 +152,45 @@ export function registerModelsRoutes(fastify: FastifyInstance, service: ModelsSe
     },
   });
 
-  // CSV uploads arrive as text; JSON goes through the app's own parser.
-  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: opts.datasetMaxBytes }, (_req, body, done) => done(null, body));
-
   app.get('/api/v1/datasets', {
     config: { access: 'user' },
     schema: { tags: ['datasets'], summary: 'List datasets: the shipped ones and your own', operationId: 'list_datasets', querystring: PageQuerySchema, response: { 200: Type.Array(DatasetSchema), ...errors } },
     handler: async (req, reply) => sendPage(reply, await service.listDatasets(req.query, callerOf(req))),
   });
 
-  app.post('/api/v1/datasets', {
-    config: { access: 'user' },
-    bodyLimit: opts.datasetMaxBytes,
-    schema: {
-      tags: ['datasets'],
-      summary: 'Upload a dataset: CSV (text/csv, header row; ?name=&label=) or JSON rows; features must be numeric',
-      operationId: 'create_dataset',
-      querystring: CreateDatasetQuerySchema,
-      body: {
-        content: {
-          'application/json': { schema: CreateDatasetJsonSchema },
-          'text/csv': { schema: Type.String({ description: 'CSV with a header row' }) },
+  // Uploads arrive as bytes, CSV or JSON alike, and are decoded, parsed and checked against the body
+  // schema together (dataset-upload.ts: on a worker thread unless small), so a large upload never
+  // holds the event loop. Their own context: these parsers and the body check apply to this route only.
+  app.register(async (uploads) => {
+    registerValidation(uploads, { bodies: false });
+    uploads.removeContentTypeParser('application/json');
+    for (const type of ['application/json', 'text/csv']) {
+      uploads.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: opts.datasetMaxBytes }, (_req, body, done) => done(null, body));
+    }
+    uploads.withTypeProvider<TypeBoxTypeProvider>().post('/api/v1/datasets', {
+      config: { access: 'user' },
+      bodyLimit: opts.datasetMaxBytes,
+      schema: {
+        tags: ['datasets'],
+        summary: 'Upload a dataset: CSV (text/csv, header row; ?name=&label=) or JSON rows; features must be numeric',
+        operationId: 'create_dataset',
+        querystring: CreateDatasetQuerySchema,
+        body: {
+          content: {
+            'application/json': { schema: CreateDatasetJsonSchema },
+            'text/csv': { schema: Type.String({ description: 'CSV with a header row, UTF-8' }) },
+          },
         },
+        response: { 201: DatasetSchema, ...errors },
       },
-      response: { 201: DatasetSchema, ...errors },
-    },
-    handler: async (req, reply) => {
-      const id = randomUUID();
-      const body = req.body as unknown;
-      const created =
-        typeof body === 'string'
-          ? await service.createDatasetCsv(body, req.query, callerOf(req), id)
-          : await service.createDatasetJson(body as CreateDatasetJson, callerOf(req), id);
-      reply.status(201).header('location', `/api/v1/datasets/${created.id}`);
-      return created;
-    },
+      handler: async (req, reply) => {
+        const format = (req.headers['content-type'] ?? '').toLowerCase().startsWith('text/csv') ? 'csv' : 'json';
+        const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
+        const created = await service.createDataset(format, body, req.query, callerOf(req), randomUUID());
+        reply.status(201).header('location', `/api/v1/datasets/${created.id}`);
+        return created;
+      },
+    });
   });
 
   app.get('/api/v1/datasets/:id', {

@@ -20,11 +20,7 @@ import {
   checkCv,
   classCounts,
   contentHash,
-  datasetCells,
   DEFAULT_CV,
-  INLINE_DATASET_CELLS,
-  parseDatasetInput,
-  type DatasetInput,
   DEFAULT_DATASET,
   gridOf,
   parseCsv,
@@ -35,6 +31,7 @@ import {
 import type { DatasetMeta, DatasetRow, ModelRow, ModelsRepository, VersionMeta } from './models.repository.ts';
 import type { CreateDatasetJson, PredictBody, TrainBody } from './models.schemas.ts';
 import { runTraining, type TrainingInput, type TrainingOutput } from './training.ts';
+import { INLINE_UPLOAD_BYTES, parseUpload, type DatasetUpload, type ParsedUpload } from './dataset-upload.ts';
 import type { TrainingPool } from './training-pool.ts';
 
 export const TRAIN_QUEUE = 'models.train';
@@ -243,7 +240,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
       featureNames: d.feature_names,
       classNames: d.class_names,
       inline,
-      input: { kind, grid, x: d.x, y: d.y, nClasses: d.class_names.length, cv, scoring, seed, nJobs: inline ? 1 : nJobs },
+      input: { kind, grid, x: d.x, nFeatures: d.feature_names.length, y: d.y, nClasses: d.class_names.length, cv, scoring, seed, nJobs: inline ? 1 : nJobs },
     };
   }
 
@@ -341,26 +338,26 @@ export function createModelsService(deps: ModelsServiceDeps) {
     return m;
   }
 
-  /** Checks an upload (on a worker thread when large) and stores it. */
-  async function saveDataset(input: DatasetInput, name: string, owner: string | null, id: string) {
-    let parsed: ReturnType<typeof parseDatasetInput>;
-    if (datasetCells(input) <= INLINE_DATASET_CELLS) parsed = parseDatasetInput(input);
+  /** Checks an upload (on a worker thread unless small) and stores it. */
+  async function saveDataset(upload: DatasetUpload, owner: string | null, id: string) {
+    let parsed: ParsedUpload;
+    if (upload.body.byteLength <= INLINE_UPLOAD_BYTES) parsed = parseUpload(upload);
     else {
       const out = (await limit(() =>
-        deps.runThread(new URL('./dataset-thread.ts', import.meta.url), input, { signal: AbortSignal.timeout(config.trainTimeoutMs), progress: () => {} }),
-      )) as { ok: typeof parsed } | { error: { code: ErrorCode; message: string } };
+        deps.runThread(new URL('./dataset-thread.ts', import.meta.url), upload, { signal: AbortSignal.timeout(config.trainTimeoutMs), progress: () => {} }),
+      )) as { ok: ParsedUpload } | { error: { code: ErrorCode; message: string } };
       if ('error' in out) throw new AppError(out.error.code, out.error.message);
       parsed = out.ok;
     }
     return datasetOut(
       await repo.createDataset({
         id,
-        name,
+        name: parsed.name,
         owner,
         label_column: parsed.labelColumn,
         feature_names: parsed.featureNames,
         class_names: parsed.classNames,
-        n_rows: parsed.x.length,
+        n_rows: parsed.y.length,
         x: parsed.x,
         y: parsed.y,
         content_hash: parsed.hash,
@@ -385,7 +382,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
           label_column: b.label,
           feature_names: parsed.featureNames,
           class_names: parsed.classNames,
-          n_rows: parsed.x.length,
+          n_rows: parsed.y.length,
           x: parsed.x,
           y: parsed.y,
           content_hash: contentHash(parsed),
@@ -601,12 +598,9 @@ export function createModelsService(deps: ModelsServiceDeps) {
       return datasetOut(d);
     },
 
-    async createDatasetJson(body: CreateDatasetJson, principal: Principal, id: string) {
-      return saveDataset({ kind: 'json', columns: body.columns ?? null, rows: body.rows, label: body.label, minClassRows: body.cv ?? DEFAULT_CV }, body.name, ownerOf(principal), id);
-    },
-
-    async createDatasetCsv(text: string, q: { name?: string; label?: string; cv?: number }, principal: Principal, id: string) {
-      return saveDataset({ kind: 'csv', text, label: q.label, minClassRows: q.cv ?? DEFAULT_CV }, q.name ?? 'uploaded CSV', ownerOf(principal), id);
+    /** POST /api/v1/datasets: the body as it arrived (CSV or JSON bytes), checked where it is parsed. */
+    async createDataset(format: 'csv' | 'json', body: Uint8Array, query: { name?: string; label?: string; cv?: number }, principal: Principal, id: string) {
+      return saveDataset({ format, body, query, defaultCv: DEFAULT_CV }, ownerOf(principal), id);
     },
 
     async deleteDataset(id: string, principal: Principal) {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import os from 'node:os';
+import { customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { timestamps } from '../../platform/columns.ts';
 
 /** scikit-learn's cv_results_ as stored (training.ts makes it). */
@@ -16,7 +17,47 @@ export interface CvResultsJson {
 // Seed 003's model registry. Owners are external user ids ('' = made by a service credential);
 // datasets with owner null ship with the server (iris, wine, breast_cancer).
 
-/** A training table: numeric features (row-major arrays) and integer class labels 0..k-1. */
+// A dataset's numbers are stored as bytea in network byte order (float8send and int4send's, which
+// migration 0015 used to convert the earlier jsonb): a 10 MB upload as jsonb cost a JSON.stringify
+// on the way in, the database's jsonb parse and a JSON.parse on every read, all on the event loop.
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
+function swap(b: Buffer, width: number): void {
+  if (width === 8) b.swap64();
+  else b.swap32();
+}
+
+/** The bytes of a typed array in network byte order (a copy). */
+function networkBytes(a: Float64Array | Int32Array): Buffer {
+  const b = Buffer.from(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+  if (LITTLE_ENDIAN) swap(b, a.BYTES_PER_ELEMENT);
+  return b;
+}
+
+/** A typed array from bytes in network byte order. */
+function fromNetworkBytes<T extends Float64Array | Int32Array>(bytes: Uint8Array, Ctor: { new (buffer: ArrayBuffer): T; BYTES_PER_ELEMENT: number }): T {
+  if (bytes.byteLength % Ctor.BYTES_PER_ELEMENT !== 0) throw new RangeError(`stored dataset bytes: ${bytes.byteLength} is not a multiple of ${Ctor.BYTES_PER_ELEMENT}`);
+  // A copy into a buffer of its own: aligned for the typed array, and swapped in place.
+  const own = new ArrayBuffer(bytes.byteLength);
+  const b = Buffer.from(own);
+  b.set(bytes);
+  if (LITTLE_ENDIAN) swap(b, Ctor.BYTES_PER_ELEMENT);
+  return new Ctor(own);
+}
+
+const float64Bytes = customType<{ data: Float64Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  toDriver: (a) => networkBytes(a),
+  fromDriver: (b) => fromNetworkBytes(b, Float64Array),
+});
+
+const int32Bytes = customType<{ data: Int32Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  toDriver: (a) => networkBytes(a),
+  fromDriver: (b) => fromNetworkBytes(b, Int32Array),
+});
+
+/** A training table: numeric features (row-major) and integer class labels 0..k-1. */
 export const mlDatasets = pgTable(
   'ml_datasets',
   {
@@ -27,10 +68,10 @@ export const mlDatasets = pgTable(
     feature_names: jsonb('feature_names').$type<string[]>().notNull(),
     class_names: jsonb('class_names').$type<string[]>().notNull(),
     n_rows: integer('n_rows').notNull(),
-    /** Features, one array per row. */
-    x: jsonb('x').$type<number[][]>().notNull(),
+    /** Features, row-major: n_rows × feature_names.length doubles. */
+    x: float64Bytes('x').notNull(),
     /** Class index of each row (into class_names). */
-    y: jsonb('y').$type<number[]>().notNull(),
+    y: int32Bytes('y').notNull(),
     content_hash: text('content_hash').notNull(),
     ...timestamps,
   },

@@ -8,8 +8,9 @@ const rows = readFileSync(new URL('../../../datasets/iris.csv', import.meta.url)
 const iris = (kind: TrainingInput['kind'], grid: Record<string, unknown[]>): TrainingInput => ({
   kind,
   grid,
-  x: rows.map((r) => r.slice(0, 4)),
-  y: rows.map((r) => r[4]),
+  x: Float64Array.from(rows.flatMap((r) => r.slice(0, 4))),
+  nFeatures: 4,
+  y: Int32Array.from(rows, (r) => r[4]),
   nClasses: 3,
   cv: 5,
   scoring: 'accuracy',

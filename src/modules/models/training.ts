@@ -2,7 +2,6 @@
 // (training-pool.ts): GridSearchCV over the grid (stratified folds), out-of-fold predictions of the
 // best parameters (held-out accuracy, macro F1, confusion matrix), the refit model and its JSON.
 import { performance } from 'node:perf_hooks';
-import { fromRows } from '../../ml/matrix.ts';
 import { accuracy, f1Macro, type ScorerName } from '../../ml/metrics.ts';
 import { GridSearchCV, StratifiedKFold, type EstimatorKind } from '../../ml/model-selection.ts';
 import { makeEstimator, normaliseParams, takeValues } from '../../ml/model-selection-tasks.ts';
@@ -12,8 +11,10 @@ import { confusionMatrix } from './models.domain.ts';
 export interface TrainingInput {
   kind: EstimatorKind;
   grid: Record<string, unknown[]>;
-  x: number[][];
-  y: number[];
+  /** Features, row-major: y.length × nFeatures. */
+  x: Float64Array;
+  nFeatures: number;
+  y: Int32Array;
   nClasses: number;
   cv: number;
   scoring: ScorerName;
@@ -52,8 +53,8 @@ export function fitsPlanned(candidates: number, cv: number): number {
 
 export async function runTraining(input: TrainingInput, run: { signal?: AbortSignal; onFits?(done: number, planned: number): void } = {}): Promise<TrainingOutput> {
   const started = performance.now();
-  const x = fromRows(input.x);
-  const y = Int32Array.from(input.y);
+  const x = { data: input.x, rows: input.y.length, cols: input.nFeatures };
+  const y = input.y;
   const grid = new GridSearchCV({ estimator: { kind: input.kind, params: { seed: input.seed } }, paramGrid: input.grid, cv: input.cv, scoring: input.scoring, nJobs: input.nJobs });
   const nC = grid.candidates.length;
   const planned = fitsPlanned(nC, input.cv);
