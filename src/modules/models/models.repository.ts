@@ -4,9 +4,14 @@ import { and, asc, count, desc, eq, inArray, isNotNull, isNull, or, sql, type SQ
 import type { Database } from '../../platform/db.ts';
 import type { Tx } from '../../platform/jobs/jobs.ts';
 import { offsetOf, type PageQuery } from '../../platform/pagination.ts';
-import { mlDatasets, mlModels, mlModelVersions } from './models.tables.ts';
+import { mlDatasetParts, mlDatasets, mlModels, mlModelVersions } from './models.tables.ts';
 
-export type DatasetRow = typeof mlDatasets.$inferSelect;
+/** A dataset's rows: features row-major (rows × features) and class indices. */
+export interface DatasetData {
+  x: Float64Array;
+  y: Int32Array;
+}
+export type DatasetRow = typeof mlDatasets.$inferSelect & DatasetData;
 export type DatasetInsert = typeof mlDatasets.$inferInsert;
 export type ModelRow = typeof mlModels.$inferSelect;
 export type VersionRow = typeof mlModelVersions.$inferSelect;
@@ -24,6 +29,14 @@ const datasetMeta = {
   created_at: mlDatasets.created_at,
 };
 export type DatasetMeta = Omit<DatasetRow, 'x' | 'y' | 'updated_at'>;
+
+/**
+ * Features per stored part, in bytes. A statement carries one part, written and read with the event
+ * loop turning between parts, so a 10 MB dataset never holds it for more than one part's work
+ * (postgres.js and PGlite both write a bytea parameter as hex text on this thread).
+ */
+const PART_BYTES = 256 * 1024;
+const loopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Every column of a version but the fitted model (which can be large). */
 const versionMetaColumns = {
@@ -52,24 +65,57 @@ const versionMetaColumns = {
 };
 export type VersionMeta = Omit<VersionRow, 'artifact'>;
 
+/** A dataset's rows as parts of at most PART_BYTES of features, the loop turning between them. */
+async function insertParts(tx: Tx, id: string, nFeatures: number, data: DatasetData): Promise<void> {
+  const perPart = Math.max(1, Math.floor(PART_BYTES / (8 * nFeatures)));
+  for (let start = 0, part = 0; start < data.y.length; start += perPart, part++) {
+    if (part > 0) await loopTurn();
+    const end = Math.min(data.y.length, start + perPart);
+    await tx.insert(mlDatasetParts).values({ dataset_id: id, part, x: data.x.subarray(start * nFeatures, end * nFeatures), y: data.y.subarray(start, end) });
+  }
+}
+
 export function createModelsRepository(database: Database) {
   const db = database.db;
   /** Datasets a caller sees: the shipped ones and their own (everyone's when `owner` is null). */
   const visible = (owner: string | null): SQL | undefined => (owner === null ? undefined : or(isNull(mlDatasets.owner), eq(mlDatasets.owner, owner)));
 
   return {
-    async ensureDataset(row: DatasetInsert): Promise<void> {
-      await db.insert(mlDatasets).values(row).onConflictDoNothing();
+    /** Stores a dataset unless one with its id exists (the shipped ones, at every start). */
+    async ensureDataset(row: DatasetInsert, data: DatasetData): Promise<void> {
+      await db.transaction(async (tx) => {
+        const created = await tx.insert(mlDatasets).values(row).onConflictDoNothing().returning({ id: mlDatasets.id });
+        if (created.length) await insertParts(tx, row.id, row.feature_names.length, data);
+      });
     },
 
-    async createDataset(row: DatasetInsert): Promise<DatasetMeta> {
-      const [r] = await db.insert(mlDatasets).values(row).returning(datasetMeta);
-      return r;
+    async createDataset(row: DatasetInsert, data: DatasetData): Promise<DatasetMeta> {
+      return db.transaction(async (tx) => {
+        const [r] = await tx.insert(mlDatasets).values(row).returning(datasetMeta);
+        await insertParts(tx, row.id, row.feature_names.length, data);
+        return r;
+      });
     },
 
+    /** A dataset with its rows, read part by part. */
     async findDataset(id: string): Promise<DatasetRow | null> {
-      const [r] = await db.select().from(mlDatasets).where(eq(mlDatasets.id, id));
-      return r ?? null;
+      const [meta] = await db.select().from(mlDatasets).where(eq(mlDatasets.id, id));
+      if (!meta) return null;
+      const p = meta.feature_names.length;
+      const x = new Float64Array(meta.n_rows * p);
+      const y = new Int32Array(meta.n_rows);
+      let rows = 0;
+      for (let part = 0; ; part++) {
+        if (part > 0) await loopTurn();
+        const [r] = await db.select({ x: mlDatasetParts.x, y: mlDatasetParts.y }).from(mlDatasetParts).where(and(eq(mlDatasetParts.dataset_id, id), eq(mlDatasetParts.part, part)));
+        if (!r) break;
+        if (r.x.length !== r.y.length * p || rows + r.y.length > meta.n_rows) throw new Error(`dataset ${id}: part ${part} does not fit its ${meta.n_rows} rows of ${p} features`);
+        x.set(r.x, rows * p);
+        y.set(r.y, rows);
+        rows += r.y.length;
+      }
+      if (rows !== meta.n_rows) throw new Error(`dataset ${id}: its parts hold ${rows} rows, not ${meta.n_rows}`);
+      return { ...meta, x, y };
     },
 
     async findDatasetMeta(id: string): Promise<DatasetMeta | null> {

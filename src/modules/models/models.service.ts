@@ -349,20 +349,17 @@ export function createModelsService(deps: ModelsServiceDeps) {
       if ('error' in out) throw new AppError(out.error.code, out.error.message);
       parsed = out.ok;
     }
-    return datasetOut(
-      await repo.createDataset({
-        id,
-        name: parsed.name,
-        owner,
-        label_column: parsed.labelColumn,
-        feature_names: parsed.featureNames,
-        class_names: parsed.classNames,
-        n_rows: parsed.y.length,
-        x: parsed.x,
-        y: parsed.y,
-        content_hash: parsed.hash,
-      }),
-    );
+    const row = {
+      id,
+      name: parsed.name,
+      owner,
+      label_column: parsed.labelColumn,
+      feature_names: parsed.featureNames,
+      class_names: parsed.classNames,
+      n_rows: parsed.y.length,
+      content_hash: parsed.hash,
+    };
+    return datasetOut(await repo.createDataset(row, parsed));
   }
 
   return {
@@ -375,7 +372,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
         // The CSVs hold classes as 0..k-1: their names come from the table above.
         parsed.classNames = parsed.classNames.map((c) => b.classNames[Number(c)]);
         parsed.labelColumn = b.label;
-        await repo.ensureDataset({
+        const row = {
           id: b.id,
           name: b.name,
           owner: null,
@@ -383,10 +380,9 @@ export function createModelsService(deps: ModelsServiceDeps) {
           feature_names: parsed.featureNames,
           class_names: parsed.classNames,
           n_rows: parsed.y.length,
-          x: parsed.x,
-          y: parsed.y,
           content_hash: contentHash(parsed),
-        });
+        };
+        await repo.ensureDataset(row, parsed);
       }
     },
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import os from 'node:os';
-import { customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { timestamps } from '../../platform/columns.ts';
 
 /** scikit-learn's cv_results_ as stored (training.ts makes it). */
@@ -18,8 +18,9 @@ export interface CvResultsJson {
 // datasets with owner null ship with the server (iris, wine, breast_cancer).
 
 // A dataset's numbers are stored as bytea in network byte order (float8send and int4send's, which
-// migration 0015 used to convert the earlier jsonb): a 10 MB upload as jsonb cost a JSON.stringify
-// on the way in, the database's jsonb parse and a JSON.parse on every read, all on the event loop.
+// migration 0015 used to convert the earlier jsonb), in parts of a few hundred KB (one statement
+// each, models.repository.ts): a 10 MB upload as one jsonb value cost a JSON.stringify on the way in,
+// the database's jsonb parse and a JSON.parse on every read, all on the event loop.
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 function swap(b: Buffer, width: number): void {
@@ -57,7 +58,7 @@ const int32Bytes = customType<{ data: Int32Array; driverData: Uint8Array }>({
   fromDriver: (b) => fromNetworkBytes(b, Int32Array),
 });
 
-/** A training table: numeric features (row-major) and integer class labels 0..k-1. */
+/** A training table's description; its rows are in ml_dataset_parts. */
 export const mlDatasets = pgTable(
   'ml_datasets',
   {
@@ -68,14 +69,27 @@ export const mlDatasets = pgTable(
     feature_names: jsonb('feature_names').$type<string[]>().notNull(),
     class_names: jsonb('class_names').$type<string[]>().notNull(),
     n_rows: integer('n_rows').notNull(),
-    /** Features, row-major: n_rows × feature_names.length doubles. */
-    x: float64Bytes('x').notNull(),
-    /** Class index of each row (into class_names). */
-    y: int32Bytes('y').notNull(),
     content_hash: text('content_hash').notNull(),
     ...timestamps,
   },
   (t) => [index('ml_datasets_owner_created_idx').on(t.owner, t.created_at)],
+);
+
+/** A dataset's rows in order, part by part: numeric features (row-major) and class labels 0..k-1. */
+export const mlDatasetParts = pgTable(
+  'ml_dataset_parts',
+  {
+    dataset_id: text('dataset_id')
+      .notNull()
+      .references(() => mlDatasets.id, { onDelete: 'cascade' }),
+    /** 0, 1, 2, …: the order of the rows. */
+    part: integer('part').notNull(),
+    /** Features of this part's rows, row-major: rows × feature_names.length doubles. */
+    x: float64Bytes('x').notNull(),
+    /** Class index of each of this part's rows (into class_names). */
+    y: int32Bytes('y').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.dataset_id, t.part] })],
 );
 
 /** A named model; its versions are the trainings, one of them active. */
