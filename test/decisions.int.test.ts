@@ -252,6 +252,29 @@ describe('idempotency', () => {
   });
 });
 
+describe('decisions made at once', () => {
+  test('each answer names its own stored decision, whether it was written alone or in a batch with others', async () => {
+    const users = await Promise.all(Array.from({ length: 30 }, () => newUser()));
+    // Thirty users at once, some with a decision_idx and some without (NULL never clashes), and one
+    // user asking for the same decision_idx three times among them.
+    const bodies = users.map((u, i) => ({ user_id: u, timestamp: T, ...(i % 2 ? { decision_idx: i } : {}), context: { temperature: i } }));
+    const repeated = { user_id: users[0], timestamp: T, decision_idx: 999, context: { temperature: -1 } };
+    const answers = await Promise.all([...bodies, repeated, repeated, repeated].map((b) => post('/api/v1/action', b)));
+    for (const a of answers) assert.equal(a.status, 201, a.text);
+    assert.equal(new Set(answers.slice(0, 30).map((a) => a.body.decision_id)).size, 30, 'thirty decisions');
+    assert.equal(new Set(answers.slice(30).map((a) => a.body.decision_id)).size, 1, 'the repeated decision point is one decision');
+    // A decision id answered to the wrong request would belong to another user (404) or carry another
+    // probability (422): each outcome is accepted only against its own decision.
+    const uploads = await Promise.all(
+      answers.slice(0, 31).map((a, i) => {
+        const user = i < 30 ? users[i] : users[0];
+        return post('/api/v1/upload_data', { user_id: user, timestamp: T, decision_id: a.body.decision_id, data: { action: a.body.action, action_prob: a.body.action_prob, outcome: { clicks: 1 } } });
+      }),
+    );
+    for (const u of uploads) assert.equal(u.status, 201, u.text);
+  });
+});
+
 const createProblem = async (name: string, config: object) => {
   const res = await post('/api/v1/problems', { name, config }, admin);
   assert.equal(res.status, 201, res.text);

@@ -1,6 +1,8 @@
 // Queries of seed 000's tables. Versions are immutable, so a process may keep what it read of one.
 import { and, asc, desc, eq, gt, gte, lte, max, ne, sql } from 'drizzle-orm';
+import { createBatcher } from '../../platform/batcher.ts';
 import type { Database, Db } from '../../platform/db.ts';
+import { statementFailed } from '../../platform/errors.ts';
 import type { Tx } from '../../platform/jobs/jobs.ts';
 import { decisionOutcomes, decisionPolicyVersions, decisionProblems, decisions, decisionUpdates, decisionUserPolicies } from './decisions.tables.ts';
 
@@ -12,17 +14,75 @@ export type OutcomeRow = typeof decisionOutcomes.$inferSelect;
 export type UpdateRow = typeof decisionUpdates.$inferSelect;
 type Conn = Db | Tx;
 
-// The hot insert as one prepared statement on the driver (Drizzle's query building costs a large share
-// of a request at this rate). JSON columns go as JSON text.
-const INSERT_DECISION = `insert into decisions (problem_id, user_id, decision_idx, policy_version_id, context, encoded, action, action_name,
-    probabilities, probability, rng_state, method, decided_by, reason, shadow, client_timestamp)
-  values ($1::bigint, $2::text, $3::bigint, $4::bigint, $5::text::jsonb, $6::text::jsonb, $7::int, $8::text, $9::text::jsonb, $10::float8,
-    $11::text::jsonb, $12::text, $13::text, $14::text, $15::text::jsonb, $16::text::timestamptz)
-  on conflict (problem_id, user_id, decision_idx) do nothing
-  returning id::float8 as id, (extract(epoch from created_at) * 1000)::float8 as created_ms`;
+// The hot insert: the decisions made while the previous batch was being written go out together as
+// one statement and one commit (platform/batcher.ts), prepared on the driver (Drizzle's query building
+// cost a large share of a request at this rate). Each row takes its id from the sequence in `input`,
+// so a result is matched to its request by the id: RETURNING promises no order, and a row ON CONFLICT
+// skipped (a repeated decision_idx, also within one batch) returns nothing. JSON columns go as text.
+const INSERT_DECISIONS = `with input as (
+    select nextval('decisions_id_seq') as id, t.*
+    from unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::float8[],
+      $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+      with ordinality as t(problem_id, user_id, decision_idx, policy_version_id, context, encoded, action, action_name, probabilities, probability,
+        rng_state, method, decided_by, reason, shadow, client_timestamp, ord)
+  ), ins as (
+    insert into decisions (id, problem_id, user_id, decision_idx, policy_version_id, context, encoded, action, action_name,
+      probabilities, probability, rng_state, method, decided_by, reason, shadow, client_timestamp)
+    select id, problem_id, user_id, decision_idx, policy_version_id, context::jsonb, encoded::jsonb, action, action_name,
+      probabilities::jsonb, probability, rng_state::jsonb, method, decided_by, reason, shadow::jsonb, client_timestamp::timestamptz
+    from input order by ord
+    on conflict (problem_id, user_id, decision_idx) do nothing
+    returning id, created_at
+  )
+  select input.ord::int as ord, ins.id::float8 as id, (extract(epoch from ins.created_at) * 1000)::float8 as created_ms
+  from ins join input using (id)`;
+
+/** The most decisions written by one statement. */
+const DECISION_BATCH = 128;
 
 export function createDecisionsRepository(database: Database) {
   const db: Db = database.db;
+  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+  const insertDecision = createBatcher<NewDecision, DecisionRow | null>({
+    maxBatch: DECISION_BATCH,
+    run: async (ds) => {
+      const column = <T>(f: (d: NewDecision) => T) => ds.map(f);
+      const rows = await database.query<{ ord: number; id: number; created_ms: number }>(INSERT_DECISIONS, [
+        column((d) => d.problem_id),
+        column((d) => d.user_id),
+        column((d) => d.decision_idx ?? null),
+        column((d) => d.policy_version_id),
+        column((d) => json(d.context)),
+        column((d) => json(d.encoded)),
+        column((d) => d.action),
+        column((d) => d.action_name),
+        column((d) => json(d.probabilities)),
+        column((d) => d.probability),
+        column((d) => json(d.rng_state)),
+        column((d) => d.method),
+        column((d) => d.decided_by),
+        column((d) => d.reason ?? null),
+        column((d) => json(d.shadow)),
+        column((d) => (d.client_timestamp as Date).toISOString()),
+      ]);
+      const out: (DecisionRow | null)[] = ds.map(() => null);
+      for (const r of rows) {
+        const d = ds[r.ord - 1];
+        out[r.ord - 1] = {
+          ...(d as DecisionRow),
+          id: Number(r.id),
+          decision_idx: d.decision_idx ?? null,
+          reason: d.reason ?? null,
+          shadow: d.shadow ?? null,
+          created_at: new Date(Number(r.created_ms)),
+        };
+      }
+      return out;
+    },
+    // PostgreSQL reported the statement failed, so nothing of the batch was stored: each decision again
+    // alone. A lost connection may have committed: every decision of the batch fails, none is stored twice.
+    retryAlone: statementFailed,
+  });
   return {
     db,
     transaction: <T>(work: (tx: Tx) => Promise<T>) => db.transaction(work),
@@ -97,37 +157,8 @@ export function createDecisionsRepository(database: Database) {
     },
 
     /** Inserts a decision unless (problem, user, decision_idx) has one; null when it had. */
-    async insertDecision(d: NewDecision): Promise<DecisionRow | null> {
-      const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
-      const rows = await database.query<{ id: number; created_ms: number }>(INSERT_DECISION, [
-        d.problem_id,
-        d.user_id,
-        d.decision_idx ?? null,
-        d.policy_version_id,
-        json(d.context),
-        json(d.encoded),
-        d.action,
-        d.action_name,
-        json(d.probabilities),
-        d.probability,
-        json(d.rng_state),
-        d.method,
-        d.decided_by,
-        d.reason ?? null,
-        json(d.shadow),
-        (d.client_timestamp as Date).toISOString(),
-      ]);
-      const r = rows[0];
-      if (!r) return null;
-      return {
-        ...(d as DecisionRow),
-        id: Number(r.id),
-        decision_idx: d.decision_idx ?? null,
-        reason: d.reason ?? null,
-        shadow: d.shadow ?? null,
-        created_at: new Date(Number(r.created_ms)),
-      };
-    },
+    /** Stores a decision (batched with concurrent ones); null when its (problem, user, decision_idx) exists. */
+    insertDecision: (d: NewDecision): Promise<DecisionRow | null> => insertDecision(d),
     async findDecision(problemId: number, userId: string, decisionIdx: number): Promise<DecisionRow | null> {
       const rows = await db
         .select()
