@@ -81,4 +81,23 @@ describe('decisions across processes', () => {
       assert.equal(new Set(answers.map((r) => `${r.body.action.action_type}/${r.body.action_prob}`)).size, 1);
     }
   });
+
+  test('a daily budget holds across two processes', { skip: !usingPostgres && 'needs DATABASE_URL (PGlite serves one process)' }, async () => {
+    const [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+    const admin = await authHeaders(viaServer(a.url), 'admin');
+    const config = { actions: ['rest', 'nudge'], policy: { kind: 'fixed', probabilities: [0, 1] }, clip: { p_min: 0, p_max: 1 }, budget_per_day: 1 };
+    assert.equal((await httpRequest(a.url, 'POST', '/api/v1/problems', { body: { name: 'budget-two-proc', config }, headers: admin })).status, 201);
+    // Each process makes one user's budgeted decisions one at a time; without the lock the two processes
+    // each counted none of the other's uncommitted decision, and both spent the budget of one.
+    const users = Array.from({ length: 6 }, (_, i) => `budget-user-${i}`);
+    for (const u of users) assert.equal((await httpRequest(a.url, 'POST', '/api/v1/add_user', { body: { user_id: u }, headers: admin })).status, 201);
+    const answers = await Promise.all(
+      users.flatMap((u) => Array.from({ length: 10 }, (_, i) => httpRequest([a.url, b.url][i % 2], 'POST', '/api/v1/action', { body: { user_id: u, timestamp: T(9), problem: 'budget-two-proc', context: {} }, headers: admin }))),
+    );
+    for (const r of answers) assert.equal(r.status, 201, r.text);
+    for (const u of users) {
+      const spent = answers.filter((r) => r.body.user_id === u && r.body.decided_by !== 'budget').length;
+      assert.equal(spent, 1, `${u}: one non-default decision, whatever process made it`);
+    }
+  });
 });

@@ -36,7 +36,7 @@ import {
   type ProblemConfig,
 } from './decisions.domain.ts';
 import { evaluateCandidates, type EvaluateRequest } from './decisions.evaluate.ts';
-import type { DecisionRow, DecisionsRepository, ProblemRow, VersionRow } from './decisions.repository.ts';
+import type { DecisionRow, DecisionsRepository, NewDecision, ProblemRow, VersionRow } from './decisions.repository.ts';
 import type { ActionBody, AddUserBody, CreateProblemBody, UpdateBody, UploadBody } from './decisions.schemas.ts';
 
 export const UPDATE_QUEUE = 'decisions.update';
@@ -336,10 +336,8 @@ export function createDecisionsService(deps: DecisionsDeps) {
       }
       const x = encode(live.encoder, context, config.context);
       const defaultIdx = config.actions.findIndex((a) => a.name === config.default_action);
-      // A daily budget is counted, then spent: one user's decisions on a budgeted problem are made one
-      // at a time in this process, or concurrent requests would all see the same count.
-      const draw = async () => {
-        const nonDefaultToday = config.budget_per_day === null ? 0 : await repo.countNonDefaultToday(problem.id, userId, defaultIdx, clock.now());
+      // The decision to store, given the user's non-default decisions today (0 without a budget).
+      const decision = async (nonDefaultToday: number): Promise<NewDecision> => {
         const rng = decisionRng(config.seed, deps.rng.nextUint32());
         const userPolicy = await policyFor(live, userId);
         const d = decide({ config, policy: () => userPolicy, x, rng, nonDefaultToday });
@@ -352,32 +350,38 @@ export function createDecisionsService(deps: DecisionsDeps) {
             shadow = { error: err instanceof Error ? err.message : String(err) };
           }
         }
-        const row = await withDbErrors('decision', () =>
-          repo.insertDecision({
-            problem_id: problem.id,
-            user_id: userId,
-            decision_idx: idx,
-            policy_version_id: live.row.id,
-            context,
-            encoded: Array.from(x),
-            action: d.action,
-            action_name: config.actions[d.action].name,
-            probabilities: d.probabilities,
-            probability: d.probability,
-            rng_state: [...d.rngState],
-            method: d.method,
-            decided_by: d.decidedBy,
-            reason: d.reason,
-            shadow,
-            client_timestamp: at,
-          }),
-        );
-        // Another request with the same (user_id, decision_idx) committed first: answer its decision.
-        const stored = row ?? (await repo.findDecision(problem.id, userId, idx!));
-        if (!stored) throw new AppError('CONFLICT', 'the decision was replaced while it was being made; retry');
-        return decisionAnswer(stored, (await versionById(stored.policy_version_id)).row.version, problem.name);
+        return {
+          problem_id: problem.id,
+          user_id: userId,
+          decision_idx: idx,
+          policy_version_id: live.row.id,
+          context,
+          encoded: Array.from(x),
+          action: d.action,
+          action_name: config.actions[d.action].name,
+          probabilities: d.probabilities,
+          probability: d.probability,
+          rng_state: [...d.rngState],
+          method: d.method,
+          decided_by: d.decidedBy,
+          reason: d.reason,
+          shadow,
+          client_timestamp: at,
+        };
       };
-      return config.budget_per_day === null ? draw() : serially(`${problem.id}:${userId}`, draw);
+      // Without a budget, decisions are batched with concurrent ones. With one, the count and the insert
+      // share a transaction that locks (problem, user) across processes (decideWithinBudget); in this
+      // process one user's budgeted decisions also go one at a time, so concurrent requests do not each
+      // hold a connection waiting on that lock.
+      const row = await withDbErrors('decision', async () =>
+        config.budget_per_day === null
+          ? repo.insertDecision(await decision(0))
+          : serially(`${problem.id}:${userId}`, () => repo.decideWithinBudget(problem.id, userId, defaultIdx, clock.now(), decision)),
+      );
+      // Another request with the same (user_id, decision_idx) committed first: answer its decision.
+      const stored = row ?? (await repo.findDecision(problem.id, userId, idx!));
+      if (!stored) throw new AppError('CONFLICT', 'the decision was replaced while it was being made; retry');
+      return decisionAnswer(stored, (await versionById(stored.policy_version_id)).row.version, problem.name);
     },
 
     /** POST /api/v1/upload_data: an outcome joined to its decision, or (the README's form) free data. */
