@@ -36,11 +36,18 @@ export interface DependencyOptions {
   downIntervalMs?: number;
 }
 
-/** Resolves with the promise, or rejects after `ms` (the promise's own result is then ignored). */
+/**
+ * Resolves with the promise, or rejects after `ms` (the promise's own result is then ignored).
+ *
+ * The refusal waits for the event loop's next poll for I/O: when this process's own work held the loop
+ * past `ms`, the answer may be sitting unread on its socket, and timers run before I/O callbacks. A
+ * busy CI machine marked a healthy PostgreSQL down that way (a sign-up answered 503 "database is
+ * unavailable"); an answer that really is late still fails one loop turn after the limit.
+ */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => setImmediate(() => reject(new Error(`${what} did not answer within ${ms} ms`))), ms);
   });
   p.catch(() => {});
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
