@@ -30,7 +30,7 @@ import { serializeError } from './platform/logging.ts';
 import { registerHealthRoutes } from './platform/health.routes.ts';
 import { registerMetrics } from './platform/metrics.ts';
 import { registerOpenApi } from './platform/openapi.ts';
-import { registerValidation } from './platform/validation.ts';
+import { registerSerialization, registerValidation } from './platform/validation.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -123,6 +123,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     });
     registerErrorHandling(app, { dependencies });
     registerValidation(app);
+    registerSerialization(app);
     registerAccessPolicy(app);
     registerIdempotency(app, { db: database.db });
     const metrics = registerMetrics(app);
