@@ -114,7 +114,11 @@ export function createModelsRepository(database: Database) {
         y.set(r.y, rows);
         rows += r.y.length;
       }
-      if (rows !== meta.n_rows) throw new Error(`dataset ${id}: its parts hold ${rows} rows, not ${meta.n_rows}`);
+      if (rows !== meta.n_rows) {
+        // Deleted while its parts were being read: as if it had not been found.
+        if (!(await db.select({ id: mlDatasets.id }).from(mlDatasets).where(eq(mlDatasets.id, id))).length) return null;
+        throw new Error(`dataset ${id}: its parts hold ${rows} rows, not ${meta.n_rows}`);
+      }
       return { ...meta, x, y };
     },
 
