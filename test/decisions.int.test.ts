@@ -355,6 +355,16 @@ describe('problems are configuration; every policy kind is replayed from its log
     assert.equal(answers.filter((a) => a.body.decided_by === 'budget').length, 19);
   });
 
+  test('budget with a per-user model: the user\'s policy is read before the budget\'s transaction (no wait on the embedded database)', { timeout: 20_000 }, async () => {
+    const name = 'budgeted-per-user';
+    await createProblem(name, { actions: ['rest', 'nudge'], policy: { kind: 'fixed', probabilities: [0, 1] }, clip: { p_min: 0, p_max: 1 }, model: { kind: 'per_user', prior_weight: 1 }, budget_per_day: 1 });
+    const userId = await newUser();
+    const first = await post('/api/v1/action', { user_id: userId, timestamp: T, problem: name, context: {} });
+    const second = await post('/api/v1/action', { user_id: userId, timestamp: T, problem: name, context: {} });
+    assert.deepEqual([first.status, second.status], [201, 201], `${first.text} ${second.text}`);
+    assert.deepEqual([first.body.decided_by, second.body.decided_by], ['policy', 'budget']);
+  });
+
   test('budget: after N non-default actions in a day the default action is given, logged as the budget', async () => {
     const name = 'budgeted';
     await createProblem(name, { actions: ['rest', 'nudge'], policy: { kind: 'fixed', probabilities: [0, 1] }, clip: { p_min: 0, p_max: 1 }, budget_per_day: 2 });

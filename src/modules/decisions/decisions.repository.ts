@@ -176,9 +176,10 @@ export function createDecisionsRepository(database: Database) {
      * A decision on a problem with a daily budget: the user's non-default decisions of the day are
      * counted and the new decision stored in one transaction that holds a lock on (problem, user), so
      * requests at several processes are counted one after another and never overspend the budget.
-     * `decide` gets the count and returns the decision to store (null when its decision_idx exists).
+     * `decide` gets the count and returns the decision to store; it must not query the database (on the
+     * embedded one, a query outside this transaction would wait for it). Null when the decision_idx exists.
      */
-    async decideWithinBudget(problemId: number, userId: string, defaultAction: number, now: Date, decide: (nonDefaultToday: number) => Promise<NewDecision>): Promise<DecisionRow | null> {
+    async decideWithinBudget(problemId: number, userId: string, defaultAction: number, now: Date, decide: (nonDefaultToday: number) => NewDecision): Promise<DecisionRow | null> {
       const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
       return db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`decisions.budget:${problemId}:${userId}`}, 0))`);
@@ -186,7 +187,7 @@ export function createDecisionsRepository(database: Database) {
           .select({ n: sql<number>`count(*)::int`.mapWith(Number) })
           .from(decisions)
           .where(and(eq(decisions.problem_id, problemId), eq(decisions.user_id, userId), gte(decisions.created_at, day), ne(decisions.action, defaultAction)));
-        const d = await decide(n);
+        const d = decide(n);
         const [row] = await tx.insert(decisions).values(d).onConflictDoNothing({ target: [decisions.problem_id, decisions.user_id, decisions.decision_idx] }).returning();
         return row ?? null;
       });

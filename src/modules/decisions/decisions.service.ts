@@ -336,10 +336,11 @@ export function createDecisionsService(deps: DecisionsDeps) {
       }
       const x = encode(live.encoder, context, config.context);
       const defaultIdx = config.actions.findIndex((a) => a.name === config.default_action);
+      // Read before any transaction: on the embedded database a query outside a transaction waits for it.
+      const userPolicy = await policyFor(live, userId);
       // The decision to store, given the user's non-default decisions today (0 without a budget).
-      const decision = async (nonDefaultToday: number): Promise<NewDecision> => {
+      const decision = (nonDefaultToday: number): NewDecision => {
         const rng = decisionRng(config.seed, deps.rng.nextUint32());
-        const userPolicy = await policyFor(live, userId);
         const d = decide({ config, policy: () => userPolicy, x, rng, nonDefaultToday });
         let shadow: object | null = null;
         if (live.shadow) {
@@ -375,7 +376,7 @@ export function createDecisionsService(deps: DecisionsDeps) {
       // hold a connection waiting on that lock.
       const row = await withDbErrors('decision', async () =>
         config.budget_per_day === null
-          ? repo.insertDecision(await decision(0))
+          ? repo.insertDecision(decision(0))
           : serially(`${problem.id}:${userId}`, () => repo.decideWithinBudget(problem.id, userId, defaultIdx, clock.now(), decision)),
       );
       // Another request with the same (user_id, decision_idx) committed first: answer its decision.
