@@ -147,7 +147,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       statementTimeoutMs: config.dbStatementTimeoutMs,
     });
     const facts = createFacts(jobs, app.log);
-    const webhooks = createWebhooks({ jobs, db: database.db, config: config.webhooks, log: app.log });
+    const webhooks = createWebhooks({ jobs, db: database.db, config: config.webhooks });
     for (const q of opts.jobQueues ?? []) jobs.define(q);
     opts.factConsumers?.(facts);
     if (serves('jobs')) registerJobsModule(app, { jobs });

@@ -152,7 +152,7 @@ describe('jobs across processes', () => {
     await database.migrate();
     const log = { info() {}, warn() {}, error() {} };
     const jobs = createJobSystem({ database, databaseUrl: config.databaseUrl, config: config.jobs, log });
-    const webhooks = createWebhooks({ jobs, db: database.db, config: config.webhooks, log });
+    const webhooks = createWebhooks({ jobs, db: database.db, config: config.webhooks });
     // A target whose secret the worker processes can find: an alert webhook subscription row.
     const [{ id }] = await database.db.insert(alertWebhooks).values({ url: `${receiverUrl}/bulk`, secret: 'bulk-secret' }).returning();
     await jobs.start({ work: false });

@@ -10,7 +10,7 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { WebhooksConfig } from '../../config.ts';
 import type { Db } from '../db.ts';
 import { AppError } from '../errors.ts';
-import { PermanentJobError, type JobContext, type JobSystem, type Logger, type Tx } from '../jobs/jobs.ts';
+import { PermanentJobError, type JobContext, type JobSystem, type Tx } from '../jobs/jobs.ts';
 import { guardedLookup, matchHost, refuseUrl } from './host-policy.ts';
 import { webhookDeliveries } from './webhooks.tables.ts';
 
@@ -35,8 +35,8 @@ export function signatureHeader(secret: string, body: string, timestamp: number)
 
 export type Webhooks = ReturnType<typeof createWebhooks>;
 
-export function createWebhooks(deps: { jobs: JobSystem; db: Db; config: WebhooksConfig; log: Logger }) {
-  const { jobs, db, config, log } = deps;
+export function createWebhooks(deps: { jobs: JobSystem; db: Db; config: WebhooksConfig }) {
+  const { jobs, db, config } = deps;
   const signers = new Map<string, (id: string) => Promise<string | null>>();
 
   async function record(job: JobContext<WebhookRequest>, row: { ok: boolean; status: number | null; error: string | null; started: number }) {
