@@ -6,7 +6,7 @@
 import { AppError } from '../../platform/errors.ts';
 import { parseJsonBody } from '../../platform/json-body.ts';
 import { bodyChecker } from '../../platform/validation.ts';
-import { parseDatasetInput, type ParsedDataset } from './models.domain.ts';
+import { DEFAULT_CV, parseDatasetInput, type ParsedDataset } from './models.domain.ts';
 import { CreateDatasetJsonSchema, type CreateDatasetJson } from './models.schemas.ts';
 
 export interface DatasetUpload {
@@ -14,7 +14,6 @@ export interface DatasetUpload {
   body: Uint8Array;
   /** CSV uploads: ?name=&label=&cv= (JSON uploads carry them in the body). */
   query: { name?: string; label?: string; cv?: number };
-  defaultCv: number;
 }
 
 export interface ParsedUpload extends ParsedDataset {
@@ -36,13 +35,13 @@ export function parseUpload(u: DatasetUpload): ParsedUpload {
     } catch {
       throw new AppError('BAD_REQUEST', 'the CSV is not valid UTF-8: save it as UTF-8 and upload it again');
     }
-    const parsed = parseDatasetInput({ kind: 'csv', text, label: u.query.label, minClassRows: u.query.cv ?? u.defaultCv });
+    const parsed = parseDatasetInput({ kind: 'csv', text, label: u.query.label, minClassRows: u.query.cv ?? DEFAULT_CV });
     return { ...parsed, name: u.query.name ?? 'uploaded CSV' };
   }
   const body = parseJsonBody(Buffer.from(u.body.buffer, u.body.byteOffset, u.body.byteLength));
   if (body === undefined) throw new AppError('VALIDATION_ERROR', 'body: a JSON object with "name" and "rows" is required');
   (checkJson ??= bodyChecker(CreateDatasetJsonSchema))(body);
   const b = body as CreateDatasetJson;
-  const parsed = parseDatasetInput({ kind: 'json', columns: b.columns ?? null, rows: b.rows, label: b.label, minClassRows: b.cv ?? u.defaultCv });
+  const parsed = parseDatasetInput({ kind: 'json', columns: b.columns ?? null, rows: b.rows, label: b.label, minClassRows: b.cv ?? DEFAULT_CV });
   return { ...parsed, name: b.name };
 }

@@ -27,9 +27,10 @@ import {
   parseVersionRefs,
   predictionRows,
   type Algorithm,
+  type ParsedDataset,
 } from './models.domain.ts';
 import type { DatasetMeta, DatasetRow, ModelRow, ModelsRepository, VersionMeta } from './models.repository.ts';
-import type { CreateDatasetJson, PredictBody, TrainBody } from './models.schemas.ts';
+import type { PredictBody, TrainBody } from './models.schemas.ts';
 import { runTraining, type TrainingInput, type TrainingOutput } from './training.ts';
 import { INLINE_UPLOAD_BYTES, parseUpload, type DatasetUpload, type ParsedUpload } from './dataset-upload.ts';
 import type { TrainingPool } from './training-pool.ts';
@@ -338,6 +339,18 @@ export function createModelsService(deps: ModelsServiceDeps) {
     return m;
   }
 
+  /** A parsed table's description as ml_datasets stores it (its rows go to ml_dataset_parts). */
+  const datasetRow = (id: string, name: string, owner: string | null, d: ParsedDataset, hash: string) => ({
+    id,
+    name,
+    owner,
+    label_column: d.labelColumn,
+    feature_names: d.featureNames,
+    class_names: d.classNames,
+    n_rows: d.y.length,
+    content_hash: hash,
+  });
+
   /** Checks an upload (on a worker thread unless small) and stores it. */
   async function saveDataset(upload: DatasetUpload, owner: string | null, id: string) {
     let parsed: ParsedUpload;
@@ -349,17 +362,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
       if ('error' in out) throw new AppError(out.error.code, out.error.message);
       parsed = out.ok;
     }
-    const row = {
-      id,
-      name: parsed.name,
-      owner,
-      label_column: parsed.labelColumn,
-      feature_names: parsed.featureNames,
-      class_names: parsed.classNames,
-      n_rows: parsed.y.length,
-      content_hash: parsed.hash,
-    };
-    return datasetOut(await repo.createDataset(row, parsed));
+    return datasetOut(await repo.createDataset(datasetRow(id, parsed.name, owner, parsed, parsed.hash), parsed));
   }
 
   return {
@@ -372,17 +375,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
         // The CSVs hold classes as 0..k-1: their names come from the table above.
         parsed.classNames = parsed.classNames.map((c) => b.classNames[Number(c)]);
         parsed.labelColumn = b.label;
-        const row = {
-          id: b.id,
-          name: b.name,
-          owner: null,
-          label_column: b.label,
-          feature_names: parsed.featureNames,
-          class_names: parsed.classNames,
-          n_rows: parsed.y.length,
-          content_hash: contentHash(parsed),
-        };
-        await repo.ensureDataset(row, parsed);
+        await repo.ensureDataset(datasetRow(b.id, b.name, null, parsed, contentHash(parsed)), parsed);
       }
     },
 
@@ -596,7 +589,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
 
     /** POST /api/v1/datasets: the body as it arrived (CSV or JSON bytes), checked where it is parsed. */
     async createDataset(format: 'csv' | 'json', body: Uint8Array, query: { name?: string; label?: string; cv?: number }, principal: Principal, id: string) {
-      return saveDataset({ format, body, query, defaultCv: DEFAULT_CV }, ownerOf(principal), id);
+      return saveDataset({ format, body, query }, ownerOf(principal), id);
     },
 
     async deleteDataset(id: string, principal: Principal) {
