@@ -58,15 +58,16 @@ function withSafeIntegers(schema: unknown): unknown {
  * passes them on.
  */
 export function registerValidation(app: FastifyInstance, opts: { bodies?: boolean } = {}): void {
-  const strict = makeAjv(false);
-  const coercing = makeAjv('array');
+  // Made with the first validator that needs them (a context may never need one of the two).
+  let strict: Ajv.default | undefined;
+  let coercing: Ajv.default | undefined;
   app.setValidatorCompiler(({ schema, httpPart }) => {
     // `bodies: false`: a context whose routes take raw bytes and check them where they parse them
     // (bodyChecker); the schema stays on the route for the OpenAPI document.
     if (httpPart === 'body' && opts.bodies === false) return () => true;
     let compiled: ValidateFunction | undefined;
     const validate = (data: unknown): boolean => {
-      compiled ??= (httpPart === 'body' ? strict : coercing).compile(withSafeIntegers(schema) as object);
+      compiled ??= (httpPart === 'body' ? (strict ??= makeAjv(false)) : (coercing ??= makeAjv('array'))).compile(withSafeIntegers(schema) as object);
       const ok = compiled(data) as boolean;
       validate.errors = compiled.errors;
       return ok;
