@@ -3,23 +3,15 @@
 // as createAccount returns.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { loadConfig } from '../src/config.ts';
 import { createUsersService } from '../src/modules/users/users.service.ts';
-import { openDatabase, type Database } from '../src/platform/db.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import type { Database } from '../src/platform/db.ts';
+import { openMigratedTestDatabase } from './helpers/db.ts';
 
-let testDb: TestDatabase;
 let database: Database;
+let close = async () => {};
 
-before(async () => {
-  testDb = await createTestDatabase();
-  database = await openDatabase(loadConfig({}, testDb.config));
-  await database.migrate();
-});
-after(async () => {
-  await database?.close();
-  await testDb?.drop();
-});
+before(async () => ({ database, close } = await openMigratedTestDatabase()));
+after(async () => close());
 
 const account = (email: string, role: 'user' | 'admin' = 'user') => ({ email, password_hash: 'x', role, created_via: 'register' as const });
 

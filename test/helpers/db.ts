@@ -2,6 +2,8 @@
 // PostgreSQL server named by DATABASE_URL (dropped again at the end).
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import { loadConfig } from '../../src/config.ts';
+import { openDatabase, type Database } from '../../src/platform/db.ts';
 
 export interface TestDatabase {
   /** Config overrides that point the app at this database. */
@@ -26,6 +28,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       const a = postgres(base, { max: 1, onnotice: () => {} });
       await a.unsafe(`drop database if exists ${name} with (force)`);
       await a.end();
+    },
+  };
+}
+
+/** A fresh test database, opened and migrated; `close` closes it and drops it. */
+export async function openMigratedTestDatabase(): Promise<{ database: Database; close(): Promise<void> }> {
+  const testDb = await createTestDatabase();
+  const database = await openDatabase(loadConfig({}, testDb.config));
+  await database.migrate();
+  return {
+    database,
+    close: async () => {
+      await database.close();
+      await testDb.drop();
     },
   };
 }
