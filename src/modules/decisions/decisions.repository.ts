@@ -156,9 +156,8 @@ export function createDecisionsRepository(database: Database) {
       return (rows[0]?.v ?? 0) + 1;
     },
 
-    /** Inserts a decision unless (problem, user, decision_idx) has one; null when it had. */
     /** Stores a decision (batched with concurrent ones); null when its (problem, user, decision_idx) exists. */
-    insertDecision: (d: NewDecision): Promise<DecisionRow | null> => insertDecision(d),
+    insertDecision,
     async findDecision(problemId: number, userId: string, decisionIdx: number): Promise<DecisionRow | null> {
       const rows = await db
         .select()
@@ -171,11 +170,11 @@ export function createDecisionsRepository(database: Database) {
       const rows = await db.select().from(decisions).where(eq(decisions.id, id)).limit(1);
       return rows[0] ?? null;
     },
-    /** Decisions of a user today (UTC, by server time) that gave another action than the default one. */
     /**
-     * A decision on a problem with a daily budget: the user's non-default decisions of the day are
-     * counted and the new decision stored in one transaction that holds a lock on (problem, user), so
-     * requests at several processes are counted one after another and never overspend the budget.
+     * A decision on a problem with a daily budget: the user's non-default decisions of the day (UTC, by
+     * server time) are counted and the new decision stored in one transaction that holds a lock on
+     * (problem, user), so requests at several processes are counted one after another and never
+     * overspend the budget.
      * `decide` gets the count and returns the decision to store; it must not query the database (on the
      * embedded one, a query outside this transaction would wait for it). Null when the decision_idx exists.
      */
