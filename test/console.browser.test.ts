@@ -360,13 +360,18 @@ describe('console in Chromium', { skip }, () => {
     assert.equal(await page.getByText(key).count(), 0);
     await shot(page, 'data-and-access');
     // Make the plain user an admin from the page, then back.
-    const roleOf = page.getByRole('combobox', { name: `role of user ${user.id}` });
-    await roleOf.selectOption('admin');
-    await page.waitForResponse((resp) => resp.url().includes('/api/v1/users?'));
-    assert.equal((await ctx.request('GET', `/api/v1/users/${user.id}`, { headers: admin.headers })).body.role, 'admin');
-    await page.getByRole('combobox', { name: `role of user ${user.id}` }).selectOption('user');
-    await page.waitForResponse((resp) => resp.url().includes('/api/v1/users?'));
-    assert.equal((await ctx.request('GET', `/api/v1/users/${user.id}`, { headers: admin.headers })).body.role, 'user');
+    // The list is reloaded after the PATCH answers. Both waits start before the change: a response
+    // that arrives before waitForResponse is called is never seen (CI once timed out that way).
+    const setRole = async (role: string) => {
+      const patched = page.waitForResponse((resp) => resp.request().method() === 'PATCH' && resp.url().endsWith(`/api/v1/users/${user.id}`));
+      const reloaded = page.waitForResponse((resp) => resp.request().method() === 'GET' && resp.url().includes('/api/v1/users?'));
+      await page.getByRole('combobox', { name: `role of user ${user.id}` }).selectOption(role);
+      assert.equal((await patched).status(), 200);
+      await reloaded;
+      assert.equal((await ctx.request('GET', `/api/v1/users/${user.id}`, { headers: admin.headers })).body.role, role);
+    };
+    await setRole('admin');
+    await setRole('user');
     await page.close();
     // A plain user: no users or keys, and the API decides which rows they see.
     const fresh = await createAccount(ctx, 'user');
