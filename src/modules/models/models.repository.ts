@@ -33,7 +33,8 @@ export type DatasetMeta = Omit<DatasetRow, 'x' | 'y' | 'updated_at'>;
 /**
  * Features per stored part, in bytes. A statement carries one part, written and read with the event
  * loop turning between parts, so a 10 MB dataset never holds it for more than one part's work
- * (postgres.js and PGlite both write a bytea parameter as hex text on this thread).
+ * (postgres.js writes a bytea parameter as hex text on this thread; PGlite binds the bytes as they
+ * are). 64 KB parts measured no shorter stalls than these.
  */
 const PART_BYTES = 256 * 1024;
 const loopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
