@@ -132,11 +132,17 @@ interface Phase {
   /** Mean events per ingest batch (events phase only, NaN when the server has no such metric). */
   batch: number;
   load: number;
+  /** The highest RSS sampled during this phase, in MB. */
+  rss: number;
 }
 
 async function phase(server: Server, auth: string, opts: Omit<WrkOptions, 'url'>, pid: number, rssPeak: { mb: number }): Promise<Phase> {
   let before = await scrape(server.url, auth);
-  const sampler = setInterval(() => (rssPeak.mb = Math.max(rssPeak.mb, procStatus(pid, 'VmRSS'))), 200);
+  let rss = 0;
+  const sampler = setInterval(() => {
+    rss = Math.max(rss, procStatus(pid, 'VmRSS'));
+    rssPeak.mb = Math.max(rssPeak.mb, rss);
+  }, 200);
   let result: WrkResult;
   try {
     // The warm-up first (compiling the path's code), then a fresh scrape so the loop delay and batches are the measured run's.
@@ -147,7 +153,7 @@ async function phase(server: Server, auth: string, opts: Omit<WrkOptions, 'url'>
     clearInterval(sampler);
   }
   const after = await scrape(server.url, auth);
-  return { ...result, lagP99: after.lagP99, batch: (after.batchSum - before.batchSum) / (after.batchCount - before.batchCount), load: load1() };
+  return { ...result, lagP99: after.lagP99, batch: (after.batchSum - before.batchSum) / (after.batchCount - before.batchCount), load: load1(), rss };
 }
 
 /** The events service's batches straight on the database at the same concurrency: the ceiling HTTP can reach. */
@@ -302,13 +308,13 @@ try {
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
 console.log(`\nArbiter hot paths: ${os.cpus().length} cores, node ${process.version}, loopback, wrk (one thread) after ${WARMUP} s of warm-up per phase, server LOG_LEVEL=error, admin bearer token; POST /api/events ${CONNECTIONS} connections × ${SECONDS} s over ${USERS} users; other paths ${PATH_CONNECTIONS} connections × ${PATH_SECONDS} s; PostgreSQL pool ${POOL}`);
-console.log('\n| configuration | code | path | req/s | p50 (ms) | p99 (ms) | event-loop delay p99 (ms) | mean batch | errors | load |');
-console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log('\n| configuration | code | path | req/s | p50 (ms) | p99 (ms) | event-loop delay p99 (ms) | mean batch | highest RSS (MB) | errors | load |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   for (const [name, p] of r.phases) {
-    console.log(`| ${r.config} | ${r.code} | ${name} | ${f0(p.rps)} | ${f1(p.p50)} | ${f1(p.p99)} | ${f1(p.lagP99)} | ${name === 'POST /api/events' ? f1(p.batch) : ''} | ${p.errors} | ${p.load.toFixed(1)} |`);
+    console.log(`| ${r.config} | ${r.code} | ${name} | ${f0(p.rps)} | ${f1(p.p50)} | ${f1(p.p99)} | ${f1(p.lagP99)} | ${name === 'POST /api/events' ? f1(p.batch) : ''} | ${f0(p.rss)} | ${p.errors} | ${p.load.toFixed(1)} |`);
   }
-  if (r.driver) console.log(`| ${r.config} | ${r.code} | events service on the database, no HTTP (ceiling) | ${f0(r.driver.ops)} | | ${f1(r.driver.p99)} | | | | ${r.driver.load.toFixed(1)} |`);
+  if (r.driver) console.log(`| ${r.config} | ${r.code} | events service on the database, no HTTP (ceiling) | ${f0(r.driver.ops)} | | ${f1(r.driver.p99)} | | | | | ${r.driver.load.toFixed(1)} |`);
 }
 console.log('\n| configuration | code | start-up, fresh database (s) | start-up, existing database (s) | idle RSS (MB) | highest RSS under load (MB) | lifetime peak RSS, VmHWM (MB) |');
 console.log('|---|---|---:|---:|---:|---:|---:|');
