@@ -1,6 +1,20 @@
 // The worker-thread side of threads.ts: imports the handler module and runs its default export.
 import { parentPort, workerData } from 'node:worker_threads';
 
+/**
+ * The buffers of the typed arrays in a result (up to three levels down) that own their whole buffer:
+ * moved, not copied, to the main thread, which would otherwise copy megabytes on its own loop. This
+ * thread ends after answering, so nothing here uses them again.
+ */
+function transferables(value: unknown, depth = 3, out = new Set<ArrayBuffer>()): ArrayBuffer[] {
+  if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) out.add(value.buffer);
+  } else if (depth > 0 && value !== null && typeof value === 'object') {
+    for (const v of Array.isArray(value) ? value : Object.values(value)) transferables(v, depth - 1, out);
+  }
+  return [...out];
+}
+
 const { module, data } = workerData as { module: string; data: unknown };
 const controller = new AbortController();
 parentPort!.on('message', (m: { kind: string }) => {
@@ -10,7 +24,12 @@ try {
   const handler = (await import(module)).default as (data: unknown, ctx: { signal: AbortSignal; progress(p: number, note?: string): void }) => unknown;
   const progress = (percent: number, note?: string) => parentPort!.postMessage({ kind: 'progress', percent, note });
   const result = await handler(data, { signal: controller.signal, progress });
-  parentPort!.postMessage({ kind: 'done', result });
+  try {
+    parentPort!.postMessage({ kind: 'done', result }, transferables(result));
+  } catch {
+    // A buffer that cannot be moved (a WebAssembly memory's): copy them all instead.
+    parentPort!.postMessage({ kind: 'done', result });
+  }
 } catch (err) {
   parentPort!.postMessage({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
 }

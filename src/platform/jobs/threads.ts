@@ -10,12 +10,17 @@ export type ThreadMessage = { kind: 'progress'; percent: number; note?: string }
 
 /**
  * Runs `module`'s default export, `(data, { progress, signal }) => result`, on a new thread. The
- * data and result cross by structured clone. Aborting `signal` asks the handler to stop and ends
+ * data and result cross by structured clone, except the buffers in `transfer` (moved to the thread,
+ * unusable here afterwards) and the typed arrays of the result (moved back: the thread ends). Aborting `signal` asks the handler to stop and ends
  * the thread 1 s later if it has not.
  */
-export function runOnThread(module: URL, data: unknown, opts: { signal: AbortSignal; progress(percent: number, note?: string): void }): Promise<unknown> {
+export function runOnThread(
+  module: URL,
+  data: unknown,
+  opts: { signal: AbortSignal; progress(percent: number, note?: string): void; transfer?: ArrayBuffer[] },
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(ENTRY, { workerData: { module: module.href, data } });
+    const worker = new Worker(ENTRY, { workerData: { module: module.href, data }, transferList: opts.transfer });
     let settled = false;
     let killer: NodeJS.Timeout | undefined;
     const finish = (fn: () => void) => {
