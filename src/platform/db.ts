@@ -244,13 +244,13 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
     // default 128 MB cost ~130 MB of RSS and ~0.3 s of every start-up. The embedded database's pages
     // also sit in the OS page cache (PGlite reads its files through Node), so a miss is a read(), not
     // a disk seek; 32 MB measured no slower under load (events, seed 002 create and list, alerts).
+    //
+    // PostgreSQL zero-fills each new 16 MB WAL segment before using it. PGlite writes its files
+    // synchronously on this thread and, with no checkpointer process, recycles no segment until
+    // max_wal_size forces a checkpoint, so every 16 MB of WAL stopped the event loop for 60–80 ms
+    // (the p99 of event ingestion, the longest stall of a dataset upload). With wal_init_zero off a
+    // new segment is created at its full size without writing it.
     const options = {
-      //
-      // PostgreSQL zero-fills each new 16 MB WAL segment before using it. PGlite writes its files
-      // synchronously on this thread and, with no checkpointer process, recycles no segment until
-      // max_wal_size forces a checkpoint, so every 16 MB of WAL stopped the event loop for 60–80 ms
-      // (the p99 of event ingestion, the longest stall of a dataset upload). With wal_init_zero off a
-      // new segment is created at its full size without writing it.
       startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB', '-c', 'wal_init_zero=off'],
       // bytea: read through Node's native hex codec (PGlite's own maps every byte through a JavaScript
       // string: a 7 MB dataset took seconds on this thread); written as the bytes themselves, which

@@ -11,8 +11,8 @@ export type ThreadMessage = { kind: 'progress'; percent: number; note?: string }
 /**
  * Runs `module`'s default export, `(data, { progress, signal }) => result`, on a new thread. The
  * data and result cross by structured clone, except the buffers in `transfer` (moved to the thread,
- * unusable here afterwards) and the typed arrays of the result (moved back: the thread ends). Aborting `signal` asks the handler to stop and ends
- * the thread 1 s later if it has not.
+ * unusable here afterwards) and the typed arrays of the result (moved back: the thread ends).
+ * Aborting `signal` asks the handler to stop and ends the thread 1 s later if it has not.
  */
 export function runOnThread(
   module: URL,
