@@ -10,7 +10,9 @@
 // - start-up to a ready /health on a fresh and on an existing database, idle RSS, the highest RSS
 //   sampled during the loads and the process's lifetime peak (VmHWM, which start-up may set).
 // `--baseline DIR` runs a second checkout's server (e.g. `git worktree add /tmp/base <commit>`, with
-// node_modules linked) for each configuration right before this one's, so A/B share the load.
+// node_modules linked) for each configuration right before this one's, so A/B share the load. The two
+// list phases count exactly what the earlier phases stored: when A and B ingest at different rates,
+// their list figures measure different amounts of data, not only different code.
 // The server logs at LOG_LEVEL=warn. The 1-minute load average is printed with every row: the machine
 // is shared.
 //   node bench/events.ts [--seconds 10] [--path-seconds 5] [--connections 50] [--path-connections 20]
