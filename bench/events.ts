@@ -13,7 +13,7 @@
 // node_modules linked) for each configuration right before this one's, so A/B share the load. The two
 // list phases count exactly what the earlier phases stored: when A and B ingest at different rates,
 // their list figures measure different amounts of data, not only different code.
-// The server logs at LOG_LEVEL=warn. The 1-minute load average is printed with every row: the machine
+// The server logs at LOG_LEVEL=error. The 1-minute load average is printed with every row: the machine
 // is shared.
 //   node bench/events.ts [--seconds 10] [--path-seconds 5] [--connections 50] [--path-connections 20]
 //     [--users 50] [--pool 10] [--pg postgres://postgres@127.0.0.1:5432/test] [--redis redis://127.0.0.1:6379/0]
