@@ -10,6 +10,8 @@ export type ProxyMode = 'up' | 'down' | 'partition';
 
 export interface TcpProxy {
   port: number;
+  /** Connections accepted so far. */
+  accepted(): number;
   /** The target's URL with host and port replaced by the proxy's. */
   url(target: string): string;
   set(mode: ProxyMode): Promise<void>;
@@ -21,7 +23,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const open = new Set<net.Socket>();
   const held = new Set<net.Socket>();
 
+  let accepted = 0;
   const server = net.createServer((client) => {
+    accepted++;
     open.add(client);
     client.on('close', () => open.delete(client));
     client.on('error', () => {});
@@ -64,6 +68,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   return {
     port,
+    accepted: () => accepted,
     url(t) {
       const u = new URL(t);
       u.hostname = '127.0.0.1';

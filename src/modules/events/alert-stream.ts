@@ -137,7 +137,9 @@ export async function createRedisAlertBus(url: string, channel: string, log: { w
     },
     async () => {
       sub.disconnect();
-      await pub.quit().catch(() => {});
+      // quit() fails when the connection is out or unanswered; disconnect() then stops the client's
+      // reconnecting, which would otherwise go on after close and keep the process alive.
+      await pub.quit().catch(() => pub.disconnect());
     },
   );
   sub.on('message', (ch: string, payload: string) => {
