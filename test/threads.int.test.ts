@@ -9,7 +9,7 @@ const opts = () => ({ signal: new AbortController().signal, progress: () => {} }
 
 test('a transferred buffer moves to the thread; the answer typed arrays arrive whole', async () => {
   const bytes = new Uint8Array(1 << 20).fill(3);
-  const result = (await runOnThread(JOB, { bytes }, { ...opts(), transfer: [bytes.buffer] })) as {
+  const result = (await runOnThread(JOB, { bytes }, { ...opts(), move: [bytes] })) as {
     total: number;
     own: Float64Array;
     view: Float64Array;
@@ -22,9 +22,13 @@ test('a transferred buffer moves to the thread; the answer typed arrays arrive w
   assert.deepEqual([...result.nested.ints], [7, 8]);
 });
 
-test('without transfer the caller keeps its copy', async () => {
+test('without move the caller keeps its copy; a view into a larger buffer is copied, not moved', async () => {
   const bytes = new Uint8Array(1000).fill(1);
   const result = (await runOnThread(JOB, { bytes }, opts())) as { total: number };
   assert.equal(result.total, 1000);
   assert.equal(bytes.byteLength, 1000);
+  const view = new Uint8Array(2000).fill(1).subarray(500, 1500);
+  const fromView = (await runOnThread(JOB, { bytes: view }, { ...opts(), move: [view] })) as { total: number };
+  assert.equal(fromView.total, 1000);
+  assert.equal(view.byteLength, 1000, 'a view into a larger buffer stays here');
 });

@@ -67,7 +67,7 @@ export interface ModelsServiceDeps {
   /** Warm worker threads for trainings (training-pool.ts). */
   trainingPool: Pick<TrainingPool, 'run'>;
   /** Runs a module's default export on a worker thread (platform/jobs/threads.ts runOnThread). */
-  runThread(module: URL, data: unknown, opts: { signal: AbortSignal; progress(percent: number, note?: string): void; transfer?: ArrayBuffer[] }): Promise<unknown>;
+  runThread(module: URL, data: unknown, opts: { signal: AbortSignal; progress(percent: number, note?: string): void; move?: ArrayBufferView[] }): Promise<unknown>;
   clock: Clock;
   datasetsDir: URL;
   libraryVersion: string;
@@ -351,18 +351,13 @@ export function createModelsService(deps: ModelsServiceDeps) {
     content_hash: hash,
   });
 
-  // The upload's bytes move to the thread rather than being copied, when they are a buffer of their
-  // own (a large body always is; a pooled small Buffer shares its memory and must not be moved).
-  const ownBuffer = (b: Uint8Array): ArrayBuffer[] =>
-    b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? [b.buffer] : [];
-
   /** Checks an upload (on a worker thread unless small) and stores it. */
   async function saveDataset(upload: DatasetUpload, owner: string | null, id: string) {
     let parsed: ParsedUpload;
     if (upload.body.byteLength <= INLINE_UPLOAD_BYTES) parsed = parseUpload(upload);
     else {
       const out = (await limit(() =>
-        deps.runThread(new URL('./dataset-thread.ts', import.meta.url), upload, { signal: AbortSignal.timeout(config.trainTimeoutMs), progress: () => {}, transfer: ownBuffer(upload.body) }),
+        deps.runThread(new URL('./dataset-thread.ts', import.meta.url), upload, { signal: AbortSignal.timeout(config.trainTimeoutMs), progress: () => {}, move: [upload.body] }),
       )) as { ok: ParsedUpload } | { error: { code: ErrorCode; message: string } };
       if ('error' in out) throw new AppError(out.error.code, out.error.message);
       parsed = out.ok;

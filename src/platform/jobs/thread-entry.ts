@@ -1,5 +1,6 @@
 // The worker-thread side of threads.ts: imports the handler module and runs its default export.
 import { parentPort, workerData } from 'node:worker_threads';
+import { ownedBuffer } from './threads.ts';
 
 /**
  * The buffers of the typed arrays in a result (up to three levels down) that own their whole buffer:
@@ -8,7 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
  */
 function transferables(value: unknown, depth = 3, out = new Set<ArrayBuffer>()): ArrayBuffer[] {
   if (ArrayBuffer.isView(value)) {
-    if (value.buffer instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) out.add(value.buffer);
+    const owned = ownedBuffer(value);
+    if (owned) out.add(owned);
   } else if (depth > 0 && value !== null && typeof value === 'object') {
     for (const v of Array.isArray(value) ? value : Object.values(value)) transferables(v, depth - 1, out);
   }

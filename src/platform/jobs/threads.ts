@@ -9,18 +9,28 @@ const ENTRY = new URL('./thread-entry.ts', import.meta.url);
 export type ThreadMessage = { kind: 'progress'; percent: number; note?: string } | { kind: 'done'; result: unknown } | { kind: 'error'; message: string };
 
 /**
+ * The buffer a typed array or Buffer owns whole, which may move to another thread; null for a view
+ * into a larger one (a small Buffer shares Node's pool with others, which must not move).
+ */
+export function ownedBuffer(view: ArrayBufferView): ArrayBuffer | null {
+  return view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view.buffer : null;
+}
+
+/**
  * Runs `module`'s default export, `(data, { progress, signal }) => result`, on a new thread. The
- * data and result cross by structured clone, except the buffers in `transfer` (moved to the thread,
- * unusable here afterwards) and the typed arrays of the result (moved back: the thread ends).
+ * data and result cross by structured clone, except the buffers of the views in `move` that own
+ * theirs (moved to the thread, unusable here afterwards) and the typed arrays of the result (moved
+ * back: the thread ends).
  * Aborting `signal` asks the handler to stop and ends the thread 1 s later if it has not.
  */
 export function runOnThread(
   module: URL,
   data: unknown,
-  opts: { signal: AbortSignal; progress(percent: number, note?: string): void; transfer?: ArrayBuffer[] },
+  opts: { signal: AbortSignal; progress(percent: number, note?: string): void; move?: ArrayBufferView[] },
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(ENTRY, { workerData: { module: module.href, data }, transferList: opts.transfer });
+    const transferList = (opts.move ?? []).map(ownedBuffer).filter((b) => b !== null);
+    const worker = new Worker(ENTRY, { workerData: { module: module.href, data }, transferList });
     let settled = false;
     let killer: NodeJS.Timeout | undefined;
     const finish = (fn: () => void) => {
