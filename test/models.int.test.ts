@@ -4,6 +4,7 @@
 // jobs (progress, cancel), access and bad input. Embedded PGlite by default, PostgreSQL with DATABASE_URL.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { authHeaders, createAccount } from './helpers/auth.ts';
@@ -398,6 +399,36 @@ describe('datasets', () => {
     const big = 'a,y\n' + '1,x\n'.repeat(Math.ceil(ctx.config.datasetMaxBytes / 4) + 10);
     const res = await ctx.request('POST', '/api/v1/datasets', { headers: { ...user, 'content-type': 'text/csv' }, rawBody: big });
     assert.equal(res.status, 413);
+  });
+
+  test('a body sent in pieces without a length: joined where parsed (a character split between pieces), and refused past the limit', async () => {
+    const send = (pieces: Buffer[]) =>
+      new Promise<{ status: number; body: { detail?: string; n_rows?: number; class_names?: string[] } }>((resolve, reject) => {
+        const req = http.request(`${ctx.url}/api/v1/datasets?name=pieces&cv=2`, { method: 'POST', headers: { ...user, 'content-type': 'text/csv' } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        (async () => {
+          for (const piece of pieces) {
+            if (!req.write(piece)) await new Promise((r) => req.once('drain', r));
+            await new Promise((r) => setImmediate(r));
+          }
+          req.end();
+        })().catch(reject);
+      });
+    // "é" is two bytes in UTF-8: the first piece ends between them. Past 32 KB, so parsed on a thread.
+    const csv = Buffer.from('a,kind\n' + '1,caf\u00e9\n2,tea\n'.repeat(3000));
+    const cut = csv.indexOf(Buffer.from('\u00e9')) + 1;
+    const ok = await send([csv.subarray(0, cut), csv.subarray(cut, 40_000), csv.subarray(40_000)]);
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    assert.deepEqual([ok.body.n_rows, ok.body.class_names], [6000, ['café', 'tea']]);
+    const piece = Buffer.from('1,x\n'.repeat(64 * 1024));
+    const tooMuch = await send(Array.from({ length: Math.ceil(ctx.config.datasetMaxBytes / piece.length) + 1 }, () => piece));
+    assert.equal(tooMuch.status, 413);
+    assert.match(tooMuch.body.detail ?? '', /too large|body/i);
   });
 
   test('shipped datasets cannot be deleted', async () => {

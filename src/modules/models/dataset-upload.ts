@@ -11,7 +11,8 @@ import { CreateDatasetJsonSchema, type CreateDatasetJson } from './models.schema
 
 export interface DatasetUpload {
   format: 'csv' | 'json';
-  body: Uint8Array;
+  /** The body's bytes in the chunks they arrived in (platform/body-chunks.ts): joined where parsed. */
+  chunks: Uint8Array[];
   /** CSV uploads: ?name=&label=&cv= (JSON uploads carry them in the body). */
   query: { name?: string; label?: string; cv?: number };
 }
@@ -28,17 +29,18 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 let checkJson: ((data: unknown) => void) | undefined;
 
 export function parseUpload(u: DatasetUpload): ParsedUpload {
+  const bytes = u.chunks.length === 1 ? u.chunks[0] : Buffer.concat(u.chunks);
   if (u.format === 'csv') {
     let text: string;
     try {
-      text = utf8.decode(u.body);
+      text = utf8.decode(bytes);
     } catch {
       throw new AppError('BAD_REQUEST', 'the CSV is not valid UTF-8: save it as UTF-8 and upload it again');
     }
     const parsed = parseDatasetInput({ kind: 'csv', text, label: u.query.label, minClassRows: u.query.cv ?? DEFAULT_CV });
     return { ...parsed, name: u.query.name ?? 'uploaded CSV' };
   }
-  const body = parseJsonBody(Buffer.from(u.body.buffer, u.body.byteOffset, u.body.byteLength));
+  const body = parseJsonBody(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   if (body === undefined) throw new AppError('VALIDATION_ERROR', 'body: a JSON object with "name" and "rows" is required');
   (checkJson ??= bodyChecker(CreateDatasetJsonSchema))(body);
   const b = body as CreateDatasetJson;

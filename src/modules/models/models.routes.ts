@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { callerOf } from '../../platform/access.ts';
+import { addChunkedBodyParser } from '../../platform/body-chunks.ts';
 import { sendPage } from '../../platform/pagination.ts';
 import { registerValidation } from '../../platform/validation.ts';
 import { ErrorResponse } from '../../platform/schemas.ts';
@@ -164,9 +165,7 @@ export function registerModelsRoutes(fastify: FastifyInstance, service: ModelsSe
   app.register(async (uploads) => {
     registerValidation(uploads, { bodies: false });
     uploads.removeContentTypeParser('application/json');
-    for (const type of ['application/json', 'text/csv']) {
-      uploads.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: opts.datasetMaxBytes }, (_req, body, done) => done(null, body));
-    }
+    addChunkedBodyParser(uploads, ['application/json', 'text/csv'], opts.datasetMaxBytes);
     uploads.withTypeProvider<TypeBoxTypeProvider>().post('/api/v1/datasets', {
       config: { access: 'user' },
       bodyLimit: opts.datasetMaxBytes,
@@ -185,8 +184,8 @@ export function registerModelsRoutes(fastify: FastifyInstance, service: ModelsSe
       },
       handler: async (req, reply) => {
         const format = (req.headers['content-type'] ?? '').toLowerCase().startsWith('text/csv') ? 'csv' : 'json';
-        const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
-        const created = await service.createDataset(format, body, req.query, callerOf(req), randomUUID());
+        const chunks = (req.body as Uint8Array[] | undefined) ?? [];
+        const created = await service.createDataset(format, chunks, req.query, callerOf(req), randomUUID());
         reply.status(201).header('location', `/api/v1/datasets/${created.id}`);
         return created;
       },

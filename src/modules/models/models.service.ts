@@ -354,10 +354,10 @@ export function createModelsService(deps: ModelsServiceDeps) {
   /** Checks an upload (on a worker thread unless small) and stores it. */
   async function saveDataset(upload: DatasetUpload, owner: string | null, id: string) {
     let parsed: ParsedUpload;
-    if (upload.body.byteLength <= INLINE_UPLOAD_BYTES) parsed = parseUpload(upload);
+    if (upload.chunks.reduce((n, c) => n + c.byteLength, 0) <= INLINE_UPLOAD_BYTES) parsed = parseUpload(upload);
     else {
       const out = (await limit(() =>
-        deps.runThread(new URL('./dataset-thread.ts', import.meta.url), upload, { signal: AbortSignal.timeout(config.trainTimeoutMs), progress: () => {}, move: [upload.body] }),
+        deps.runThread(new URL('./dataset-thread.ts', import.meta.url), upload, { signal: AbortSignal.timeout(config.trainTimeoutMs), progress: () => {}, move: upload.chunks }),
       )) as { ok: ParsedUpload } | { error: { code: ErrorCode; message: string } };
       if ('error' in out) throw new AppError(out.error.code, out.error.message);
       parsed = out.ok;
@@ -587,9 +587,9 @@ export function createModelsService(deps: ModelsServiceDeps) {
       return datasetOut(d);
     },
 
-    /** POST /api/v1/datasets: the body as it arrived (CSV or JSON bytes), checked where it is parsed. */
-    async createDataset(format: 'csv' | 'json', body: Uint8Array, query: { name?: string; label?: string; cv?: number }, principal: Principal, id: string) {
-      return saveDataset({ format, body, query }, ownerOf(principal), id);
+    /** POST /api/v1/datasets: the body as it arrived (CSV or JSON bytes, in chunks), checked where it is parsed. */
+    async createDataset(format: 'csv' | 'json', chunks: Uint8Array[], query: { name?: string; label?: string; cv?: number }, principal: Principal, id: string) {
+      return saveDataset({ format, chunks, query }, ownerOf(principal), id);
     },
 
     async deleteDataset(id: string, principal: Principal) {
