@@ -38,6 +38,8 @@ export interface Database {
    * in SQL to the type wanted, or return json.
    */
   query<T extends object>(text: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /** Embedded only: the PGlite client for a library that drives it itself (pg-boss's adapter), parsing as PGlite does. */
+  pglite?: PGlite;
   /**
    * LISTEN on a channel: `onPayload` gets each notification's payload. Resolves once listening, with
    * a function that stops. Embedded, only this process's notifications arrive (one process anyway).
@@ -267,12 +269,15 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
     throw err;
   }
   yieldToIo(client);
-  const db: Db = drizzlePglite({ client });
-  const migrate = () => migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_DIR });
+  const usual = parseDrizzleTypesAsText(client);
+  const forDrizzle = withoutQueryParsers(client);
+  const db: Db = drizzlePglite({ client: forDrizzle });
+  const migrate = () => migratePglite(drizzlePglite({ client: forDrizzle }), { migrationsFolder: MIGRATIONS_DIR });
   return {
     db,
     kind: 'embedded',
-    query: async <T extends object>(text: string, params: readonly SqlParam[] = []) => (await client.query<T>(text, params as unknown[])).rows,
+    pglite: withQueryParsers(client, usual),
+    query: async <T extends object>(text: string, params: readonly SqlParam[] = []) => (await client.query<T>(text, params as unknown[], { parsers: usual })).rows,
     listen: async (channel, onPayload) => client.listen(channel, onPayload),
     ping: async () => {
       await client.query('select 1');
@@ -321,6 +326,85 @@ function yieldToIo(client: PGlite): void {
   client.query = (...args) => afterPoll(query(...args));
   client.exec = (...args) => afterPoll(exec(...args));
   client.transaction = (...args) => afterPoll(transaction(...args));
+}
+
+/**
+ * The types Drizzle's PGlite driver reads as text (its PglitePreparedQuery passes identity parsers for
+ * them with every query; db.test.ts checks this list against it).
+ */
+export const DRIZZLE_TEXT_TYPES: Record<number, number | null> = {
+  [types.TIMESTAMP]: null,
+  [types.TIMESTAMPTZ]: null,
+  [types.INTERVAL]: null,
+  [types.DATE]: null,
+  // numeric[], timestamp[], timestamptz[], interval[], date[]: their element types
+  1231: types.NUMERIC,
+  1115: types.TIMESTAMP,
+  1185: types.TIMESTAMPTZ,
+  1187: types.INTERVAL,
+  1182: types.DATE,
+};
+
+/**
+ * Makes the client parse Drizzle's text types as text itself, and answers the parsers that restore
+ * PGlite's usual parsing of them, for the callers that are not Drizzle.
+ *
+ * A query given its own `parsers` makes PGlite copy its ~320 parsers (one per array type too) into a
+ * new object merged with them, every query: ~120 KB of garbage and half the JavaScript time of a point
+ * select (220 → 106 µs a query, measured), and what set off the full collections that held the event
+ * loop for 20–40 ms during a dataset upload's 200 part inserts. Drizzle's queries (nearly all of them)
+ * now go without parsers (withoutQueryParsers); the few other callers pass these back.
+ */
+function parseDrizzleTypesAsText(client: PGlite): Record<number, (x: string, typeId?: number) => unknown> {
+  const usual: Record<number, (x: string, typeId?: number) => unknown> = {};
+  const entries = Object.entries(DRIZZLE_TEXT_TYPES).map(([type, element]) => [Number(type), element] as const);
+  for (const [t, element] of entries) if (element === null) usual[t] = client.parsers[t];
+  for (const [t, element] of entries) {
+    if (element === null) continue;
+    // An array type's own parser looks its element's up on the client, which is about to answer text.
+    const parseElement = usual[element];
+    usual[t] = parseElement ? (x) => types.arrayParser(x, parseElement, t) : client.parsers[t];
+  }
+  for (const [t] of entries) client.parsers[t] = (x: string) => x;
+  return usual;
+}
+
+type QueryOptions = NonNullable<Parameters<PGlite['query']>[2]>;
+type Queryable = Pick<PGlite, 'query'> & Partial<Pick<PGlite, 'transaction' | 'exec'>>;
+
+/** The client as Drizzle gets it: its queries (and its transactions' queries) without their own parsers. */
+function withoutQueryParsers<C extends Queryable>(client: C): C {
+  const byMode = new Map<unknown, QueryOptions>();
+  const bare = (o: QueryOptions | undefined): QueryOptions | undefined => {
+    if (!o?.parsers) return o;
+    const keys = Object.keys(o);
+    if (keys.some((k) => k !== 'parsers' && k !== 'rowMode')) return { ...o, parsers: undefined };
+    let kept = byMode.get(o.rowMode);
+    if (!kept) byMode.set(o.rowMode, (kept = { rowMode: o.rowMode }));
+    return kept;
+  };
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'query') return (text: string, params?: unknown[], o?: QueryOptions) => target.query(text, params, bare(o));
+      if (prop === 'transaction' && target.transaction) {
+        return (fn: (tx: Queryable) => Promise<unknown>) => target.transaction!((tx) => fn(withoutQueryParsers(tx)));
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The client with `parsers` given to every query and exec (pg-boss's adapter calls both). */
+function withQueryParsers(client: PGlite, parsers: QueryOptions['parsers']): PGlite {
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'query') return (text: string, params?: unknown[], o?: QueryOptions) => target.query(text, params, { ...o, parsers: { ...parsers, ...o?.parsers } });
+      if (prop === 'exec') return (text: string, o?: QueryOptions) => target.exec(text, { ...o, parsers: { ...parsers, ...o?.parsers } });
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**

@@ -254,7 +254,7 @@ export function createJobSystem(deps: {
     async start(opts: { work: boolean }): Promise<void> {
       const pgOptions: ConstructorOptions =
         database.kind === 'embedded'
-          ? { ...common, db: fromPglite((db as unknown as { $client: PGlite }).$client), backend: 'pglite' }
+          ? { ...common, db: fromPglite(database.pglite!), backend: 'pglite' }
           : {
               ...common,
               connectionString: deps.databaseUrl!,
