@@ -27,7 +27,7 @@ const meta = (id: string, p: number, n: number) => ({
 test('a dataset of several parts reads back exactly and in order', async () => {
   const repo = createModelsRepository(database);
   const p = 5;
-  const n = 20_000; // 800 KB of features: four parts
+  const n = 20_000; // 800 KB of features: 25 parts of 32 KB
   const x = Float64Array.from({ length: n * p }, (_, k) => (k % 3 === 0 ? k : k % 3 === 1 ? -k / 7 : k * Number.EPSILON));
   x[7] = Number.MAX_VALUE;
   x[8] = -Number.MIN_VALUE;

@@ -34,9 +34,10 @@ export type DatasetMeta = Omit<DatasetRow, 'x' | 'y' | 'updated_at'>;
  * Features per stored part, in bytes. A statement carries one part, written and read with the event
  * loop turning between parts, so a 10 MB dataset never holds it for more than one part's work
  * (postgres.js writes a bytea parameter as hex text on this thread; PGlite binds the bytes as they
- * are). 64 KB parts measured no shorter stalls than these.
+ * are). 32 KB parts halved the time the loop spent in gaps over 8 ms during an upload, against 256 KB
+ * (bench/uploads.ts, docs/models.md).
  */
-const PART_BYTES = 256 * 1024;
+const PART_BYTES = 32 * 1024;
 const loopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Every column of a version but the fitted model (which can be large). */
