@@ -4,9 +4,11 @@
 // event log (--rows, default 100,000: 1,000 event types of 100 rows each; each list asks for a
 // random type): creates (beside the CRUD repository's own batched create without HTTP, and beside
 // single-row and 10-row inserts), lists with an exact count, and lists
-// with `Prefer: count=none`.
+// with `Prefer: count=none`. For every phase it also prints the machine's CPU time per operation (all
+// cores, from /proc/stat through os.cpus(): wrk, server, database and bench alike), and it measures the
+// HTTP floor: a bare Fastify route that echoes the create's JSON body, under the same wrk load.
 //   node bench/crud.ts [--seconds 5] [--connections 20] [--rows 100000] [--pg postgres://postgres@127.0.0.1:5432/test]
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +41,36 @@ const randomType = () => `type-${Math.floor(Math.random() * TYPES)}`;
 const BATCH = 10;
 const body = JSON.stringify({ event_type: 'bench', event_source: 'bench', log_level: 'info', event_data: { page: '/home', ms: 42 } });
 
-interface Row { backend: string; op: string; httpRps: number; httpP99: number; driverOps: number; ratio: number; target: string }
+interface Row { backend: string; op: string; httpRps: number; httpP99: number; driverOps: number; ratio: number; target: string; httpCpu?: number; driverCpu?: number }
+
+/** Runs `work` and answers its result with the machine's busy CPU time per operation over it, in µs (all cores). */
+async function metered<T extends { rate: number }>(work: () => Promise<T>): Promise<T & { cpuPerOp: number }> {
+  const busy = () => os.cpus().reduce((a, c) => ({ busy: a.busy + c.times.user + c.times.nice + c.times.sys + c.times.irq, all: a.all + c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle }), { busy: 0, all: 0 });
+  const before = busy();
+  const out = await work();
+  const after = busy();
+  // os.cpus() times are ms summed over cores: the busy fraction of the machine, times its cores, per op.
+  const busyCores = ((after.busy - before.busy) / (after.all - before.all)) * os.cpus().length;
+  return { ...out, cpuPerOp: (busyCores / out.rate) * 1e6 };
+}
+const wrkMetered = (o: Parameters<typeof wrk>[0]) => metered(async () => { const r = await wrk(o); return { ...r, rate: r.rps }; });
+
+/** The HTTP floor: a bare Fastify route answering the create's body as JSON (201), in its own process. */
+async function httpFloor(): Promise<{ rps: number; p99: number; cpuPerOp: number }> {
+  const script = `import Fastify from 'fastify';
+const app = Fastify({ logger: false });
+app.post('/events', async (req, reply) => { reply.status(201); return { event_id: 1, ...req.body }; });
+await app.listen({ port: 0, host: '127.0.0.1' });
+console.log(app.server.address().port);`;
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: path.dirname(import.meta.dirname), stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => proc.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  try {
+    const r = await wrkMetered({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, seconds: SECONDS, path: '/events', method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, body });
+    return { rps: r.rps, p99: r.p99, cpuPerOp: r.cpuPerOp };
+  } finally {
+    proc.kill('SIGTERM');
+  }
+}
 
 /** The event log as the bench reads it: ROWS rows over TYPES event types, a second apart. */
 async function seed(database: Database): Promise<void> {
@@ -68,19 +99,21 @@ async function startServer(env: Record<string, string>): Promise<{ proc: ChildPr
 
 
 /** The statements the routes run, straight through Drizzle, at the same concurrency. */
-async function driverCeiling(database: Database): Promise<{ create: number; batched: number; repository: number; list: number; listNoCount: number }> {
+type Metered = { rate: number; cpuPerOp: number };
+async function driverCeiling(database: Database): Promise<{ create: Metered; batched: Metered; repository: Metered; list: Metered; listNoCount: Metered }> {
   const { db } = database;
-  const run = async (op: () => Promise<unknown>, perOp = 1) => {
-    let done = 0;
-    const end = Date.now() + SECONDS * 1000;
-    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-      while (Date.now() < end) {
-        await op();
-        done += perOp;
-      }
-    }));
-    return done / SECONDS;
-  };
+  const run = (op: () => Promise<unknown>, perOp = 1) =>
+    metered(async () => {
+      let done = 0;
+      const end = Date.now() + SECONDS * 1000;
+      await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+        while (Date.now() < end) {
+          await op();
+          done += perOp;
+        }
+      }));
+      return { rate: done / SECONDS };
+    });
   const row = { event_type: 'bench', event_source: 'bench', log_level: 'info', event_data: { page: '/home', ms: 42 } };
   const create = await run(() => db.insert(eventLog).values(row).returning());
   const batched = await run(() => db.insert(eventLog).values(Array.from({ length: BATCH }, () => row)).returning(), BATCH);
@@ -114,25 +147,28 @@ async function benchBackend(name: string, env: Record<string, string>, serverDb:
     headers: { authorization: auth, ...(prefer ? { prefer } : {}) },
     pathLua: `"/events?event_type=type-" .. math.random(0, ${TYPES - 1}) .. "&page=1&size=10"`,
   });
-  const create = await wrk({ ...load, path: '/events', method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body });
-  const list = await wrk(listReq());
-  const listNoCount = await wrk(listReq('count=none'));
+  const create = await wrkMetered({ ...load, path: '/events', method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body });
+  const list = await wrkMetered(listReq());
+  const listNoCount = await wrkMetered(listReq('count=none'));
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
   const database = await openDatabase(driverDb);
   const ceiling = await driverCeiling(database);
   await database.close();
   if (create.errors || list.errors || listNoCount.errors) throw new Error(`${name}: ${create.errors + list.errors + listNoCount.errors} errors or non-2xx answers; the figures would be meaningless`);
+  const c = ceiling;
   return [
-    { backend: name, op: 'create (POST /events), beside the CRUD repository without HTTP', httpRps: create.rps, httpP99: create.p99, driverOps: ceiling.repository, ratio: create.rps / ceiling.repository, target: pg ? '≥ 2,000/s, p99 < 50 ms, ≥ 0.8× batched' : '–' },
-    { backend: name, op: `(${BATCH}-row inserts on ${CONNECTIONS} connections, for comparison)`, httpRps: NaN, httpP99: NaN, driverOps: ceiling.batched, ratio: create.rps / ceiling.batched, target: '' },
-    { backend: name, op: '(single-row inserts, for comparison)', httpRps: NaN, httpP99: NaN, driverOps: ceiling.create, ratio: create.rps / ceiling.create, target: '' },
-    { backend: name, op: 'list, exact count (GET /events?event_type=…)', httpRps: list.rps, httpP99: list.p99, driverOps: ceiling.list, ratio: list.rps / ceiling.list, target: pg ? '≥ 2,000/s, p99 < 20 ms' : '–' },
-    { backend: name, op: 'list, Prefer: count=none', httpRps: listNoCount.rps, httpP99: listNoCount.p99, driverOps: ceiling.listNoCount, ratio: listNoCount.rps / ceiling.listNoCount, target: pg ? '≥ 3,000/s' : '–' },
+    { backend: name, op: 'create (POST /events), beside the CRUD repository without HTTP', httpRps: create.rps, httpP99: create.p99, driverOps: c.repository.rate, ratio: create.rps / c.repository.rate, target: pg ? '≥ 2,000/s, p99 < 50 ms, ≥ 0.8× batched' : '–', httpCpu: create.cpuPerOp, driverCpu: c.repository.cpuPerOp },
+    { backend: name, op: `(${BATCH}-row inserts on ${CONNECTIONS} connections, for comparison)`, httpRps: NaN, httpP99: NaN, driverOps: c.batched.rate, ratio: create.rps / c.batched.rate, target: '', driverCpu: c.batched.cpuPerOp },
+    { backend: name, op: '(single-row inserts, for comparison)', httpRps: NaN, httpP99: NaN, driverOps: c.create.rate, ratio: create.rps / c.create.rate, target: '', driverCpu: c.create.cpuPerOp },
+    { backend: name, op: 'list, exact count (GET /events?event_type=…)', httpRps: list.rps, httpP99: list.p99, driverOps: c.list.rate, ratio: list.rps / c.list.rate, target: pg ? '≥ 2,000/s, p99 < 20 ms' : '–', httpCpu: list.cpuPerOp, driverCpu: c.list.cpuPerOp },
+    { backend: name, op: 'list, Prefer: count=none', httpRps: listNoCount.rps, httpP99: listNoCount.p99, driverOps: c.listNoCount.rate, ratio: listNoCount.rps / c.listNoCount.rate, target: pg ? '≥ 3,000/s' : '–', httpCpu: listNoCount.cpuPerOp, driverCpu: c.listNoCount.cpuPerOp },
   ];
 }
 
 const rows: Row[] = [];
+const floor = await httpFloor();
+rows.push({ backend: 'none', op: 'HTTP floor: a bare Fastify route echoing the create body', httpRps: floor.rps, httpP99: floor.p99, driverOps: NaN, ratio: NaN, target: '', httpCpu: floor.cpuPerOp });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-bench-'));
 try {
   rows.push(...(await benchBackend('embedded (PGlite)', { DATA_DIR: path.join(dir, 'server') }, { databaseUrl: null, dataDir: path.join(dir, 'server'), memoryDb: false, dbPoolSize: 1 }, { databaseUrl: null, dataDir: path.join(dir, 'driver'), memoryDb: false, dbPoolSize: 1 }, false)));
@@ -149,7 +185,8 @@ try {
 }
 
 console.log(`\nCRUD benchmark: wrk (one thread) with ${CONNECTIONS} connections, ${SECONDS} s per phase after 2 s of warm-up, ${ROWS} seeded rows, loopback, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
-console.log('| backend | operation | HTTP req/s | HTTP p99 (ms) | driver ceiling ops/s | HTTP / driver | target |');
-console.log('|---|---|---:|---:|---:|---:|---|');
+console.log('| backend | operation | HTTP req/s | HTTP p99 (ms) | driver ceiling ops/s | HTTP / driver | machine CPU per op, HTTP / driver (µs) | target |');
+console.log('|---|---|---:|---:|---:|---:|---:|---|');
 const num = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '–');
-for (const r of rows) console.log(`| ${r.backend} | ${r.op} | ${num(r.httpRps)} | ${num(r.httpP99, 1)} | ${num(r.driverOps)} | ${num(r.ratio, 2)} | ${r.target} |`);
+const cpu = (r: Row) => `${r.httpCpu === undefined ? '–' : num(r.httpCpu)} / ${r.driverCpu === undefined ? '–' : num(r.driverCpu)}`;
+for (const r of rows) console.log(`| ${r.backend} | ${r.op} | ${num(r.httpRps)} | ${num(r.httpP99, 1)} | ${num(r.driverOps)} | ${num(r.ratio, 2)} | ${cpu(r)} | ${r.target} |`);
