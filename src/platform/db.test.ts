@@ -33,8 +33,9 @@ test("embedded: Drizzle's queries go without parsers, and every caller reads eac
   const { drizzle } = await import('drizzle-orm/pglite');
   const { PglitePreparedQuery } = await import('drizzle-orm/pglite/session');
   const { DRIZZLE_TEXT_TYPES } = await import('./db.ts');
+  const plain = new PGlite();
   // The list the client now parses as text is Drizzle's own.
-  const prepared = new PglitePreparedQuery(new PGlite(), 'select 1', [], { logQuery() {} }, undefined as never, undefined, undefined, undefined, undefined, false);
+  const prepared = new PglitePreparedQuery(plain, 'select 1', [], { logQuery() {} }, undefined as never, undefined, undefined, undefined, undefined, false);
   const theirs = (prepared as unknown as { queryConfig: { parsers: Record<string, (x: string) => unknown> } }).queryConfig.parsers;
   assert.deepEqual(Object.keys(theirs).map(Number).sort(), Object.keys(DRIZZLE_TEXT_TYPES).map(Number).sort());
   for (const parse of Object.values(theirs)) assert.equal(parse('2026-12-02 10:00:00'), '2026-12-02 10:00:00');
@@ -44,7 +45,6 @@ test("embedded: Drizzle's queries go without parsers, and every caller reads eac
     '1 day 02:03:04'::interval as iv, '2026-12-02'::date as d, array[1.5, 2]::numeric[] as nums,
     array['2026-12-02 10:00:00'::timestamp] as tss, array['2026-12-02 10:00:00+00'::timestamptz, null] as tzs,
     array['1 hour'::interval] as ivs, array['2026-12-02'::date] as ds, 'x'::text as t, 7::int as i`;
-  const plain = new PGlite();
   const database = await openDatabase({ databaseUrl: null, dataDir: '', memoryDb: true, dbPoolSize: 1 });
   try {
     const expected = (await plain.query(select)).rows;
