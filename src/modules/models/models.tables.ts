@@ -18,7 +18,7 @@ export interface CvResultsJson {
 // datasets with owner null ship with the server (iris, wine, breast_cancer).
 
 // A dataset's numbers are stored as bytea in network byte order (float8send and int4send's, which
-// migration 0015 used to convert the earlier jsonb), in parts of a few hundred KB (one statement
+// migration 0015 used to convert the earlier jsonb), in parts of 32 KB of features (one statement
 // each, models.repository.ts): a 10 MB upload as one jsonb value cost a JSON.stringify on the way in,
 // the database's jsonb parse and a JSON.parse on every read, all on the event loop.
 const LITTLE_ENDIAN = os.endianness() === 'LE';
