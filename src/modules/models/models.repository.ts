@@ -4,7 +4,7 @@ import { and, asc, count, desc, eq, inArray, isNotNull, isNull, or, sql, type SQ
 import type { Database } from '../../platform/db.ts';
 import type { Tx } from '../../platform/jobs/jobs.ts';
 import { offsetOf, type PageQuery } from '../../platform/pagination.ts';
-import { mlDatasetParts, mlDatasets, mlModels, mlModelVersions } from './models.tables.ts';
+import { fromNetworkOrder, inNetworkOrder, mlDatasetParts, mlDatasets, mlModels, mlModelVersions } from './models.tables.ts';
 
 /** A dataset's rows: features row-major (rows × features) and class indices. */
 export interface DatasetData {
@@ -73,7 +73,10 @@ async function insertParts(tx: Tx, id: string, nFeatures: number, data: DatasetD
   for (let start = 0, part = 0; start < data.y.length; start += perPart, part++) {
     if (part > 0) await loopTurn();
     const end = Math.min(data.y.length, start + perPart);
-    await tx.insert(mlDatasetParts).values({ dataset_id: id, part, x: data.x.subarray(start * nFeatures, end * nFeatures), y: data.y.subarray(start, end) });
+    // The statement is awaited inside: both drivers have read the bytes by the time it answers.
+    await inNetworkOrder([data.x.subarray(start * nFeatures, end * nFeatures), data.y.subarray(start, end)], ([x, y]) =>
+      tx.execute(sql`insert into ${mlDatasetParts} (dataset_id, part, x, y) values (${id}, ${part}, ${x}, ${y})`),
+    );
   }
 }
 
@@ -111,10 +114,13 @@ export function createModelsRepository(database: Database) {
         if (part > 0) await loopTurn();
         const [r] = await db.select({ x: mlDatasetParts.x, y: mlDatasetParts.y }).from(mlDatasetParts).where(and(eq(mlDatasetParts.dataset_id, id), eq(mlDatasetParts.part, part)));
         if (!r) break;
-        if (r.x.length !== r.y.length * p || rows + r.y.length > meta.n_rows) throw new Error(`dataset ${id}: part ${part} does not fit its ${meta.n_rows} rows of ${p} features`);
-        x.set(r.x, rows * p);
-        y.set(r.y, rows);
-        rows += r.y.length;
+        const n = r.y.byteLength / Int32Array.BYTES_PER_ELEMENT;
+        if (!Number.isInteger(n) || r.x.byteLength !== n * p * Float64Array.BYTES_PER_ELEMENT || rows + n > meta.n_rows) {
+          throw new Error(`dataset ${id}: part ${part} does not fit its ${meta.n_rows} rows of ${p} features`);
+        }
+        fromNetworkOrder(r.x, x, rows * p);
+        fromNetworkOrder(r.y, y, rows);
+        rows += n;
       }
       if (rows !== meta.n_rows) {
         // Deleted while its parts were being read: as if it had not been found.

@@ -28,35 +28,39 @@ function swap(b: Buffer, width: number): void {
   else b.swap32();
 }
 
-/** The bytes of a typed array in network byte order (a copy). */
-function networkBytes(a: Float64Array | Int32Array): Buffer {
-  const b = Buffer.from(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
-  if (LITTLE_ENDIAN) swap(b, a.BYTES_PER_ELEMENT);
-  return b;
+/**
+ * Runs `send` with the arrays' bytes in network byte order, as Buffers over the arrays' own memory: on a
+ * little-endian machine they are swapped in place, and swapped back once `send` has settled, so the
+ * arrays hold their values again. Writing a dataset this way copies nothing on the event loop (a copy
+ * per part was megabytes of buffers per upload, and with them full garbage collections). Nothing may
+ * read the arrays until `send` settles, and `send` must be done with the bytes when it does.
+ */
+export async function inNetworkOrder<T>(arrays: (Float64Array | Int32Array)[], send: (bytes: Buffer[]) => Promise<T>): Promise<T> {
+  const bytes = arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+  if (LITTLE_ENDIAN) arrays.forEach((a, i) => swap(bytes[i], a.BYTES_PER_ELEMENT));
+  try {
+    return await send(bytes);
+  } finally {
+    if (LITTLE_ENDIAN) arrays.forEach((a, i) => swap(bytes[i], a.BYTES_PER_ELEMENT));
+  }
 }
 
-/** A typed array from bytes in network byte order. */
-function fromNetworkBytes<T extends Float64Array | Int32Array>(bytes: Uint8Array, Ctor: { new (buffer: ArrayBuffer): T; BYTES_PER_ELEMENT: number }): T {
-  if (bytes.byteLength % Ctor.BYTES_PER_ELEMENT !== 0) throw new RangeError(`stored dataset bytes: ${bytes.byteLength} is not a multiple of ${Ctor.BYTES_PER_ELEMENT}`);
-  // A copy into a buffer of its own: aligned for the typed array, and swapped in place.
-  const own = new ArrayBuffer(bytes.byteLength);
-  const b = Buffer.from(own);
-  b.set(bytes);
-  if (LITTLE_ENDIAN) swap(b, Ctor.BYTES_PER_ELEMENT);
-  return new Ctor(own);
+/**
+ * Copies numbers stored in network byte order into `into` from element `at` on, in this machine's
+ * order (straight into its memory, no array in between). Answers how many it wrote.
+ */
+export function fromNetworkOrder(bytes: Uint8Array, into: Float64Array | Int32Array, at: number): number {
+  const width = into.BYTES_PER_ELEMENT;
+  const n = bytes.byteLength / width;
+  if (!Number.isInteger(n) || at + n > into.length) throw new RangeError(`stored dataset bytes: ${bytes.byteLength} bytes do not fit ${into.length - at} values of ${width} bytes`);
+  const target = Buffer.from(into.buffer, into.byteOffset + at * width, bytes.byteLength);
+  target.set(bytes);
+  if (LITTLE_ENDIAN) swap(target, width);
+  return n;
 }
 
-const float64Bytes = customType<{ data: Float64Array; driverData: Uint8Array }>({
-  dataType: () => 'bytea',
-  toDriver: (a) => networkBytes(a),
-  fromDriver: (b) => fromNetworkBytes(b, Float64Array),
-});
-
-const int32Bytes = customType<{ data: Int32Array; driverData: Uint8Array }>({
-  dataType: () => 'bytea',
-  toDriver: (a) => networkBytes(a),
-  fromDriver: (b) => fromNetworkBytes(b, Int32Array),
-});
+/** bytea as the driver reads and writes it: the dataset parts' numbers, converted by the two functions above. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 
 /** A training table's description; its rows are in ml_dataset_parts. */
 export const mlDatasets = pgTable(
@@ -85,9 +89,9 @@ export const mlDatasetParts = pgTable(
     /** 0, 1, 2, …: the order of the rows. */
     part: integer('part').notNull(),
     /** Features of this part's rows, row-major: rows × feature_names.length doubles. */
-    x: float64Bytes('x').notNull(),
+    x: bytea('x').notNull(),
     /** Class index of each of this part's rows (into class_names). */
-    y: int32Bytes('y').notNull(),
+    y: bytea('y').notNull(),
   },
   (t) => [primaryKey({ columns: [t.dataset_id, t.part] })],
 );
