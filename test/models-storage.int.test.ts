@@ -1,6 +1,7 @@
 // A dataset's rows are stored in parts (models.repository.ts): a dataset of several parts reads back
-// exactly, in order, on both backends, with values a double holds only as they are; a missing part is
-// an error, not a shorter dataset.
+// exactly, in order, on both backends, with values a double holds only as they are, and leaves the
+// caller's arrays as they were; a missing part, or one whose bytes do not fit, is an error, not a
+// shorter or shifted dataset.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createModelsRepository } from '../src/modules/models/models.repository.ts';
@@ -33,7 +34,10 @@ test('a dataset of several parts reads back exactly and in order', async () => {
   x[8] = -Number.MIN_VALUE;
   x[9] = -0;
   const y = Int32Array.from({ length: n }, (_, i) => i % 3);
+  const [xBefore, yBefore] = [x.slice(), y.slice()];
   await repo.createDataset(meta('several', p, n), { x, y });
+  // The parts were sent from the arrays' own memory, swapped in place: they hold their values again.
+  assert.deepEqual([x, y], [xBefore, yBefore]);
   const parts = await database.query<{ part: number }>("select part from ml_dataset_parts where dataset_id = 'several' order by part");
   assert.ok(parts.length >= 3, `${parts.length} parts`);
   const back = await repo.findDataset('several');
@@ -55,4 +59,13 @@ test('a missing part is an error, not a shorter dataset', async () => {
   await repo.createDataset(meta('gap', 4, n), { x: new Float64Array(n * 4).fill(1.5), y: new Int32Array(n) });
   await database.query("delete from ml_dataset_parts where dataset_id = 'gap' and part = 1");
   await assert.rejects(repo.findDataset('gap'), /dataset gap: its parts hold \d+ rows, not 30000/);
+});
+
+test('a part whose bytes do not fit its rows is an error naming it', async () => {
+  const repo = createModelsRepository(database);
+  const n = 10_000;
+  await repo.createDataset(meta('torn', 4, n), { x: new Float64Array(n * 4).fill(2.5), y: new Int32Array(n) });
+  // Part 0 loses its last three bytes of features: no longer whole rows of whole doubles.
+  await database.query("update ml_dataset_parts set x = substring(x from 1 for length(x) - 3) where dataset_id = 'torn' and part = 0");
+  await assert.rejects(repo.findDataset('torn'), /dataset torn: part 0 does not fit its 10000 rows of 4 features/);
 });
