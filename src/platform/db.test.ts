@@ -52,6 +52,7 @@ test("embedded: Drizzle's queries go without parsers, and every caller reads eac
     assert.deepEqual(await database.query(select), expected);
     assert.deepEqual((await database.pglite!.query(select)).rows, expected);
     assert.deepEqual((await database.pglite!.exec(select))[0].rows, expected);
+    assert.deepEqual((await database.pglite!.query(select, [], { rowMode: 'array' })).rows, (await plain.query(select, [], { rowMode: 'array' })).rows);
     assert.deepEqual(await database.db.execute(select), await drizzle({ client: plain }).execute(select));
     assert.deepEqual(
       await database.db.transaction(async (tx) => tx.execute(select)),

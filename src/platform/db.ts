@@ -276,8 +276,8 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
   return {
     db,
     kind: 'embedded',
-    pglite: withQueryParsers(client, usual),
-    query: async <T extends object>(text: string, params: readonly SqlParam[] = []) => (await client.query<T>(text, params as unknown[], { parsers: usual })).rows,
+    pglite: withUsualTypes(client, usual),
+    query: async <T extends object>(text: string, params: readonly SqlParam[] = []) => reparse(await client.query<T>(text, params as unknown[]), usual).rows,
     listen: async (channel, onPayload) => client.listen(channel, onPayload),
     ping: async () => {
       await client.query('select 1');
@@ -345,6 +345,9 @@ export const DRIZZLE_TEXT_TYPES: Record<number, number | null> = {
   1182: types.DATE,
 };
 
+type Parsers = Record<number, (x: string, typeId?: number) => unknown>;
+type Result = { rows: unknown[]; fields: { name: string; dataTypeID: number }[] };
+
 /**
  * Makes the client parse Drizzle's text types as text itself, and answers the parsers that restore
  * PGlite's usual parsing of them, for the callers that are not Drizzle.
@@ -353,10 +356,11 @@ export const DRIZZLE_TEXT_TYPES: Record<number, number | null> = {
  * new object merged with them, every query: ~120 KB of garbage and half the JavaScript time of a point
  * select (220 → 106 µs a query, measured), and what set off the full collections that held the event
  * loop for 20–40 ms during a dataset upload's 200 part inserts. Drizzle's queries (nearly all of them)
- * now go without parsers (withoutQueryParsers); the few other callers pass these back.
+ * now go without parsers (withoutQueryParsers); the other callers' results are parsed with these
+ * afterwards, only in the columns of these types (reparse).
  */
-function parseDrizzleTypesAsText(client: PGlite): Record<number, (x: string, typeId?: number) => unknown> {
-  const usual: Record<number, (x: string, typeId?: number) => unknown> = {};
+function parseDrizzleTypesAsText(client: PGlite): Parsers {
+  const usual: Parsers = {};
   const entries = Object.entries(DRIZZLE_TEXT_TYPES).map(([type, element]) => [Number(type), element] as const);
   for (const [t, element] of entries) if (element === null) usual[t] = client.parsers[t];
   for (const [t, element] of entries) {
@@ -395,12 +399,30 @@ function withoutQueryParsers<C extends Queryable>(client: C): C {
   });
 }
 
-/** The client with `parsers` given to every query and exec (pg-boss's adapter calls both). */
-function withQueryParsers(client: PGlite, parsers: QueryOptions['parsers']): PGlite {
+/**
+ * A result's values of Drizzle's text types, parsed as PGlite usually parses them. Done on the result,
+ * not by giving the query `parsers` (which would make PGlite copy its parser table for it): most
+ * results have no such column and cost one look at their fields.
+ */
+function reparse<R extends Result>(result: R, usual: Parsers): R {
+  const fix = result.fields.flatMap((f, i) => (usual[f.dataTypeID] ? [{ key: f.name, i, parse: usual[f.dataTypeID], type: f.dataTypeID }] : []));
+  if (fix.length === 0) return result;
+  for (const row of result.rows as (Record<string, unknown> | unknown[])[]) {
+    for (const { key, i, parse, type } of fix) {
+      if (Array.isArray(row)) {
+        if (typeof row[i] === 'string') row[i] = parse(row[i] as string, type);
+      } else if (typeof row[key] === 'string') row[key] = parse(row[key] as string, type);
+    }
+  }
+  return result;
+}
+
+/** The client whose query and exec results read every type as PGlite usually does (pg-boss's adapter calls both). */
+function withUsualTypes(client: PGlite, usual: Parsers): PGlite {
   return new Proxy(client, {
     get(target, prop) {
-      if (prop === 'query') return (text: string, params?: unknown[], o?: QueryOptions) => target.query(text, params, { ...o, parsers: { ...parsers, ...o?.parsers } });
-      if (prop === 'exec') return (text: string, o?: QueryOptions) => target.exec(text, { ...o, parsers: { ...parsers, ...o?.parsers } });
+      if (prop === 'query') return async (text: string, params?: unknown[], o?: QueryOptions) => reparse(await target.query(text, params, o), usual);
+      if (prop === 'exec') return async (text: string, o?: QueryOptions) => (await target.exec(text, o)).map((r) => reparse(r, usual));
       const value: unknown = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
