@@ -7,11 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { errorCodes } from 'fastify';
 import type { Readable } from 'node:stream';
 
-/** Parses `types` in `app` as `Uint8Array[]`, refusing more than `limit` bytes as Fastify does (413). */
-export function addChunkedBodyParser(app: FastifyInstance, types: string[], limit: number): void {
+/** Parses `types` in `app` as `Uint8Array[]`, refusing more than the route's `bodyLimit` as Fastify does (413). */
+export function addChunkedBodyParser(app: FastifyInstance, types: string[]): void {
   for (const type of types) {
     app.addContentTypeParser(type, (req, payload, done) => {
-      readChunks(payload, limit, Number(req.headers['content-length'])).then(
+      readChunks(payload, req.routeOptions.bodyLimit, Number(req.headers['content-length'])).then(
         (chunks) => done(null, chunks),
         (err: Error) => done(err, undefined),
       );

@@ -165,7 +165,7 @@ export function registerModelsRoutes(fastify: FastifyInstance, service: ModelsSe
   app.register(async (uploads) => {
     registerValidation(uploads, { bodies: false });
     uploads.removeContentTypeParser('application/json');
-    addChunkedBodyParser(uploads, ['application/json', 'text/csv'], opts.datasetMaxBytes);
+    addChunkedBodyParser(uploads, ['application/json', 'text/csv']);
     uploads.withTypeProvider<TypeBoxTypeProvider>().post('/api/v1/datasets', {
       config: { access: 'user' },
       bodyLimit: opts.datasetMaxBytes,
