@@ -376,6 +376,17 @@ function parseDrizzleTypesAsText(client: PGlite): Parsers {
 type QueryOptions = NonNullable<Parameters<PGlite['query']>[2]>;
 type Queryable = Pick<PGlite, 'query'> & Partial<Pick<PGlite, 'transaction' | 'exec'>>;
 
+/** `target` with the methods in `own` replaced; its other methods stay bound to it. */
+function overriding<C extends object>(target: C, own: Record<string, unknown>): C {
+  return new Proxy(target, {
+    get(t, prop) {
+      if (typeof prop === 'string' && own[prop] !== undefined) return own[prop];
+      const value: unknown = Reflect.get(t, prop, t);
+      return typeof value === 'function' ? value.bind(t) : value;
+    },
+  });
+}
+
 /** The client as Drizzle gets it: its queries (and its transactions' queries) without their own parsers. */
 function withoutQueryParsers<C extends Queryable>(client: C): C {
   const byMode = new Map<unknown, QueryOptions>();
@@ -387,15 +398,9 @@ function withoutQueryParsers<C extends Queryable>(client: C): C {
     if (!kept) byMode.set(o.rowMode, (kept = { rowMode: o.rowMode }));
     return kept;
   };
-  return new Proxy(client, {
-    get(target, prop) {
-      if (prop === 'query') return (text: string, params?: unknown[], o?: QueryOptions) => target.query(text, params, bare(o));
-      if (prop === 'transaction' && target.transaction) {
-        return (fn: (tx: Queryable) => Promise<unknown>) => target.transaction!((tx) => fn(withoutQueryParsers(tx)));
-      }
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+  return overriding(client, {
+    query: (text: string, params?: unknown[], o?: QueryOptions) => client.query(text, params, bare(o)),
+    transaction: client.transaction && ((fn: (tx: Queryable) => Promise<unknown>) => client.transaction!((tx) => fn(withoutQueryParsers(tx)))),
   });
 }
 
@@ -419,13 +424,9 @@ function reparse<R extends Result>(result: R, usual: Parsers): R {
 
 /** The client whose query and exec results read every type as PGlite usually does (pg-boss's adapter calls both). */
 function withUsualTypes(client: PGlite, usual: Parsers): PGlite {
-  return new Proxy(client, {
-    get(target, prop) {
-      if (prop === 'query') return async (text: string, params?: unknown[], o?: QueryOptions) => reparse(await target.query(text, params, o), usual);
-      if (prop === 'exec') return async (text: string, o?: QueryOptions) => (await target.exec(text, o)).map((r) => reparse(r, usual));
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+  return overriding(client, {
+    query: async (text: string, params?: unknown[], o?: QueryOptions) => reparse(await client.query(text, params, o), usual),
+    exec: async (text: string, o?: QueryOptions) => (await client.exec(text, o)).map((r) => reparse(r, usual)),
   });
 }
 
