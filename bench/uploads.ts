@@ -5,9 +5,9 @@
 // queue inside it (Linux's /proc/thread-self/schedstat: runnable but without a core, not work of its
 // own) and how long the garbage collector ran (PerformanceObserver 'gc'). (Its CPU time would not do:
 // this kernel accounts a thread's CPU time by 4 ms ticks, so a gap's figure is off by up to 4 ms.)
-// curl sends the body from another process. The embedded database runs on a data directory, as `npm start` does. Then two trainings
-// (`POST /train`, a depth-4 tree, 2 folds) on the last uploaded dataset: the server reads it back part by
-// part on this loop before the fits run on a thread.
+// curl sends the body from another process. The embedded database runs on a data directory, as
+// `npm start` does. Then two trainings (`POST /train`, a depth-4 tree, 2 folds) on the last uploaded
+// dataset: the server reads it back part by part on this loop before the fits run on a thread.
 //   node bench/uploads.ts [--rows 80000] [--features 10] [--reps 4] [--pg postgres://postgres@127.0.0.1:5432/test] [--skip-pg]
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
