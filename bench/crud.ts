@@ -5,8 +5,10 @@
 // random type): creates (beside the CRUD repository's own batched create without HTTP, and beside
 // single-row and 10-row inserts), lists with an exact count, and lists
 // with `Prefer: count=none`. For every phase it also prints the machine's CPU time per operation (all
-// cores, from /proc/stat through os.cpus(): wrk, server, database and bench alike), and it measures the
-// HTTP floor: a bare Fastify route that echoes the create's JSON body, under the same wrk load.
+// cores, from /proc/stat through os.cpus(): wrk, server, database and bench alike), and it measures two
+// HTTP floors under the same wrk load: a bare Fastify route that echoes the create's JSON body, and, per
+// backend, a bare Fastify route that calls the CRUD repository's create (what HTTP alone costs the
+// repository reference).
 //   node bench/crud.ts [--seconds 5] [--connections 20] [--rows 100000] [--pg postgres://postgres@127.0.0.1:5432/test]
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -55,20 +57,41 @@ async function metered<T extends { rate: number }>(work: () => Promise<T>): Prom
 }
 const wrkMetered = (o: Parameters<typeof wrk>[0]) => metered(async () => { const r = await wrk(o); return { ...r, rate: r.rps }; });
 
-/** The HTTP floor: a bare Fastify route answering the create's body as JSON (201), in its own process. */
-async function httpFloor(): Promise<{ rps: number; p99: number; cpuPerOp: number }> {
+/**
+ * The HTTP floor: a bare Fastify route (no auth, no validation, no metrics) in its own process, under
+ * the same wrk load as the creates. Without a database it echoes the create's body (201); with one it
+ * answers the CRUD repository's create, the same batched path the server's route takes, so its ratio to
+ * the in-process repository is the most HTTP turnaround on these cores leaves of that reference.
+ */
+async function httpFloor(database?: Parameters<typeof openDatabase>[0]): Promise<{ rps: number; p99: number; cpuPerOp: number }> {
   const script = `import Fastify from 'fastify';
+const config = process.env.FLOOR_DATABASE ? JSON.parse(process.env.FLOOR_DATABASE) : null;
+let create = async (row) => ({ event_id: 1, ...row }), close = async () => {};
+if (config) {
+  const { openDatabase } = await import('./src/platform/db.ts');
+  const { createCrudRepository } = await import('./src/platform/crud.ts');
+  const { eventLogSpec } = await import('./src/modules/resources/resources.schemas.ts');
+  const database = await openDatabase(config);
+  const repo = createCrudRepository(database.db, eventLogSpec);
+  create = (row) => repo.create(row, null);
+  close = () => database.close();
+}
 const app = Fastify({ logger: false });
-app.post('/events', async (req, reply) => { reply.status(201); return { event_id: 1, ...req.body }; });
+app.post('/events', async (req, reply) => { reply.status(201); return create(req.body); });
 await app.listen({ port: 0, host: '127.0.0.1' });
+process.once('SIGTERM', () => app.close().then(close).then(() => process.exit(0)));
 console.log(app.server.address().port);`;
-  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: path.dirname(import.meta.dirname), stdio: ['ignore', 'pipe', 'inherit'] });
+  const env = { ...process.env, FLOOR_DATABASE: database ? JSON.stringify(database) : '' };
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: path.dirname(import.meta.dirname), env, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => proc.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
   try {
     const r = await wrkMetered({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, seconds: SECONDS, path: '/events', method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, body });
+    if (r.errors) throw new Error(`HTTP floor: ${r.errors} errors or non-2xx answers`);
     return { rps: r.rps, p99: r.p99, cpuPerOp: r.cpuPerOp };
   } finally {
+    const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
+    await exited;
   }
 }
 
@@ -152,12 +175,14 @@ async function benchBackend(name: string, env: Record<string, string>, serverDb:
   const listNoCount = await wrkMetered(listReq('count=none'));
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
+  const floor = await httpFloor(driverDb);
   const database = await openDatabase(driverDb);
   const ceiling = await driverCeiling(database);
   await database.close();
   if (create.errors || list.errors || listNoCount.errors) throw new Error(`${name}: ${create.errors + list.errors + listNoCount.errors} errors or non-2xx answers; the figures would be meaningless`);
   return [
     { backend: name, op: 'create (POST /events), beside the CRUD repository without HTTP', httpRps: create.rps, httpP99: create.p99, driverOps: ceiling.repository.rate, ratio: create.rps / ceiling.repository.rate, target: pg ? '≥ 2,000/s, p99 < 50 ms, ≥ 0.8× batched' : '–', httpCpu: create.cpuPerOp, driverCpu: ceiling.repository.cpuPerOp },
+    { backend: name, op: '(a bare Fastify route calling the same repository: no auth, no validation)', httpRps: floor.rps, httpP99: floor.p99, driverOps: ceiling.repository.rate, ratio: floor.rps / ceiling.repository.rate, target: '', httpCpu: floor.cpuPerOp, driverCpu: ceiling.repository.cpuPerOp },
     { backend: name, op: `(${BATCH}-row inserts on ${CONNECTIONS} connections, for comparison)`, httpRps: NaN, httpP99: NaN, driverOps: ceiling.batched.rate, ratio: create.rps / ceiling.batched.rate, target: '', driverCpu: ceiling.batched.cpuPerOp },
     { backend: name, op: '(single-row inserts, for comparison)', httpRps: NaN, httpP99: NaN, driverOps: ceiling.create.rate, ratio: create.rps / ceiling.create.rate, target: '', driverCpu: ceiling.create.cpuPerOp },
     { backend: name, op: 'list, exact count (GET /events?event_type=…)', httpRps: list.rps, httpP99: list.p99, driverOps: ceiling.list.rate, ratio: list.rps / ceiling.list.rate, target: pg ? '≥ 2,000/s, p99 < 20 ms' : '–', httpCpu: list.cpuPerOp, driverCpu: ceiling.list.cpuPerOp },
