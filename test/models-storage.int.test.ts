@@ -45,6 +45,8 @@ test('a dataset of several parts reads back exactly and in order', async () => {
   assert.deepEqual(back.x, x);
   assert.ok(Object.is(back.x[9], -0));
   assert.deepEqual(back.y, y);
+  // Read into shared memory, so a training thread is handed the arrays rather than a copy of them.
+  assert.ok(back.x.buffer instanceof SharedArrayBuffer && back.y.buffer instanceof SharedArrayBuffer);
   // ensureDataset stores once: a second call with other rows changes nothing.
   await repo.ensureDataset(meta('several', p, n), { x: new Float64Array(n * p), y: new Int32Array(n) });
   assert.deepEqual((await repo.findDataset('several'))!.x, x);

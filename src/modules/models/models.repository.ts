@@ -102,13 +102,16 @@ export function createModelsRepository(database: Database) {
       });
     },
 
-    /** A dataset with its rows, read part by part. */
+    /**
+     * A dataset with its rows, read part by part into shared memory: a training thread is then handed
+     * the arrays, not a copy (posting 80,000 × 10 features copied 6.4 MB on the event loop, ~3 ms).
+     */
     async findDataset(id: string): Promise<DatasetRow | null> {
       const [meta] = await db.select().from(mlDatasets).where(eq(mlDatasets.id, id));
       if (!meta) return null;
       const p = meta.feature_names.length;
-      const x = new Float64Array(meta.n_rows * p);
-      const y = new Int32Array(meta.n_rows);
+      const x = new Float64Array(new SharedArrayBuffer(meta.n_rows * p * Float64Array.BYTES_PER_ELEMENT));
+      const y = new Int32Array(new SharedArrayBuffer(meta.n_rows * Int32Array.BYTES_PER_ELEMENT));
       let rows = 0;
       for (let part = 0; ; part++) {
         if (part > 0) await loopTurn();
