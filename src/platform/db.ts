@@ -310,12 +310,9 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
  * arrived (issue 11: 549–940 events/s with p99 up to 2 s, against 3,364–3,661 with p99 under 31 ms
  * once the batcher alone went through setImmediate; bench/events.ts measures it). Here every caller
  * gets it: `query`, `exec` and `transaction` (which covers every statement Drizzle and the migrator
- * send). PostgreSQL needs none of this: its answers come back as socket I/O.
- *
- * Statements inside a transaction run on its own handle. They yield only once the transaction has held
- * the loop for TRANSACTION_SLICE_MS since it last yielded: a short transaction never waits on HTTP while
- * it holds the one connection, and a long one (a model version stored with its registry rows and job,
- * 8–30 ms of statements on this thread) no longer stops the loop for all of its length.
+ * send; statements inside a transaction run on its own handle and do not yield, so a transaction never
+ * waits on HTTP while it holds the one connection). PostgreSQL needs none of this: its answers come
+ * back as socket I/O.
  */
 function yieldToIo(client: PGlite): void {
   const afterPoll = <T>(work: Promise<T>): Promise<T> =>
@@ -328,30 +325,7 @@ function yieldToIo(client: PGlite): void {
   const transaction = client.transaction.bind(client);
   client.query = (...args) => afterPoll(query(...args));
   client.exec = (...args) => afterPoll(exec(...args));
-  client.transaction = (fn, ...rest) => afterPoll(transaction((tx) => fn(inSlices(tx)), ...rest));
-}
-
-/** How long a transaction's statements may hold the event loop before one of them yields to it. */
-const TRANSACTION_SLICE_MS = 3;
-
-/** A transaction handle whose statements yield to the event loop (as afterPoll) once every TRANSACTION_SLICE_MS. */
-function inSlices<T extends Queryable>(tx: T): T {
-  let since = performance.now();
-  const sliced = async <R>(work: Promise<R>): Promise<R> => {
-    try {
-      return await work;
-    } finally {
-      if (performance.now() - since >= TRANSACTION_SLICE_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        since = performance.now();
-      }
-    }
-  };
-  const { query, exec } = tx;
-  return overriding(tx, {
-    query: (...args: Parameters<typeof query>) => sliced(query.apply(tx, args)),
-    exec: exec && ((...args: Parameters<typeof exec>) => sliced(exec.apply(tx, args))),
-  });
+  client.transaction = (...args) => afterPoll(transaction(...args));
 }
 
 /**
