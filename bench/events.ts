@@ -17,9 +17,13 @@
 // is shared.
 //   node bench/events.ts [--seconds 10] [--path-seconds 5] [--connections 50] [--path-connections 20]
 //     [--users 50] [--pool 10] [--pg postgres://postgres@127.0.0.1:5432/test] [--redis redis://127.0.0.1:6379/0]
-//     [--only embedded,embedded+redis,pg] [--skip-paths] [--skip-driver] [--baseline DIR]
+//     [--only embedded,embedded+redis,pg] [--skip-paths] [--skip-driver] [--baseline DIR] [--webhook]
+// `--webhook` subscribes an alert webhook (every code) to a receiver on loopback before the load, as a
+// deployment with webhooks runs: each events batch then stores its alert fact in its own transaction,
+// and the server delivers the alerts while it ingests. The receiver's count of deliveries is printed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,6 +50,7 @@ const { values: args } = parseArgs({
     'skip-paths': { type: 'boolean', default: false },
     'skip-driver': { type: 'boolean', default: false },
     baseline: { type: 'string' },
+    webhook: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -248,7 +253,7 @@ async function benchServer(target: Target, code: string, dir: string): Promise<R
   await stopServer(fresh);
   const existing = await startServer(dir, env);
   await stopServer(existing);
-  const server = await startServer(dir, { ...env, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, AUTH_RATE_LIMIT_PER_IP: '1000000', AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000' });
+  const server = await startServer(dir, { ...env, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, AUTH_RATE_LIMIT_PER_IP: '1000000', AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000', ...(receiver ? { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } : {}) });
   const pid = server.proc.pid!;
   const phases = new Map<string, Phase>();
   const rssPeak = { mb: 0 };
@@ -257,6 +262,10 @@ async function benchServer(target: Target, code: string, dir: string): Promise<R
   try {
     const auth = await login(server.url);
     const headers = { 'content-type': 'application/json', authorization: auth };
+    if (receiver) {
+      const r = await fetch(`${server.url}/api/alert-webhooks`, { method: 'POST', headers, body: JSON.stringify({ url: receiver.url }) });
+      if (r.status !== 201) throw new Error(`subscribing the webhook: ${r.status} ${await r.text()}`);
+    }
     for (let u = 0; u < USERS; u++) {
       const r = await fetch(`${server.url}/users`, { method: 'POST', headers, body: JSON.stringify({ user_id: String(FIRST_USER + u) }) });
       if (r.status !== 201 && r.status !== 409) throw new Error(`creating user: ${r.status} ${await r.text()}`);
@@ -284,6 +293,14 @@ async function benchServer(target: Target, code: string, dir: string): Promise<R
   return { config: LABEL[target.name], code, startFresh: fresh.startMs, startExisting: existing.startMs, idleRss, loadRss: rssPeak.mb, hwm, phases };
 }
 
+/** With --webhook: a loopback receiver that answers every delivery 204 and counts them. */
+const receiver = args.webhook
+  ? await new Promise<{ url: string; deliveries: number; server: http.Server }>((resolve) => {
+      const r = { url: '', deliveries: 0, server: http.createServer((req, res) => req.resume().on('end', () => (r.deliveries++, res.writeHead(204).end()))) };
+      r.server.listen(0, '127.0.0.1', () => resolve(Object.assign(r, { url: `http://127.0.0.1:${(r.server.address() as { port: number }).port}/alerts` })));
+    })
+  : undefined;
+
 const results: Result[] = [];
 try {
   for (const target of targets) {
@@ -305,11 +322,12 @@ try {
     await admin.end();
   }
   fs.rmSync(work, { recursive: true, force: true });
+  receiver?.server.close();
 }
 
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
-console.log(`\nArbiter hot paths: ${os.cpus().length} cores, node ${process.version}, loopback, wrk (one thread) after ${WARMUP} s of warm-up per phase, server LOG_LEVEL=error, admin bearer token; POST /api/events ${CONNECTIONS} connections × ${SECONDS} s over ${USERS} users; other paths ${PATH_CONNECTIONS} connections × ${PATH_SECONDS} s; PostgreSQL pool ${POOL}`);
+console.log(`\nArbiter hot paths: ${os.cpus().length} cores, node ${process.version}, loopback, wrk (one thread) after ${WARMUP} s of warm-up per phase, server LOG_LEVEL=error, admin bearer token; POST /api/events ${CONNECTIONS} connections × ${SECONDS} s over ${USERS} users; other paths ${PATH_CONNECTIONS} connections × ${PATH_SECONDS} s; PostgreSQL pool ${POOL}${receiver ? `; an alert webhook subscribed, ${receiver.deliveries} deliveries received over the run` : ''}`);
 console.log('\n| configuration | code | path | req/s | p50 (ms) | p99 (ms) | event-loop delay p99 (ms) | mean batch | highest RSS (MB) | errors | load |');
 console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
