@@ -71,3 +71,23 @@ test('a part whose bytes do not fit its rows is an error naming it', async () =>
   await database.query("update ml_dataset_parts set x = substring(x from 1 for length(x) - 3) where dataset_id = 'torn' and part = 0");
   await assert.rejects(repo.findDataset('torn'), /dataset torn: part 0 does not fit its 10000 rows of 4 features/);
 });
+
+test("storing a version lets the event loop turn between its transaction's statements", async () => {
+  const repo = createModelsRepository(database);
+  const version = {
+    algorithm: 'decision_tree', param_grid: {}, best_params: {}, best_score: 1, scoring: 'accuracy', cv: 2, cv_results: {} as never,
+    training_accuracy: 1, metrics: { accuracy: 1, f1_macro: 1, confusion_matrix: [[1]], method: 'test' }, feature_importances: {},
+    dataset_id: 'iris', dataset_hash: 'sha256:test', feature_names: ['f0'], class_names: ['a'], seed: 0, training_ms: 1,
+    library_version: 'test', job_id: null, artifact: {},
+  };
+  // On PGlite the statements run on this thread and answer at once: without a turn of the loop between
+  // them, an immediate set before the call would run only after the transaction.
+  let turned = false;
+  setImmediate(() => (turned = true));
+  let turnedBeforePublish = false;
+  const ref = await repo.createVersion({ owner: 'storage-test', name: 'loop', algorithm: 'decision_tree' }, version, async () => {
+    turnedBeforePublish = turned;
+  });
+  assert.equal(ref.version, 1);
+  assert.ok(turnedBeforePublish, 'the loop did not turn before the fact was published');
+});
