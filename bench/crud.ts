@@ -9,7 +9,7 @@
 // HTTP floors under the same wrk load: a bare Fastify route that echoes the create's JSON body, and, per
 // backend, a bare Fastify route that calls the CRUD repository's create (what HTTP alone costs the
 // repository reference).
-//   node bench/crud.ts [--seconds 5] [--connections 20] [--rows 100000] [--pg postgres://postgres@127.0.0.1:5432/test]
+//   node bench/crud.ts [--seconds 5] [--connections 20] [--rows 100000] [--pg postgres://postgres@127.0.0.1:5432/test] [--skip-pg]
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -83,13 +83,16 @@ process.once('SIGTERM', () => app.close().then(close).then(() => process.exit(0)
 console.log(app.server.address().port);`;
   const env = { ...process.env, FLOOR_DATABASE: database ? JSON.stringify(database) : '' };
   const proc = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: path.dirname(import.meta.dirname), env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((resolve) => proc.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  const port = await Promise.race([
+    new Promise<string>((resolve) => proc.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))),
+    exited.then((code) => Promise.reject(new Error(`HTTP floor: the bare route's process exited (${code}) before it listened`))),
+  ]);
   try {
     const r = await wrkMetered({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, seconds: SECONDS, path: '/events', method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, body });
     if (r.errors) throw new Error(`HTTP floor: ${r.errors} errors or non-2xx answers`);
     return { rps: r.rps, p99: r.p99, cpuPerOp: r.cpuPerOp };
   } finally {
-    const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
     await exited;
   }
@@ -175,10 +178,11 @@ async function benchBackend(name: string, env: Record<string, string>, serverDb:
   const listNoCount = await wrkMetered(listReq('count=none'));
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
-  const floor = await httpFloor(driverDb);
   const database = await openDatabase(driverDb);
   const ceiling = await driverCeiling(database);
   await database.close();
+  // After the ceiling: the floor's creates add rows to the driver's database, which its lists read.
+  const floor = await httpFloor(driverDb);
   if (create.errors || list.errors || listNoCount.errors) throw new Error(`${name}: ${create.errors + list.errors + listNoCount.errors} errors or non-2xx answers; the figures would be meaningless`);
   return [
     { backend: name, op: 'create (POST /events), beside the CRUD repository without HTTP', httpRps: create.rps, httpP99: create.p99, driverOps: ceiling.repository.rate, ratio: create.rps / ceiling.repository.rate, target: pg ? '≥ 2,000/s, p99 < 50 ms, ≥ 0.8× batched' : '–', httpCpu: create.cpuPerOp, driverCpu: ceiling.repository.cpuPerOp },

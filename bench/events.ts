@@ -19,8 +19,9 @@
 //     [--users 50] [--pool 10] [--pg postgres://postgres@127.0.0.1:5432/test] [--redis redis://127.0.0.1:6379/0]
 //     [--only embedded,embedded+redis,pg] [--skip-paths] [--skip-driver] [--baseline DIR] [--webhook]
 // `--webhook` subscribes an alert webhook (every code) to a receiver on loopback before the load, as a
-// deployment with webhooks runs: each events batch then stores its alert fact in its own transaction,
-// and the server delivers the alerts while it ingests. The receiver's count of deliveries is printed.
+// deployment with webhooks runs: each events batch then stores its alert fact in the batch's own
+// transaction, and the server delivers the alerts while it ingests. The receiver's count of deliveries
+// is printed. The database-only ceiling has no subscription: it stays the plain batch insert.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';

@@ -310,9 +310,10 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
  * arrived (issue 11: 549–940 events/s with p99 up to 2 s, against 3,364–3,661 with p99 under 31 ms
  * once the batcher alone went through setImmediate; bench/events.ts measures it). Here every caller
  * gets it: `query`, `exec` and `transaction` (which covers every statement Drizzle and the migrator
- * send; statements inside a transaction run on its own handle and do not yield, so a transaction never
- * waits on HTTP while it holds the one connection). PostgreSQL needs none of this: its answers come
- * back as socket I/O.
+ * send; statements inside a transaction run on its own handle and do not yield, so a transaction waits
+ * on HTTP while it holds the one connection only where its own code turns the loop on purpose: storing
+ * a dataset's parts and a trained version, models.repository.ts). PostgreSQL needs none of this: its
+ * answers come back as socket I/O.
  */
 function yieldToIo(client: PGlite): void {
   const afterPoll = <T>(work: Promise<T>): Promise<T> =>

@@ -82,6 +82,8 @@ async function insertParts(tx: Tx, id: string, nFeatures: number, data: DatasetD
 
 export function createModelsRepository(database: Database) {
   const db = database.db;
+  /** Only PGlite runs statements on this thread; PostgreSQL's answers already come back as I/O. */
+  const turns = database.kind === 'embedded';
   /** Datasets a caller sees: the shipped ones and their own (everyone's when `owner` is null). */
   const visible = (owner: string | null): SQL | undefined => (owner === null ? undefined : or(isNull(mlDatasets.owner), eq(mlDatasets.owner, owner)));
 
@@ -105,6 +107,12 @@ export function createModelsRepository(database: Database) {
     /**
      * A dataset with its rows, read part by part into shared memory: a training thread is then handed
      * the arrays, not a copy (posting 80,000 × 10 features copied 6.4 MB on the event loop, ~3 ms).
+     */
+    /**
+     * A dataset with its rows, in arrays over SharedArrayBuffers: a training thread is handed them
+     * without a copy. The service keeps the shipped datasets' arrays for every later training, so
+     * they are shared with every thread that trains on them: nothing may write to them, not even for
+     * a moment (as `inNetworkOrder` does to the arrays it stores).
      */
     async findDataset(id: string): Promise<DatasetRow | null> {
       const [meta] = await db.select().from(mlDatasets).where(eq(mlDatasets.id, id));
@@ -179,13 +187,13 @@ export function createModelsRepository(database: Database) {
           })
           .returning({ id: mlModels.id, next: mlModels.last_version });
         const next = m.next;
-        await loopTurn();
+        if (turns) await loopTurn();
         const [v] = await tx
           .insert(mlModelVersions)
           .values({ ...version, model_id: m.id, version: next })
           .returning({ id: mlModelVersions.id, created_at: mlModelVersions.created_at });
         const ref = { model_id: m.id, version: next, version_id: v.id };
-        await loopTurn();
+        if (turns) await loopTurn();
         await publish(tx, ref);
         return { ...ref, created_at: v.created_at };
       });
