@@ -33,22 +33,78 @@ function makeAjv(coerceTypes: boolean | 'array') {
   return ajv;
 }
 
+/** Keywords whose value is data, not a schema: a copy of a schema leaves them as they are. */
+const VALUE_KEYWORDS = new Set(['const', 'default', 'examples', 'enum']);
+
+/** Keywords whose value maps names (of properties, of definitions) to schemas. */
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
+
+/** A copy of a schema in which every subschema, innermost first, has gone through `change`. */
+function mapSchema(schema: unknown, change: (node: Record<string, unknown>) => Record<string, unknown>): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => mapSchema(s, change));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (VALUE_KEYWORDS.has(k)) out[k] = v;
+    else if (SCHEMA_MAPS.has(k) && v !== null && typeof v === 'object') out[k] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, mapSchema(s, change)]));
+    else out[k] = mapSchema(v, change);
+  }
+  return change(out);
+}
+
 /**
  * A copy of a schema in which every integer is bounded to the safe integers: a coerced path or
  * query value such as 12345678901234567891 would otherwise become the nearest double and find
  * another row, and a larger one would reach the database as an out-of-range value.
  */
 function withSafeIntegers(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(withSafeIntegers);
-  if (schema === null || typeof schema !== 'object') return schema;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema)) out[k] = k === 'const' || k === 'default' || k === 'examples' || k === 'enum' ? v : withSafeIntegers(v);
-  const type = out.type;
-  if (type === 'integer' || (Array.isArray(type) && type.includes('integer'))) {
-    if (typeof out.maximum !== 'number' || out.maximum > Number.MAX_SAFE_INTEGER) out.maximum = Number.MAX_SAFE_INTEGER;
-    if (typeof out.minimum !== 'number' || out.minimum < -Number.MAX_SAFE_INTEGER) out.minimum = -Number.MAX_SAFE_INTEGER;
-  }
-  return out;
+  return mapSchema(schema, (node) => {
+    const type = node.type;
+    if (type === 'integer' || (Array.isArray(type) && type.includes('integer'))) {
+      if (typeof node.maximum !== 'number' || node.maximum > Number.MAX_SAFE_INTEGER) node.maximum = Number.MAX_SAFE_INTEGER;
+      if (typeof node.minimum !== 'number' || node.minimum < -Number.MAX_SAFE_INTEGER) node.minimum = -Number.MAX_SAFE_INTEGER;
+    }
+    return node;
+  });
+}
+
+const JSON_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'null', 'object', 'array']);
+/** Keywords that only describe: branches may share them, and the union's own node may hold them. */
+const ANNOTATIONS = new Set(['description', 'title', 'examples', 'default']);
+/** Keywords that make a branch more than its type and shape: such a union stays an `anyOf`. */
+const COMBINING = new Set(['const', 'enum', 'anyOf', 'oneOf', 'allOf', 'not', 'if', 'then', 'else', '$ref']);
+const isSchema = (s: unknown): s is Record<string, unknown> => typeof s === 'object' && s !== null && !Array.isArray(s);
+
+/**
+ * A copy of a response schema in which the unions a type list can say are type lists: a nullable
+ * field (`anyOf: [{type: 'string'}, {type: 'null'}]`, how TypeBox writes `Type.Union([T,
+ * Type.Null()])`; ~350 of the server's response fields), one row or a list of rows, and a union of
+ * string constants (`'up' | 'down'`, written as a string). fast-json-stringify writes a type list
+ * after a `typeof` check, but an `anyOf` by running an Ajv validator on the value: a new Ajv for
+ * each schema that has one (~10 ms to build), its validators compiled on the route's first answer
+ * (~17 ms for POST /train's), and a validation of each answer. A union whose branches share a type
+ * (or overlap, integer and number), or carry keywords of their own on the same name, stays an `anyOf`.
+ */
+export function unionsAsTypeLists(schema: unknown): unknown {
+  return mapSchema(schema, (node) => {
+    const branches = node.anyOf;
+    const { anyOf: _, ...rest } = node;
+    if (!Array.isArray(branches) || !branches.every(isSchema) || !Object.keys(rest).every((k) => ANNOTATIONS.has(k))) return node;
+    if (branches.every((b) => b.type === 'string' && typeof b.const === 'string' && Object.keys(b).every((k) => k === 'type' || k === 'const' || ANNOTATIONS.has(k)))) {
+      return { ...rest, type: 'string', enum: branches.map((b) => b.const) };
+    }
+    const types = branches.map((b) => b.type);
+    if (!types.every((t) => typeof t === 'string' && JSON_TYPES.has(t)) || new Set(types).size !== types.length || (types.includes('integer') && types.includes('number'))) return node;
+    const merged: Record<string, unknown> = {};
+    for (const branch of branches) {
+      for (const [k, v] of Object.entries(branch)) {
+        if (k === 'type' || ANNOTATIONS.has(k)) continue;
+        if (COMBINING.has(k) || k in merged) return node;
+        merged[k] = v;
+      }
+    }
+    return { ...merged, ...rest, type: types };
+  });
 }
 
 /**
@@ -131,13 +187,14 @@ export function registerValidation(app: FastifyInstance, opts: { bodies?: boolea
  * Response serializers are compiled after start-up, as the validators are: compiling every route's
  * response schemas with fast-json-stringify (as Fastify does when the routes are registered) took about
  * 0.3 s of each start, in the start-up profile of issue 11. The schemas are the routes' own (no shared
- * schemas), so this is fast-json-stringify as Fastify calls it.
+ * schemas), with unions written as type lists where they can be (above); the Ajv validators of any
+ * union left are compiled with the serializer (`compileValidators`), not on its first answer.
  */
 export function registerSerialization(app: FastifyInstance): void {
   const queue = queueOf(app);
   app.setSerializerCompiler(({ schema }) => {
     let compiled: ((data: unknown) => string) | undefined;
-    const compile = () => (compiled ??= fastJsonStringify(schema as object));
+    const compile = () => (compiled ??= fastJsonStringify(unionsAsTypeLists(schema) as object, { compileValidators: true }));
     queue.push(() => compiled === undefined && Boolean(compile()));
     return (data: unknown) => compile()(data);
   });
