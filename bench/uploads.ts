@@ -147,7 +147,7 @@ try {
   }
   const f0 = (n: number) => n.toFixed(0);
   console.log(`\nDataset uploads, then two trainings that read the last one back: ${ROWS} rows × ${FEATURES} features (JSON ${(sizes.json / 1e6).toFixed(1)} MB, CSV ${(sizes.csv / 1e6).toFixed(1)} MB), curl from another process, ${REPS} uploads per format in one server process; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
-  console.log('Per request, in order (the first of a process includes compiling its code), ms: the longest loop gap, and of it the time the loop thread waited for a core and the time GC ran; all the time in gaps over 8 ms, and of it the time waiting for a core\n');
+  console.log('Per request, in order (the first training of a process also starts the training threads), ms: the longest loop gap, and of it the time the loop thread waited for a core and the time GC ran; all the time in gaps over 8 ms, and of it the time waiting for a core\n');
   console.log('| backend | request | status | time (ms) | longest gap | of it, waiting for a core | of it, GC | all gaps > 8 ms | of them, waiting for a core |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [name, uploads] of results) {
