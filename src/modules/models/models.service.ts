@@ -417,22 +417,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
     /** The models.train job: the same training on a thread, progress as fits done of fits planned. */
     async runTrainJob(job: JobContext<TrainJobData>) {
       const p = await prepare(job.data.body, job.data.owner, job.data.actsForAnyone);
-      // Progress writes go one after another (a late 50 % must not land after 100 %), and at most
-      // one waits: a newer report replaces the waiting one.
-      let writing: Promise<void> = Promise.resolve();
-      let waiting: { percent: number; note?: string } | null = null;
-      const report = (percent: number, note?: string) => {
-        const queued = waiting !== null;
-        waiting = { percent, note };
-        if (queued) return;
-        writing = writing.then(async () => {
-          const w = waiting!;
-          waiting = null;
-          await job.progress(w.percent, w.note).catch(() => {});
-        });
-      };
-      const out = await execute(p, job.signal, report);
-      await writing;
+      const out = await execute(p, job.signal, job.report);
       // A job cancelled (or timed out) after its last fit leaves no version.
       job.signal.throwIfAborted();
       const ref = await store(p, out, job.id);

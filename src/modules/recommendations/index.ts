@@ -64,7 +64,7 @@ export function registerRecommendationsModule(app: FastifyInstance, deps: Recomm
     concurrency: 1,
     retryLimit: 2,
     timeoutSeconds: 1800,
-    handler: (job) => service.train({ id: job.id, force: job.data?.force === true, signal: job.signal, progress: (p, n) => void job.progress(p, n).catch(() => {}) }),
+    handler: (job) => service.train({ id: job.id, force: job.data?.force === true, signal: job.signal, progress: job.report }),
   });
   // commerce's facts, at least once: every handler is an upsert.
   facts.consume<ProductFact>(COMMERCE_FACTS.productCreated, CONSUMER, (f) => service.onProductFact('upsert', f));

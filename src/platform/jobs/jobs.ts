@@ -26,6 +26,34 @@ export interface JobContext<D> {
   signal: AbortSignal;
   /** Records progress (0–100) and an optional note, shown by GET /api/v1/jobs/{id}. */
   progress(percent: number, note?: string): Promise<void>;
+  /**
+   * Records progress without waiting (for callbacks that cannot await, such as a thread's messages):
+   * one write at a time, in order, a newer report replacing one still waiting; the job settles only
+   * once the last report is stored. A write that fails is logged.
+   */
+  report(percent: number, note?: string): void;
+}
+
+/**
+ * Progress reports written one after another (a late 50 % must not land after 100 %), at most one
+ * waiting: a newer report replaces it. `settled` resolves once the last report is written.
+ */
+export function progressReporter(write: (percent: number, note?: string) => Promise<void>, onError: (err: unknown) => void) {
+  let writing: Promise<void> = Promise.resolve();
+  let waiting: { percent: number; note?: string } | null = null;
+  return {
+    report(percent: number, note?: string): void {
+      const queued = waiting !== null;
+      waiting = { percent, note };
+      if (queued) return;
+      writing = writing.then(async () => {
+        const w = waiting!;
+        waiting = null;
+        await write(w.percent, w.note).catch(onError);
+      });
+    },
+    settled: (): Promise<void> => writing,
+  };
 }
 
 /** Thrown by a handler when retrying cannot help: the job fails at once (into its dead-letter queue). */
@@ -190,24 +218,17 @@ export function createJobSystem(deps: {
   /** Runs one fetched job; a failure is the job's result, never thrown. */
   async function runJob(spec: QueueSpec, job: Job<unknown> & { signal: AbortSignal }): Promise<JobResult> {
     const started = performance.now();
-    const ctx: JobContext<unknown> = {
-      id: job.id,
-      queue: spec.name,
-      data: job.data,
-      attempt: job.retryCount,
-      signal: job.signal,
-      progress: (percent, note) => setProgress(job.id, spec.name, percent, note),
-    };
+    const progress = (percent: number, note?: string) => setProgress(job.id, spec.name, percent, note);
+    const reporter = progressReporter(progress, (err) => log.warn({ err, queue: spec.name }, 'could not record job progress'));
+    const ctx: JobContext<unknown> = { id: job.id, queue: spec.name, data: job.data, attempt: job.retryCount, signal: job.signal, progress, report: reporter.report };
     try {
-      const result = spec.thread
-        ? await runOnThread(spec.thread, job.data, {
-            signal: job.signal,
-            progress: (p, note) => void ctx.progress(p, note).catch((err: unknown) => log.warn({ err, queue: spec.name }, 'could not record job progress')),
-          })
-        : await spec.handler!(ctx);
+      const result = spec.thread ? await runOnThread(spec.thread, job.data, { signal: job.signal, progress: reporter.report }) : await spec.handler!(ctx);
+      // The job completes with its last report stored (a reader of a completed job sees its 100 %).
+      await reporter.settled();
       metrics?.observe(spec.name, 'completed', started);
       return { id: job.id, status: 'completed', output: { result: result ?? null } };
     } catch (err) {
+      await reporter.settled();
       const permanent = err instanceof PermanentJobError;
       metrics?.observe(spec.name, job.signal.aborted ? 'aborted' : 'failed', started);
       const message = err instanceof Error ? err.message : String(err);
