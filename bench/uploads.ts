@@ -7,7 +7,9 @@
 // this kernel accounts a thread's CPU time by 4 ms ticks, so a gap's figure is off by up to 4 ms.)
 // curl sends the body from another process. The embedded database runs on a data directory, as
 // `npm start` does. Then two trainings (`POST /train`, a depth-4 tree, 2 folds) on the last uploaded
-// dataset: the server reads it back part by part on this loop before the fits run on a thread.
+// dataset, whose rows the server kept when it stored them, and one by a second server on the same
+// database (after a restart, embedded), which reads them back part by part on this loop before the
+// fits run on a thread.
 //   node bench/uploads.ts [--rows 80000] [--features 10] [--reps 4] [--pg postgres://postgres@127.0.0.1:5432/test] [--skip-pg]
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,7 +34,7 @@ const FEATURES = Number(args.features);
 const REPS = Number(args.reps);
 
 interface Upload {
-  format: 'json' | 'csv' | 'train';
+  format: 'json' | 'csv' | 'train' | 'read';
   ms: number;
   status: string;
   /** The longest gap, and the run-queue wait and the GC time within it (ms). */
@@ -59,11 +61,14 @@ async function child(dir: string): Promise<Upload[]> {
   const { startTestApp } = await import('../test/helpers/app.ts');
   const { authHeaders } = await import('../test/helpers/auth.ts');
   const run = promisify(execFile);
-  const ctx = await startTestApp({ datasetMaxBytes: 1 << 30, ...(process.env.DATABASE_URL ? {} : { memoryDb: false, dataDir: path.join(dir, 'data') }) });
-  const user = await authHeaders(ctx, 'user');
+  const embedded = !process.env.DATABASE_URL;
+  const options = { datasetMaxBytes: 1 << 30, auth: { secretKey: 'bench-uploads-secret-0123456789abcdef' }, ...(embedded ? { memoryDb: false, dataDir: path.join(dir, 'data') } : {}) };
   // A server compiles its routes' schemas in the second after it starts listening (platform/validation.ts):
-  // the uploads are measured on a server past that, as a server runs.
-  await new Promise((r) => setTimeout(r, 3000));
+  // requests are measured on a server past that, as a server runs.
+  const settled = () => new Promise((r) => setTimeout(r, 3000));
+  const ctx = await startTestApp(options);
+  const user = await authHeaders(ctx, 'user');
+  await settled();
   const gcs: [number, number][] = [];
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcs.push([e.startTime, e.startTime + e.duration]);
@@ -106,15 +111,21 @@ async function child(dir: string): Promise<Upload[]> {
       datasetId = (JSON.parse(fs.readFileSync(answer, 'utf8')) as { id: string }).id;
     }
   }
-  for (let i = 0; i < 2; i++) {
-    await measure('train', async () => {
-      const res = await fetch(`${ctx.url}/train`, { method: 'POST', headers: { ...user, 'content-type': 'application/json' }, body: JSON.stringify({ algorithm: 'decision_tree', params: { max_depth: 4 }, dataset: datasetId, cv: 2 }) });
-      await res.arrayBuffer();
-      return String(res.status);
-    }, 0);
-  }
+  const train = (url: string) => async () => {
+    const res = await fetch(`${url}/train`, { method: 'POST', headers: { ...user, 'content-type': 'application/json' }, body: JSON.stringify({ algorithm: 'decision_tree', params: { max_depth: 4 }, dataset: datasetId, cv: 2 }) });
+    await res.arrayBuffer();
+    return String(res.status);
+  };
+  for (let i = 0; i < 2; i++) await measure('train', train(ctx.url), 0);
+  // A server that has not seen the dataset reads it back: after a restart on the embedded data
+  // directory (one server at a time), beside the first on PostgreSQL (whose test database goes with it).
+  if (embedded) await ctx.close();
+  const other = await startTestApp(embedded ? options : { ...options, databaseUrl: ctx.config.databaseUrl });
+  await settled();
+  await measure('read', train(other.url), 0);
   clearInterval(timer);
-  await ctx.close();
+  await other.close();
+  if (!embedded) await ctx.close();
   return out;
 }
 
@@ -146,14 +157,14 @@ try {
     results.push([name, JSON.parse(/^RESULT (.*)$/m.exec(text)![1]) as Upload[]]);
   }
   const f0 = (n: number) => n.toFixed(0);
-  console.log(`\nDataset uploads, then two trainings that read the last one back: ${ROWS} rows × ${FEATURES} features (JSON ${(sizes.json / 1e6).toFixed(1)} MB, CSV ${(sizes.csv / 1e6).toFixed(1)} MB), curl from another process, ${REPS} uploads per format in one server process; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
-  console.log('Per request, in order (the first training of a process also starts the training threads), ms: the longest loop gap, and of it the time the loop thread waited for a core and the time GC ran; all the time in gaps over 8 ms, and of it the time waiting for a core\n');
+  console.log(`\nDataset uploads, then two trainings on the last one (kept in memory) and one by another server (reads it back): ${ROWS} rows × ${FEATURES} features (JSON ${(sizes.json / 1e6).toFixed(1)} MB, CSV ${(sizes.csv / 1e6).toFixed(1)} MB), curl from another process, ${REPS} uploads per format in one server process; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
+  console.log('Per request, in order (the first training of each server also starts its training threads), ms: the longest loop gap, and of it the time the loop thread waited for a core and the time GC ran; all the time in gaps over 8 ms, and of it the time waiting for a core\n');
   console.log('| backend | request | status | time (ms) | longest gap | of it, waiting for a core | of it, GC | all gaps > 8 ms | of them, waiting for a core |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [name, uploads] of results) {
-    for (const format of ['json', 'csv', 'train'] as const) {
+    for (const format of ['json', 'csv', 'train', 'read'] as const) {
       const u = uploads.filter((x) => x.format === format);
-      console.log(`| ${name} | ${format === 'train' ? 'train (reads it back)' : `upload ${format}`} | ${[...new Set(u.map((x) => x.status))].join(',')} | ${u.map((x) => f0(x.ms)).join(' / ')} | ${u.map((x) => f0(x.worst)).join(' / ')} | ${u.map((x) => f0(x.worstWait)).join(' / ')} | ${u.map((x) => f0(x.worstGc)).join(' / ')} | ${u.map((x) => f0(x.inGaps)).join(' / ')} | ${u.map((x) => f0(x.inGapsWait)).join(' / ')} |`);
+      console.log(`| ${name} | ${{ json: 'upload JSON', csv: 'upload CSV', train: 'train (rows kept)', read: 'train, another server (reads them back)' }[format]} | ${[...new Set(u.map((x) => x.status))].join(',')} | ${u.map((x) => f0(x.ms)).join(' / ')} | ${u.map((x) => f0(x.worst)).join(' / ')} | ${u.map((x) => f0(x.worstWait)).join(' / ')} | ${u.map((x) => f0(x.worstGc)).join(' / ')} | ${u.map((x) => f0(x.inGaps)).join(' / ')} | ${u.map((x) => f0(x.inGapsWait)).join(' / ')} |`);
     }
   }
 } finally {

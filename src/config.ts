@@ -64,6 +64,8 @@ export interface Config {
   predictMaxRows: number;
   /** Seed 003: the largest dataset upload, CSV or JSON, in bytes (DATASET_MAX_BYTES). */
   datasetMaxBytes: number;
+  /** Seed 003: bytes of datasets' rows kept in memory per process for later trainings (DATASET_CACHE_BYTES; 0 keeps none). */
+  datasetCacheBytes: number;
   /** Seed 004's recommendations: k-means clusters (RECOMMENDATIONS_CLUSTERS, the seed's 5). */
   recommendationsClusters: number;
   /** Item-KNN neighbours including the item itself (RECOMMENDATIONS_NEIGHBORS, the seed's 6). */
@@ -285,6 +287,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     modelsActiveRefreshMs: int(env, 'MODELS_ACTIVE_REFRESH_MS', 1000, 0, 600_000),
     predictMaxRows: int(env, 'PREDICT_MAX_ROWS', 10_000, 1, 1_000_000),
     datasetMaxBytes: int(env, 'DATASET_MAX_BYTES', 10_485_760, 1024, 1_073_741_824),
+    datasetCacheBytes: int(env, 'DATASET_CACHE_BYTES', 67_108_864, 0, 17_179_869_184),
     mlThreads: env.ML_THREADS?.trim() ? int(env, 'ML_THREADS', 1, 1, 1024) : null,
     recommendationsClusters: int(env, 'RECOMMENDATIONS_CLUSTERS', 5, 1, 1000),
     recommendationsNeighbors: int(env, 'RECOMMENDATIONS_NEIGHBORS', 6, 2, 101),

@@ -1,14 +1,17 @@
 // Models outlive the process and are shared by processes: a restart keeps the registry and the
 // active version (embedded, in a data directory); on PostgreSQL two servers predict from the same
 // active version, and an activation made on one reaches the other within MODELS_ACTIVE_REFRESH_MS.
+// A process keeps the rows of the datasets it stored or read (DATASET_CACHE_BYTES), and still trains
+// on none that another process deleted.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { startTestApp } from './helpers/app.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
 import { authHeaders } from './helpers/auth.ts';
 import { usingPostgres } from './helpers/db.ts';
+import { startJobsApp } from './helpers/jobs.ts';
 
 const SECRET = 'models-scaleout-test-secret-0123456789abcdef';
 const ROW = [6.0, 2.7, 5.1, 1.6];
@@ -59,6 +62,53 @@ test('two processes on PostgreSQL predict from the same active version', { skip:
     assert.equal(after.body.version, 1, 'the other process follows the activation');
     const status = await b.request('GET', '/status', { headers: user });
     assert.equal(status.body.version, 1);
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});
+
+/** A CSV dataset of 60 rows whose class is `a < 10`, uploaded by `user`: its id. */
+async function upload(app: TestApp, user: Record<string, string>): Promise<string> {
+  const csv = ['a,b,kind', ...Array.from({ length: 60 }, (_, i) => `${(i % 2) * 10 + (i % 5)},${i % 7},${i % 2 ? 'high' : 'low'}`)].join('\n');
+  const res = await app.request('POST', '/api/v1/datasets?name=kept', { headers: { ...user, 'content-type': 'text/csv' }, rawBody: csv });
+  assert.equal(res.status, 201, res.text);
+  return res.body.id;
+}
+const trainOn = (app: TestApp, user: Record<string, string>, dataset: string) => app.request('POST', '/train', { headers: user, body: { algorithm: 'decision_tree', dataset, params: { max_depth: 2 }, cv: 2 } });
+
+test('a process keeps the rows of a dataset it stored, and trains on none that was deleted elsewhere', async () => {
+  const app = await startJobsApp([]);
+  try {
+    const user = await authHeaders(app, 'user');
+    const id = await upload(app, user);
+    // Its parts gone from the database, the process still has the rows it stored: it read none back.
+    await app.database.query('delete from ml_dataset_parts where dataset_id = $1', [id]);
+    const kept = await trainOn(app, user, id);
+    assert.equal(kept.status, 200, kept.text);
+    assert.equal(kept.body.best_score, 1, 'the rows as uploaded: a < 10 separates the classes');
+    // Deleted as another process would (its row gone): refused, though its rows are still in memory.
+    await app.database.query('delete from ml_datasets where id = $1', [id]);
+    const gone = await trainOn(app, user, id);
+    assert.equal(gone.status, 404, gone.text);
+    assert.match(gone.body.detail, /dataset ".*" not found/);
+  } finally {
+    await app.close();
+  }
+});
+
+test('on PostgreSQL, a dataset deleted by one process is not trained on by another that read it', { skip: usingPostgres ? false : 'needs DATABASE_URL' }, async () => {
+  const a = await startTestApp({ auth: { secretKey: SECRET } });
+  const b = await startTestApp({ databaseUrl: a.config.databaseUrl, auth: { secretKey: SECRET } });
+  try {
+    const user = await authHeaders(a, 'user');
+    const id = await upload(a, user);
+    const read = await trainOn(b, user, id);
+    assert.equal(read.status, 200, read.text);
+    assert.equal(read.body.best_score, 1, 'the other process read the rows as uploaded');
+    assert.equal((await a.request('DELETE', `/api/v1/datasets/${id}`, { headers: user })).status, 204);
+    const gone = await trainOn(b, user, id);
+    assert.equal(gone.status, 404, gone.text);
   } finally {
     await b.close();
     await a.close();

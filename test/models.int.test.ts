@@ -392,7 +392,7 @@ describe('datasets', () => {
     assert.deepEqual([ok.body.n_rows, ok.body.feature_names, ok.body.class_names], [3000, ['a', 'b'], ['high', 'low']]);
     const trained = await ctx.request('POST', '/train', { headers: user, body: { algorithm: 'decision_tree', dataset: ok.body.id, params: { max_depth: 2 } } });
     assert.equal(trained.status, 200, trained.text);
-    assert.equal(trained.body.best_score, 1, 'a < 25 separates the classes: the stored features are the uploaded ones');
+    assert.equal(trained.body.best_score, 1, 'a < 25 separates the classes: the features trained on are the uploaded ones');
   });
 
   test('over DATASET_MAX_BYTES: 413', async () => {

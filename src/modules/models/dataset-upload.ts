@@ -1,8 +1,10 @@
 // A dataset upload from its raw bytes to a checked training table: strict UTF-8 decoding, the JSON
 // body's checks (platform/json-body.ts) and schema, then the domain's parse. The route keeps the body
 // as bytes, so a large upload is decoded, parsed and checked on a worker thread (dataset-thread.ts)
-// and comes back as typed arrays: a 7 MB JSON upload held the event loop for over a second when the
+// and comes back as typed arrays over SharedArrayBuffers (which training threads are handed as they
+// are, without a copy, once the service keeps them for later trainings): a 7 MB JSON upload held the event loop for over a second when the
 // app's JSON parser, the schema and the copies of number[][] between threads all ran on it.
+import { shared } from '../../ml/forest-train.ts';
 import { AppError } from '../../platform/errors.ts';
 import { parseJsonBody } from '../../platform/json-body.ts';
 import { bodyChecker } from '../../platform/validation.ts';
@@ -38,12 +40,12 @@ export function parseUpload(u: DatasetUpload): ParsedUpload {
       throw new AppError('BAD_REQUEST', 'the CSV is not valid UTF-8: save it as UTF-8 and upload it again');
     }
     const parsed = parseDatasetInput({ kind: 'csv', text, label: u.query.label, minClassRows: u.query.cv ?? DEFAULT_CV });
-    return { ...parsed, name: u.query.name ?? 'uploaded CSV' };
+    return { ...parsed, x: shared(parsed.x), y: shared(parsed.y), name: u.query.name ?? 'uploaded CSV' };
   }
   const body = parseJsonBody(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   if (body === undefined) throw new AppError('VALIDATION_ERROR', 'body: a JSON object with "name" and "rows" is required');
   (checkJson ??= bodyChecker(CreateDatasetJsonSchema))(body);
   const b = body as CreateDatasetJson;
   const parsed = parseDatasetInput({ kind: 'json', columns: b.columns ?? null, rows: b.rows, label: b.label, minClassRows: b.cv ?? DEFAULT_CV });
-  return { ...parsed, name: b.name };
+  return { ...parsed, x: shared(parsed.x), y: shared(parsed.y), name: b.name };
 }

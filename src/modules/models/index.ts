@@ -19,7 +19,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 
 export interface ModelsModuleDeps {
   database: Database;
-  config: Pick<Config, 'modelsTrainTimeoutS' | 'modelsCacheSize' | 'modelsActiveRefreshMs' | 'predictMaxRows' | 'datasetMaxBytes' | 'mlThreads'>;
+  config: Pick<Config, 'modelsTrainTimeoutS' | 'modelsCacheSize' | 'modelsActiveRefreshMs' | 'predictMaxRows' | 'datasetMaxBytes' | 'datasetCacheBytes' | 'mlThreads'>;
   jobs: JobSystem;
   facts: Facts;
   clock: Clock;
@@ -44,6 +44,7 @@ export async function registerModelsModule(app: FastifyInstance, deps: ModelsMod
     config: {
       trainTimeoutMs: config.modelsTrainTimeoutS * 1000,
       cacheSize: config.modelsCacheSize,
+      datasetCacheBytes: config.datasetCacheBytes,
       predictMaxRows: config.predictMaxRows,
       activeRefreshMs: config.modelsActiveRefreshMs,
       mlThreads: config.mlThreads,

@@ -11,7 +11,7 @@ export interface DatasetData {
   x: Float64Array;
   y: Int32Array;
 }
-export type DatasetRow = typeof mlDatasets.$inferSelect & DatasetData;
+export type DatasetRow = DatasetMeta & DatasetData;
 export type DatasetInsert = typeof mlDatasets.$inferInsert;
 export type ModelRow = typeof mlModels.$inferSelect;
 export type VersionRow = typeof mlModelVersions.$inferSelect;
@@ -28,7 +28,7 @@ const datasetMeta = {
   content_hash: mlDatasets.content_hash,
   created_at: mlDatasets.created_at,
 };
-export type DatasetMeta = Omit<DatasetRow, 'x' | 'y' | 'updated_at'>;
+export type DatasetMeta = Omit<typeof mlDatasets.$inferSelect, 'updated_at'>;
 
 /**
  * Features per stored part, in bytes. A statement carries one part, written and read with the event
@@ -87,6 +87,11 @@ export function createModelsRepository(database: Database) {
   /** Datasets a caller sees: the shipped ones and their own (everyone's when `owner` is null). */
   const visible = (owner: string | null): SQL | undefined => (owner === null ? undefined : or(isNull(mlDatasets.owner), eq(mlDatasets.owner, owner)));
 
+  async function findDatasetMeta(id: string): Promise<DatasetMeta | null> {
+    const [r] = await db.select(datasetMeta).from(mlDatasets).where(eq(mlDatasets.id, id));
+    return r ?? null;
+  }
+
   return {
     /** Stores a dataset unless one with its id exists (the shipped ones, at every start). */
     async ensureDataset(row: DatasetInsert, data: DatasetData): Promise<void> {
@@ -105,18 +110,14 @@ export function createModelsRepository(database: Database) {
     },
 
     /**
-     * A dataset with its rows, read part by part into shared memory: a training thread is then handed
-     * the arrays, not a copy (posting 80,000 × 10 features copied 6.4 MB on the event loop, ~3 ms).
+     * A dataset's rows, read part by part into arrays over SharedArrayBuffers: a training thread is
+     * handed them without a copy (posting 80,000 × 10 features copied 6.4 MB on the event loop,
+     * ~3 ms). The service keeps datasets' arrays for later trainings, shared with every thread that
+     * trains on them: nothing may write to them, not even for a moment (as `inNetworkOrder` does to
+     * the arrays it stores). Null when the dataset was deleted while its parts were being read.
      */
-    /**
-     * A dataset with its rows, in arrays over SharedArrayBuffers: a training thread is handed them
-     * without a copy. The service keeps the shipped datasets' arrays for every later training, so
-     * they are shared with every thread that trains on them: nothing may write to them, not even for
-     * a moment (as `inNetworkOrder` does to the arrays it stores).
-     */
-    async findDataset(id: string): Promise<DatasetRow | null> {
-      const [meta] = await db.select().from(mlDatasets).where(eq(mlDatasets.id, id));
-      if (!meta) return null;
+    async readRows(meta: DatasetMeta): Promise<DatasetRow | null> {
+      const { id } = meta;
       const p = meta.feature_names.length;
       const x = new Float64Array(new SharedArrayBuffer(meta.n_rows * p * Float64Array.BYTES_PER_ELEMENT));
       const y = new Int32Array(new SharedArrayBuffer(meta.n_rows * Int32Array.BYTES_PER_ELEMENT));
@@ -135,16 +136,13 @@ export function createModelsRepository(database: Database) {
       }
       if (rows !== meta.n_rows) {
         // Deleted while its parts were being read: as if it had not been found.
-        if (!(await db.select({ id: mlDatasets.id }).from(mlDatasets).where(eq(mlDatasets.id, id))).length) return null;
+        if (!(await findDatasetMeta(id))) return null;
         throw new Error(`dataset ${id}: its parts hold ${rows} rows, not ${meta.n_rows}`);
       }
       return { ...meta, x, y };
     },
 
-    async findDatasetMeta(id: string): Promise<DatasetMeta | null> {
-      const [r] = await db.select(datasetMeta).from(mlDatasets).where(eq(mlDatasets.id, id));
-      return r ?? null;
-    },
+    findDatasetMeta,
 
     async listDatasets(owner: string | null, q: PageQuery): Promise<{ rows: DatasetMeta[]; total: number }> {
       const where = visible(owner);

@@ -3,6 +3,7 @@
 // into a bounded cache), status, the registry (versions, activate, delete, compare) and datasets.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { LRUCache } from 'lru-cache';
 import { actsForAnyone, isAdmin, ownScope, type Principal } from '../../platform/access.ts';
 import { AppError, truncate, withMlErrors, type ErrorCode } from '../../platform/errors.ts';
 import type { Clock } from '../../platform/time.ts';
@@ -76,6 +77,8 @@ export interface ModelsServiceDeps {
     trainTimeoutMs: number;
     /** Fitted models kept in memory per process. */
     cacheSize: number;
+    /** Bytes of datasets' rows kept in memory per process for later trainings. */
+    datasetCacheBytes: number;
     predictMaxRows: number;
     /** How long a process trusts its view of which version is active (other processes' activations). */
     activeRefreshMs: number;
@@ -143,7 +146,15 @@ const ownerOf = (p: Principal) => (p.kind === 'service' ? '' : p.externalId);
 
 export function createModelsService(deps: ModelsServiceDeps) {
   const { repo, config } = deps;
-  const cache = new Map<string, Loaded>();
+  /** Fitted models, least recently used evicted. */
+  const models = new LRUCache<string, Loaded>({ max: config.cacheSize });
+  /**
+   * Datasets' rows as training threads take them (arrays over SharedArrayBuffers, never written to),
+   * kept after an upload or a read up to `datasetCacheBytes`, least recently used evicted: a training
+   * on a dataset this process has seen reads none of its parts again. (With 0, no entry fits in the
+   * one byte the cache needs at least.)
+   */
+  const datasets = new LRUCache<string, DatasetRow>({ maxSize: Math.max(1, config.datasetCacheBytes), sizeCalculation: (d) => d.x.byteLength + d.y.byteLength + 1 });
   const limit = createLimiter(Math.max(1, config.mlThreads ?? availableParallelism()));
   // The active model is a caller's own: the newest trained or activated version of the models they
   // own (the seed's one global model, per owner), so one user's training never replaces what another's
@@ -173,13 +184,8 @@ export function createModelsService(deps: ModelsServiceDeps) {
 
   async function load(modelId: number, version: number): Promise<Loaded> {
     const key = `${modelId}:${version}`;
-    const hit = cache.get(key);
-    if (hit) {
-      // Most recently used last: the first key is the one to evict.
-      cache.delete(key);
-      cache.set(key, hit);
-      return hit;
-    }
+    const hit = models.get(key);
+    if (hit) return hit;
     const row = await repo.findArtifact(modelId, version);
     if (!row) throw new AppError('NOT_FOUND', `model ${modelId} version ${version} not found`);
     const estimator = row.algorithm === 'random_forest' ? RandomForestClassifier.fromJSON(row.artifact) : DecisionTreeClassifier.fromJSON(row.artifact);
@@ -194,21 +200,29 @@ export function createModelsService(deps: ModelsServiceDeps) {
       estimator,
       trees: estimator instanceof RandomForestClassifier ? (estimator.trees?.length ?? 1) : 1,
     };
-    cache.set(key, loaded);
-    while (cache.size > config.cacheSize) cache.delete(cache.keys().next().value!);
+    models.set(key, loaded);
     return loaded;
   }
 
-  // The shipped datasets never change and are never deleted: kept parsed after their first use.
-  const builtins = new Map<string, DatasetRow>();
-
-  /** A dataset the caller may use: a shipped one, their own, or any when they act for anyone. */
-  async function usableDataset(id: string, owner: string, anyone: boolean) {
-    const cached = builtins.get(id);
+  /**
+   * A dataset the caller may use: a shipped one, their own, or any when they act for anyone. Its rows
+   * come from the dataset cache when they are there; an uploaded one's row is read each time all the
+   * same, since another process may have deleted it (a shipped one is never deleted).
+   */
+  async function usableDataset(id: string, owner: string, anyone: boolean): Promise<DatasetRow> {
+    const cached = datasets.get(id);
+    if (cached?.owner === null) return cached;
+    const meta = await repo.findDatasetMeta(id);
+    const notFound = () => new AppError('NOT_FOUND', `dataset ${JSON.stringify(truncate(id))} not found`);
+    if (!meta) {
+      datasets.delete(id);
+      throw notFound();
+    }
+    if (meta.owner !== null && !anyone && meta.owner !== owner) throw notFound();
     if (cached) return cached;
-    const d = await repo.findDataset(id);
-    if (d && d.owner === null) builtins.set(id, d);
-    if (!d || (d.owner !== null && !anyone && d.owner !== owner)) throw new AppError('NOT_FOUND', `dataset ${JSON.stringify(truncate(id))} not found`);
+    const d = await repo.readRows(meta);
+    if (!d) throw notFound();
+    datasets.set(id, d);
     return d;
   }
 
@@ -362,7 +376,11 @@ export function createModelsService(deps: ModelsServiceDeps) {
       if ('error' in out) throw new AppError(out.error.code, out.error.message);
       parsed = out.ok;
     }
-    return datasetOut(await repo.createDataset(datasetRow(id, parsed.name, owner, parsed, parsed.hash), parsed));
+    const meta = await repo.createDataset(datasetRow(id, parsed.name, owner, parsed, parsed.hash), parsed);
+    // Stored, so its arrays are as parsed again (storing swaps their bytes in place for a moment):
+    // over SharedArrayBuffers (parseUpload), ready for a training thread.
+    datasets.set(id, { ...meta, x: parsed.x, y: parsed.y });
+    return datasetOut(meta);
   }
 
   return {
@@ -525,7 +543,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
         deps.facts.publish(VERSIONS_REMOVED, { algo_ids: versions.map((v) => `model-${id}-v${v}`) }, { tx }),
       );
       if (!deleted) throw new AppError('NOT_FOUND', `model ${id} not found`);
-      for (const key of [...cache.keys()]) if (key.startsWith(`${id}:`)) cache.delete(key);
+      for (const key of [...models.keys()]) if (key.startsWith(`${id}:`)) models.delete(key);
       active.clear();
     },
 
@@ -583,6 +601,7 @@ export function createModelsService(deps: ModelsServiceDeps) {
       if (d.owner === null && !isAdmin(principal)) throw new AppError('FORBIDDEN', `dataset ${id} ships with the server; only an admin may delete it`);
       if (d.owner === null) throw new AppError('CONFLICT', `dataset ${id} ships with the server and is stored again at every start; it cannot be deleted`);
       await repo.deleteDataset(id);
+      datasets.delete(id);
     },
 
     algorithms: () => Object.entries(ALGORITHMS).map(([name, a]) => ({ name, estimator: a.kind, default_grid: a.defaultGrid })),
