@@ -1,9 +1,10 @@
 // A dataset upload from its raw bytes to a checked training table: strict UTF-8 decoding, the JSON
 // body's checks (platform/json-body.ts) and schema, then the domain's parse. The route keeps the body
 // as bytes, so a large upload is decoded, parsed and checked on a worker thread (dataset-thread.ts)
-// and comes back as typed arrays over SharedArrayBuffers (which training threads are handed as they
-// are, without a copy, once the service keeps them for later trainings): a 7 MB JSON upload held the event loop for over a second when the
-// app's JSON parser, the schema and the copies of number[][] between threads all ran on it.
+// and comes back as typed arrays: a 7 MB JSON upload held the event loop for over a second when the
+// app's JSON parser, the schema and the copies of number[][] between threads all ran on it. The arrays
+// are over SharedArrayBuffers, so the service can keep them and hand them to training threads without
+// a copy (and this thread, not the event loop, allocates and fills them).
 import { shared } from '../../ml/forest-train.ts';
 import { AppError } from '../../platform/errors.ts';
 import { parseJsonBody } from '../../platform/json-body.ts';
