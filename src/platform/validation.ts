@@ -37,7 +37,7 @@ function makeAjv(coerceTypes: boolean | 'array') {
 const VALUE_KEYWORDS = new Set(['const', 'default', 'examples', 'enum']);
 
 /** Keywords whose value maps names (of properties, of definitions) to schemas. */
-const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas', 'dependencies']);
 
 /** A copy of a schema in which every subschema, innermost first, has gone through `change`. */
 function mapSchema(schema: unknown, change: (node: Record<string, unknown>) => Record<string, unknown>): unknown {
@@ -82,8 +82,14 @@ const isSchema = (s: unknown): s is Record<string, unknown> => typeof s === 'obj
  * string constants (`'up' | 'down'`, written as a string). fast-json-stringify writes a type list
  * after a `typeof` check, but an `anyOf` by running an Ajv validator on the value: a new Ajv for
  * each schema that has one (~10 ms to build), its validators compiled on the route's first answer
- * (~17 ms for POST /train's), and a validation of each answer. A union whose branches share a type
- * (or overlap, integer and number), or carry keywords of their own on the same name, stays an `anyOf`.
+ * (6–26 ms of POST /train's first answer in a micro-benchmark), and a validation of each answer. What
+ * a type list gives up: like any field fast-json-stringify writes outside a union, it is written after
+ * a type check only, so a branch's constraints (maxLength, pattern, a range, format, the set of string
+ * constants) are not checked on the way out, and a null in a list without 'null' is written as the
+ * first type's empty value (0, "", {}) where the `anyOf` answered 500. The answers are the server's
+ * own, typed values; the checks are the request schemas' job. A union whose branches share a type (or
+ * overlap, integer and number), or carry `const`, `enum`, `$ref` or a combinator, or share a keyword,
+ * or whose own node has more than annotations, stays an `anyOf`.
  */
 export function unionsAsTypeLists(schema: unknown): unknown {
   return mapSchema(schema, (node) => {
@@ -145,8 +151,9 @@ function compileAhead(queue: Ahead[], log: FastifyBaseLogger): void {
     if (!ahead) return void log.debug({ count, ms: Math.round(performance.now() - started) }, 'route schemas compiled ahead');
     try {
       if (ahead()) count++;
-    } catch {
-      // Left to the route's first request, which reports it as its error.
+    } catch (err) {
+      // Left to the route's first request, which reports it as its error; said here too, at once.
+      log.warn({ err }, 'a route schema did not compile ahead of its first request');
     }
     setImmediate(next);
   };

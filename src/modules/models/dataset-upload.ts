@@ -3,8 +3,8 @@
 // as bytes, so a large upload is decoded, parsed and checked on a worker thread (dataset-thread.ts)
 // and comes back as typed arrays: a 7 MB JSON upload held the event loop for over a second when the
 // app's JSON parser, the schema and the copies of number[][] between threads all ran on it. The arrays
-// are over SharedArrayBuffers, so the service can keep them and hand them to training threads without
-// a copy (and this thread, not the event loop, allocates and fills them).
+// are copied onto SharedArrayBuffers, so the service can keep them and hand them to training threads
+// without a copy; for a large upload that copy is made on the parsing thread, not the event loop.
 import { shared } from '../../ml/forest-train.ts';
 import { AppError } from '../../platform/errors.ts';
 import { parseJsonBody } from '../../platform/json-body.ts';

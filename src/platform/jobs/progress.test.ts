@@ -40,6 +40,8 @@ test('reports made while a write is under way are written after it, only the new
   let settled = false;
   void r.settled().then(() => (settled = true));
   await store.finishOne();
+  // A turn of the loop: time enough for a settled() that did not wait for the newest write to resolve.
+  await new Promise((resolve) => setImmediate(resolve));
   assert.equal(settled, false, 'settled before the newest report was written');
   await store.finishOne();
   await r.settled();

@@ -48,7 +48,10 @@ export function runOnThread(
     if (opts.signal.aborted) onAbort();
     else opts.signal.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: ThreadMessage) => {
-      if (m.kind === 'progress') opts.progress(m.percent, m.note);
+      // Once answered (or ended), a report still queued from the thread is dropped: its job is over.
+      if (m.kind === 'progress') {
+        if (!settled) opts.progress(m.percent, m.note);
+      }
       else if (m.kind === 'done') finish(() => resolve(m.result));
       else finish(() => reject(new Error(m.message)));
     });
