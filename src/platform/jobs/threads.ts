@@ -48,12 +48,10 @@ export function runOnThread(
     if (opts.signal.aborted) onAbort();
     else opts.signal.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: ThreadMessage) => {
+      if (m.kind === 'done') finish(() => resolve(m.result));
+      else if (m.kind === 'error') finish(() => reject(new Error(m.message)));
       // Once answered (or ended), a report still queued from the thread is dropped: its job is over.
-      if (m.kind === 'progress') {
-        if (!settled) opts.progress(m.percent, m.note);
-      }
-      else if (m.kind === 'done') finish(() => resolve(m.result));
-      else finish(() => reject(new Error(m.message)));
+      else if (!settled) opts.progress(m.percent, m.note);
     });
     worker.on('error', (err) => finish(() => reject(err)));
     worker.on('exit', (code) => finish(() => reject(new Error(`job thread exited with code ${code} before answering`))));
