@@ -1,10 +1,17 @@
 // platform/jobs/threads.ts: what moves between the event loop and a job's thread instead of being
-// copied (the buffers a caller hands over, the typed arrays of the answer), and that the values arrive.
+// copied (the buffers a caller hands over, the typed arrays of the answer), and that the values arrive;
+// and platform/jobs/priority.ts: job threads and V8's helper threads run below the event loop (Linux).
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { test } from 'node:test';
+import { backgroundNice } from '../src/platform/jobs/priority.ts';
 import { runOnThread } from '../src/platform/jobs/threads.ts';
+import { startTestApp } from './helpers/app.ts';
+import { processThreads } from './helpers/threads.ts';
 
 const JOB = new URL('./fixtures/bytes-job.ts', import.meta.url);
+const NICE = new URL('./fixtures/nice-job.ts', import.meta.url);
+const linux = os.platform() === 'linux';
 const opts = () => ({ signal: new AbortController().signal, progress: () => {} });
 
 test('a transferred buffer moves to the thread; the answer typed arrays arrive whole', async () => {
@@ -31,4 +38,23 @@ test('without move the caller keeps its copy; a view into a larger buffer is cop
   const fromView = (await runOnThread(JOB, { bytes: view }, { ...opts(), move: [view] })) as { total: number };
   assert.equal(fromView.total, 1000);
   assert.equal(view.byteLength, 1000, 'a view into a larger buffer stays here');
+});
+
+test('a job thread runs THREAD_NICENESS below the event loop (Linux)', { skip: !linux }, async () => {
+  const loop = os.getPriority(process.pid);
+  assert.ok(backgroundNice() > loop || loop === 19, 'background threads are niced further than the loop');
+  assert.equal(await runOnThread(NICE, null, opts()), backgroundNice());
+  assert.equal(os.getPriority(process.pid), loop, 'the event loop keeps its priority');
+});
+
+test("once the app is built, V8's helper threads run below the event loop (Linux)", { skip: !linux }, async () => {
+  const ctx = await startTestApp();
+  try {
+    const helpers = processThreads().filter((t) => t.name === 'V8Worker');
+    assert.ok(helpers.length > 0, 'Node names its V8 platform threads V8Worker');
+    assert.deepEqual(new Set(helpers.map((t) => t.nice)), new Set([backgroundNice()]));
+    assert.equal(processThreads().find((t) => t.tid === process.pid)?.nice, os.getPriority(process.pid));
+  } finally {
+    await ctx.close();
+  }
 });

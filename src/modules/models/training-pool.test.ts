@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { test } from 'node:test';
+import { processThreads } from '../../../test/helpers/threads.ts';
+import { backgroundNice } from '../../platform/jobs/priority.ts';
 import { createTrainingPool } from './training-pool.ts';
 import type { TrainingInput } from './training.ts';
 
@@ -27,6 +30,8 @@ test('warm threads: results, progress, reuse, a refused parameter, abort, close'
     assert.ok(!('mlError' in a));
     assert.deepEqual(a.best_params, { max_depth: 5 });
     assert.equal(notes.at(-1), `fits ${a.fits_planned}/${a.fits_planned}`);
+    // The warm thread, kept idle, runs below the event loop (platform/jobs/priority.ts; Linux only).
+    if (os.platform() === 'linux') assert.deepEqual(new Set(processThreads().filter((t) => t.name === 'WorkerThread').map((t) => t.nice)), new Set([backgroundNice()]));
     // The same (warm) thread answers identically.
     const b = await pool.run(iris('DecisionTreeClassifier', { max_depth: [2, 5] }), { signal: new AbortController().signal, ...noProgress });
     assert.ok(!('mlError' in b));

@@ -1,9 +1,11 @@
 // The thread side of training-pool.ts: runs one training per message, reporting fits done.
 import { parentPort } from 'node:worker_threads';
+import { runBelowEventLoop } from '../../platform/jobs/priority.ts';
 import { runTraining, type TrainingInput } from './training.ts';
 import type { TrainingMessage } from './training-pool.ts';
 
 const ML_ERRORS = new Set(['RangeError', 'TypeError', 'NotFittedError']);
+runBelowEventLoop();
 const post = (m: TrainingMessage) => parentPort!.postMessage(m);
 
 parentPort!.on('message', async (data: TrainingInput) => {

@@ -1,6 +1,9 @@
 // The worker-thread side of threads.ts: imports the handler module and runs its default export.
 import { parentPort, workerData } from 'node:worker_threads';
+import { runBelowEventLoop } from './priority.ts';
 import { ownedBuffer } from './threads.ts';
+
+runBelowEventLoop();
 
 /**
  * The buffers of the typed arrays in a result (up to three levels down) that own their whole buffer:
