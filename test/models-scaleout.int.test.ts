@@ -1,8 +1,8 @@
 // Models outlive the process and are shared by processes: a restart keeps the registry and the
 // active version (embedded, in a data directory); on PostgreSQL two servers predict from the same
 // active version, and an activation made on one reaches the other within MODELS_ACTIVE_REFRESH_MS.
-// A process keeps the rows of the datasets it stored or read (DATASET_CACHE_BYTES), and still trains
-// on none that another process deleted.
+// A process keeps the rows of the datasets it stored or read, up to DATASET_CACHE_BYTES (least recently
+// used out first), and still trains on none that another process deleted.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -93,6 +93,33 @@ test('a process keeps the rows of a dataset it stored, and trains on none that w
     assert.equal(gone.status, 404, gone.text);
     assert.match(gone.body.detail, /dataset ".*" not found/);
   } finally {
+    await app.close();
+  }
+});
+
+test('DATASET_CACHE_BYTES bounds the rows kept, least recently used out first; 0 keeps none', async () => {
+  // Each upload's rows take 60 × 2 features × 8 + 60 × 4 bytes (+1): two fit in 2,500 bytes, not three.
+  const app = await startJobsApp([], { datasetCacheBytes: 2500 });
+  const none = await startJobsApp([], { datasetCacheBytes: 0 });
+  try {
+    const user = await authHeaders(app, 'user');
+    const [a, b] = [await upload(app, user), await upload(app, user)];
+    assert.equal((await trainOn(app, user, a)).status, 200, 'a: now the most recently used');
+    const c = await upload(app, user); // b, the least recently used, makes room for c
+    await app.database.query('delete from ml_dataset_parts where dataset_id = any($1)', [[a, b, c]]);
+    // Trained from memory where kept; b must be read back, and its parts are gone.
+    assert.equal((await trainOn(app, user, a)).status, 200);
+    assert.equal((await trainOn(app, user, c)).status, 200);
+    const evicted = await trainOn(app, user, b);
+    assert.equal(evicted.status, 500, evicted.text);
+    assert.doesNotMatch(evicted.text, /parts hold/, 'the reason stays in the log');
+
+    const noneUser = await authHeaders(none, 'user');
+    const d = await upload(none, noneUser);
+    await none.database.query('delete from ml_dataset_parts where dataset_id = $1', [d]);
+    assert.equal((await trainOn(none, noneUser, d)).status, 500, 'nothing kept: the rows are read back, and are gone');
+  } finally {
+    await none.close();
     await app.close();
   }
 });
