@@ -17,7 +17,7 @@ import { registerConsoleModule } from './modules/console/index.ts';
 import { registerRecommendationsModule } from './modules/recommendations/index.ts';
 import { createFacts, type Facts } from './platform/jobs/facts.ts';
 import { createJobSystem, type QueueSpec } from './platform/jobs/jobs.ts';
-import { runV8HelpersBelowEventLoop } from './platform/jobs/priority.ts';
+import { prepareThreadsForBackgroundWork } from './platform/jobs/priority.ts';
 import { createWebhooks } from './platform/webhooks/webhooks.ts';
 import { registerAccessPolicy } from './platform/access.ts';
 import { registerIdempotency } from './platform/idempotency.ts';
@@ -74,8 +74,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
-  // V8's helper threads yield to the event loop, as worker threads do (platform/jobs/priority.ts).
-  runV8HelpersBelowEventLoop();
+  // Before any worker thread: V8's helpers yield to the loop as workers do, libuv's pool does not (platform/jobs/priority.ts).
+  prepareThreadsForBackgroundWork();
   // One thread budget for every estimator; their worker pools end with the app.
   setDefaultThreads(config.mlThreads);
   app.addHook('onClose', () => closeAllPools());

@@ -1,5 +1,11 @@
-// This process's threads as Linux lists them (/proc/self/task): name and nice value. Empty elsewhere.
+// Threads as Linux lists them: this process's (/proc/self/task), with name and nice value, and the
+// calling thread's nice value. Empty or NaN elsewhere.
 import fs from 'node:fs';
+
+/** name and nice from a /proc/…/stat line (the name, in parentheses, may hold spaces). */
+function parseStat(stat: string): { name: string; nice: number } {
+  return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+}
 
 export function processThreads(): { tid: number; name: string; nice: number }[] {
   let tids: string[];
@@ -10,11 +16,18 @@ export function processThreads(): { tid: number; name: string; nice: number }[] 
   }
   return tids.flatMap((tid) => {
     try {
-      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      return [{ tid: Number(tid), name, nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) }];
+      return [{ tid: Number(tid), ...parseStat(fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')) }];
     } catch {
       return []; // ended meanwhile
     }
   });
+}
+
+/** The calling thread's nice value (NaN where there is no /proc/thread-self). */
+export function ownNice(): number {
+  try {
+    return parseStat(fs.readFileSync('/proc/thread-self/stat', 'utf8')).nice;
+  } catch {
+    return NaN;
+  }
 }

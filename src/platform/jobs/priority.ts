@@ -1,16 +1,17 @@
 // Background threads run below the event loop's scheduling priority. On a machine with few cores, a
 // thread parsing an upload or fitting a grid, and V8's helper threads collecting or compiling for it,
 // otherwise take the core the event loop needs: during a 6 MB upload the loop waited up to 25 ms at a
-// time for a core (bench/uploads.ts). Niced, they give the core back as soon as the loop has work, and
-// still get every core it leaves idle. Linux only (a thread's nice value is its own there); elsewhere,
-// or where the kernel refuses, every thread keeps the process's priority.
+// time for a core (bench/uploads.ts). Niced, they weigh about a tenth of the loop with the kernel, so
+// the loop gets a core sooner, and they still get every core nothing else wants. Linux only (a
+// thread's nice value is its own there); elsewhere, or where the kernel refuses, every thread keeps
+// the process's priority.
 import fs from 'node:fs';
 import os from 'node:os';
 
-/** How many nice steps below the event loop background threads run (on Linux's 0–19 scale). */
-export const THREAD_NICENESS = 10;
+/** How many nice steps below the event loop background threads run (Linux's -20–19, higher yields more). */
+const THREAD_NICENESS = 10;
 
-/** The nice value background threads run at: the process's, lowered by THREAD_NICENESS. */
+/** The nice value background threads run at: the process's plus THREAD_NICENESS, at most 19. */
 export function backgroundNice(): number {
   return Math.min(19, os.getPriority(process.pid) + THREAD_NICENESS);
 }
@@ -35,12 +36,17 @@ export function runBelowEventLoop(): void {
 }
 
 /**
- * V8's helper threads (Node names them V8Worker; started with the process, shared by every isolate in
- * it) run below the event loop: the marking, sweeping and compiling they do for a worker thread then
- * waits for a core as the worker does. The loop's own collections still finish: the loop does the
- * work of a pause itself when no helper runs.
+ * Called on the event loop's thread before any worker thread starts. V8's helper threads (Node names
+ * them V8Worker; started with the process and shared by every isolate in it) run below the loop:
+ * the marking, sweeping and compiling they do for a worker thread then waits for a core as the worker
+ * does. They do the loop's concurrent marking and compiling too, now at the workers' priority; a
+ * collection's pause still ends, as the thread that pauses does the pause's work itself when no
+ * helper gets a core. libuv's thread pool (the loop's file system, DNS and crypto calls) is started
+ * here if it is not yet: a pool thread takes the priority of the thread that first uses the pool,
+ * and a worker thread's would leave the loop's own file system calls niced for good.
  */
-export function runV8HelpersBelowEventLoop(): void {
+export function prepareThreadsForBackgroundWork(): void {
+  fs.stat(process.cwd(), () => {});
   let tasks: string[];
   try {
     tasks = fs.readdirSync('/proc/self/task');
