@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite, types } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -14,6 +14,9 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Config } from '../config.ts';
 import { inProcess, watchDependency, type Dependency, type DependencyLog } from './dependencies.ts';
+import { openEmbeddedClient, type EmbeddedClient } from './embedded-db.ts';
+
+export { DRIZZLE_TEXT_TYPES } from './embedded-db.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT>;
 
@@ -38,8 +41,8 @@ export interface Database {
    * in SQL to the type wanted, or return json.
    */
   query<T extends object>(text: string, params?: readonly SqlParam[]): Promise<T[]>;
-  /** Embedded only: the PGlite client for a library that drives it itself (pg-boss's adapter), parsing as PGlite does. */
-  pglite?: PGlite;
+  /** Embedded only: the client for a library that drives PGlite itself (pg-boss's adapter), parsing as PGlite does. */
+  pglite?: EmbeddedClient['usual'];
   /**
    * LISTEN on a channel: `onPayload` gets each notification's payload. Resolves once listening, with
    * a function that stops. Embedded, only this process's notifications arrive (one process anyway).
@@ -240,195 +243,38 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
     fs.mkdirSync(dataDir, { recursive: true });
     releaseLock = acquireDirLock(dataDir);
   }
-  let client: PGlite;
+  let client: EmbeddedClient;
   try {
-    // PostgreSQL zeroes its shared buffers at start, which the process then keeps resident: the
-    // default 128 MB cost ~130 MB of RSS and ~0.3 s of every start-up. The embedded database's pages
-    // also sit in the OS page cache (PGlite reads its files through Node), so a miss is a read(), not
-    // a disk seek; 32 MB measured no slower under load (events, seed 002 create and list, alerts).
-    //
-    // PostgreSQL zero-fills each new 16 MB WAL segment before using it. PGlite writes its files
-    // synchronously on this thread and, with no checkpointer process, recycles no segment until
-    // max_wal_size forces a checkpoint, so every 16 MB of WAL stopped the event loop for 60–80 ms
-    // (the p99 of event ingestion, the longest stall of a dataset upload). With wal_init_zero off a
-    // new segment is created at its full size without writing it.
-    const options = {
-      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB', '-c', 'wal_init_zero=off'],
-      // bytea: read through Node's native hex codec (PGlite's own maps every byte through a JavaScript
-      // string: a 7 MB dataset took seconds on this thread); written as the bytes themselves, which
-      // PGlite binds as a binary parameter (a hex string would be scanned char by char for its UTF-8
-      // length and copied into the message: 10–25 ms a 256 KB part on this thread).
-      parsers: { [types.BYTEA]: (hex: string) => Buffer.from(hex.slice(2), 'hex') },
-      // (its serializer type says string; its Bind takes any ArrayBuffer view as a binary parameter).
-      serializers: { [types.BYTEA]: (b: Uint8Array) => b as unknown as string },
-    };
-    client = memory ? new PGlite(options) : new PGlite(path.join(dataDir, 'pgdata'), options);
-    await client.waitReady;
+    client = await openEmbeddedClient({ dataDir: memory ? null : path.join(dataDir, 'pgdata') });
   } catch (err) {
     releaseLock();
     throw err;
   }
-  yieldToIo(client);
-  const usual = parseDrizzleTypesAsText(client);
-  const forDrizzle = withoutQueryParsers(client);
-  const db: Db = drizzlePglite({ client: forDrizzle });
-  const migrate = () => migratePglite(drizzlePglite({ client: forDrizzle }), { migrationsFolder: MIGRATIONS_DIR });
+  const db: Db = drizzlePglite({ client: client.drizzle as unknown as PGlite });
+  const migrate = () => migratePglite(drizzlePglite({ client: client.drizzle as unknown as PGlite }), { migrationsFolder: MIGRATIONS_DIR });
   return {
     db,
     kind: 'embedded',
-    pglite: withUsualTypes(client, usual),
-    query: async <T extends object>(text: string, params: readonly SqlParam[] = []) => reparse(await client.query<T>(text, params as unknown[]), usual).rows,
-    listen: async (channel, onPayload) => client.listen(channel, onPayload),
+    pglite: client.usual,
+    query: async <T extends object>(text: string, params: readonly SqlParam[] = []) => (await client.usual.query<T>(text, params)).rows,
+    listen: async (channel, onPayload) => client.usual.listen(channel, onPayload),
     ping: async () => {
-      await client.query('select 1');
+      await client.usual.query('select 1');
     },
-    dependency: inProcess('database', () => client.query('select 1')),
+    dependency: inProcess('database', () => client.usual.query('select 1')),
     migrate,
     reset: async () => {
-      await client.exec(DROP_ALL);
+      await client.usual.exec(DROP_ALL);
       await migrate();
     },
     close: async () => {
       try {
-        if (!client.closed) await client.close();
+        await client.close();
       } finally {
         releaseLock();
       }
     },
   };
-}
-
-/**
- * Makes every answer of the embedded database arrive in the event loop's check phase, after a poll
- * for I/O, instead of in the microtask that follows the query.
- *
- * PGlite runs the query synchronously in WebAssembly on this thread and resolves its promise at once:
- * no I/O happens in between. A caller that chains database calls (the events batcher starting its
- * next batch, a request that runs several statements, many requests doing so at once) then runs the
- * whole chain in one long run of microtasks, and the event loop never reaches its poll phase: no new
- * request is read, no answer is flushed, and the batcher's next batch holds only what had already
- * arrived (issue 11: 549–940 events/s with p99 up to 2 s, against 3,364–3,661 with p99 under 31 ms
- * once the batcher alone went through setImmediate; bench/events.ts measures it). Here every caller
- * gets it: `query`, `exec` and `transaction` (which covers every statement Drizzle and the migrator
- * send; statements inside a transaction run on its own handle and do not yield, so a transaction waits
- * on HTTP while it holds the one connection only where its own code turns the loop on purpose: storing
- * a dataset's parts and a trained version, models.repository.ts). PostgreSQL needs none of this: its
- * answers come back as socket I/O.
- */
-function yieldToIo(client: PGlite): void {
-  const afterPoll = <T>(work: Promise<T>): Promise<T> =>
-    work.then(
-      (value) => new Promise<T>((resolve) => setImmediate(resolve, value)),
-      (err: unknown) => new Promise<T>((_, reject) => setImmediate(reject, err)),
-    );
-  const query = client.query.bind(client);
-  const exec = client.exec.bind(client);
-  const transaction = client.transaction.bind(client);
-  client.query = (...args) => afterPoll(query(...args));
-  client.exec = (...args) => afterPoll(exec(...args));
-  client.transaction = (...args) => afterPoll(transaction(...args));
-}
-
-/**
- * The types Drizzle's PGlite driver reads as text (its PglitePreparedQuery passes identity parsers for
- * them with every query; db.test.ts checks this list against it).
- */
-export const DRIZZLE_TEXT_TYPES: Record<number, number | null> = {
-  [types.TIMESTAMP]: null,
-  [types.TIMESTAMPTZ]: null,
-  [types.INTERVAL]: null,
-  [types.DATE]: null,
-  // numeric[], timestamp[], timestamptz[], interval[], date[]: their element types
-  1231: types.NUMERIC,
-  1115: types.TIMESTAMP,
-  1185: types.TIMESTAMPTZ,
-  1187: types.INTERVAL,
-  1182: types.DATE,
-};
-
-type Parsers = Record<number, (x: string, typeId?: number) => unknown>;
-type Result = { rows: unknown[]; fields: { name: string; dataTypeID: number }[] };
-
-/**
- * Makes the client parse Drizzle's text types as text itself, and answers the parsers that restore
- * PGlite's usual parsing of them, for the callers that are not Drizzle.
- *
- * A query given its own `parsers` makes PGlite copy its ~320 parsers (one per array type too) into a
- * new object merged with them, every query: ~120 KB of garbage and half the JavaScript time of a point
- * select (220 → 106 µs a query, measured), and what set off the full collections that held the event
- * loop for 20–40 ms during a dataset upload's 200 part inserts. Drizzle's queries (nearly all of them)
- * now go without parsers (withoutQueryParsers); the other callers' results are parsed with these
- * afterwards, only in the columns of these types (reparse).
- */
-function parseDrizzleTypesAsText(client: PGlite): Parsers {
-  const usual: Parsers = {};
-  const entries = Object.entries(DRIZZLE_TEXT_TYPES).map(([type, element]) => [Number(type), element] as const);
-  for (const [t, element] of entries) if (element === null) usual[t] = client.parsers[t];
-  for (const [t, element] of entries) {
-    if (element === null) continue;
-    // An array type's own parser looks its element's up on the client, which is about to answer text.
-    const parseElement = usual[element];
-    usual[t] = parseElement ? (x) => types.arrayParser(x, parseElement, t) : client.parsers[t];
-  }
-  for (const [t] of entries) client.parsers[t] = (x: string) => x;
-  return usual;
-}
-
-type QueryOptions = NonNullable<Parameters<PGlite['query']>[2]>;
-type Queryable = Pick<PGlite, 'query'> & Partial<Pick<PGlite, 'transaction' | 'exec'>>;
-
-/** `target` with the methods in `own` replaced; its other methods stay bound to it. */
-function overriding<C extends object>(target: C, own: Record<string, unknown>): C {
-  return new Proxy(target, {
-    get(t, prop) {
-      if (typeof prop === 'string' && own[prop] !== undefined) return own[prop];
-      const value: unknown = Reflect.get(t, prop, t);
-      return typeof value === 'function' ? value.bind(t) : value;
-    },
-  });
-}
-
-/** The client as Drizzle gets it: its queries (and its transactions' queries) without their own parsers. */
-function withoutQueryParsers<C extends Queryable>(client: C): C {
-  const byMode = new Map<unknown, QueryOptions>();
-  const bare = (o: QueryOptions | undefined): QueryOptions | undefined => {
-    if (!o?.parsers) return o;
-    const keys = Object.keys(o);
-    if (keys.some((k) => k !== 'parsers' && k !== 'rowMode')) return { ...o, parsers: undefined };
-    let kept = byMode.get(o.rowMode);
-    if (!kept) byMode.set(o.rowMode, (kept = { rowMode: o.rowMode }));
-    return kept;
-  };
-  return overriding(client, {
-    query: (text: string, params?: unknown[], o?: QueryOptions) => client.query(text, params, bare(o)),
-    transaction: client.transaction && ((fn: (tx: Queryable) => Promise<unknown>) => client.transaction!((tx) => fn(withoutQueryParsers(tx)))),
-  });
-}
-
-/**
- * A result's values of Drizzle's text types, parsed as PGlite usually parses them. Done on the result,
- * not by giving the query `parsers` (which would make PGlite copy its parser table for it): most
- * results have no such column and cost one look at their fields.
- */
-function reparse<R extends Result>(result: R, usual: Parsers): R {
-  const fix = result.fields.flatMap((f, i) => (usual[f.dataTypeID] ? [{ key: f.name, i, parse: usual[f.dataTypeID], type: f.dataTypeID }] : []));
-  if (fix.length === 0) return result;
-  for (const row of result.rows as (Record<string, unknown> | unknown[])[]) {
-    for (const { key, i, parse, type } of fix) {
-      if (Array.isArray(row)) {
-        if (typeof row[i] === 'string') row[i] = parse(row[i] as string, type);
-      } else if (typeof row[key] === 'string') row[key] = parse(row[key] as string, type);
-    }
-  }
-  return result;
-}
-
-/** The client whose query and exec results read every type as PGlite usually does (pg-boss's adapter calls both). */
-function withUsualTypes(client: PGlite, usual: Parsers): PGlite {
-  return overriding(client, {
-    query: async (text: string, params?: unknown[], o?: QueryOptions) => reparse(await client.query(text, params, o), usual),
-    exec: async (text: string, o?: QueryOptions) => (await client.exec(text, o)).map((r) => reparse(r, usual)),
-  });
 }
 
 /**

@@ -31,14 +31,14 @@ const datasetMeta = {
 export type DatasetMeta = Omit<typeof mlDatasets.$inferSelect, 'updated_at'>;
 
 /**
- * Features per stored part, in bytes. A statement carries one part, written and read with the event
- * loop turning between parts, so a 10 MB dataset never holds it for more than one part's work
- * (postgres.js writes a bytea parameter as hex text on this thread; PGlite binds the bytes as they
- * are). 32 KB parts halved the time the loop spent in gaps over 8 ms during an upload, against 256 KB
- * (bench/uploads.ts, docs/models.md).
+ * Features per stored part, in bytes. A statement carries one part, and each part's answer arrives as
+ * I/O (a socket, or the embedded database's thread), so the event loop turns between parts and a
+ * 10 MB dataset never holds it for more than one part's work (postgres.js writes a bytea parameter as
+ * hex text on this thread; the embedded database's thread takes the bytes as they are). 32 KB parts
+ * halved the time the loop spent in gaps over 8 ms during an upload, against 256 KB (bench/uploads.ts,
+ * docs/models.md).
  */
 const PART_BYTES = 32 * 1024;
-const loopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Every column of a version but the fitted model (which can be large). */
 const versionMetaColumns = {
@@ -67,11 +67,10 @@ const versionMetaColumns = {
 };
 export type VersionMeta = Omit<VersionRow, 'artifact'>;
 
-/** A dataset's rows as parts of at most PART_BYTES of features, the loop turning between them. */
+/** A dataset's rows as parts of at most PART_BYTES of features, one statement each. */
 async function insertParts(tx: Tx, id: string, nFeatures: number, data: DatasetData): Promise<void> {
   const perPart = Math.max(1, Math.floor(PART_BYTES / (8 * nFeatures)));
   for (let start = 0, part = 0; start < data.y.length; start += perPart, part++) {
-    if (part > 0) await loopTurn();
     const end = Math.min(data.y.length, start + perPart);
     // The statement is awaited inside: both drivers have read the bytes by the time it answers.
     await inNetworkOrder([data.x.subarray(start * nFeatures, end * nFeatures), data.y.subarray(start, end)], ([x, y]) =>
@@ -82,8 +81,6 @@ async function insertParts(tx: Tx, id: string, nFeatures: number, data: DatasetD
 
 export function createModelsRepository(database: Database) {
   const db = database.db;
-  /** Only PGlite runs statements on this thread; PostgreSQL's answers already come back as I/O. */
-  const turns = database.kind === 'embedded';
   /** Datasets a caller sees: the shipped ones and their own (everyone's when `owner` is null). */
   const visible = (owner: string | null): SQL | undefined => (owner === null ? undefined : or(isNull(mlDatasets.owner), eq(mlDatasets.owner, owner)));
 
@@ -123,8 +120,7 @@ export function createModelsRepository(database: Database) {
       const y = new Int32Array(new SharedArrayBuffer(meta.n_rows * Int32Array.BYTES_PER_ELEMENT));
       let rows = 0;
       for (let part = 0; ; part++) {
-        if (part > 0) await loopTurn();
-        const [r] = await db.select({ x: mlDatasetParts.x, y: mlDatasetParts.y }).from(mlDatasetParts).where(and(eq(mlDatasetParts.dataset_id, id), eq(mlDatasetParts.part, part)));
+            const [r] = await db.select({ x: mlDatasetParts.x, y: mlDatasetParts.y }).from(mlDatasetParts).where(and(eq(mlDatasetParts.dataset_id, id), eq(mlDatasetParts.part, part)));
         if (!r) break;
         const n = r.y.byteLength / Int32Array.BYTES_PER_ELEMENT;
         if (!Number.isInteger(n) || r.x.byteLength !== n * p * Float64Array.BYTES_PER_ELEMENT || rows + n > meta.n_rows) {
@@ -159,9 +155,7 @@ export function createModelsRepository(database: Database) {
 
     /**
      * Adds a version to the model (owner, name), creating the model, and makes it active; `publish`
-     * runs inside the same transaction (the fact exists exactly when the version does). The event loop
-     * turns between the statements: on PGlite they run on this thread, and together (a forest's
-     * artifact, the registry rows, the fact's job) they held it for 8–30 ms.
+     * runs inside the same transaction (the fact exists exactly when the version does).
      */
     async createVersion(
       model: { owner: string; name: string; algorithm: string },
@@ -185,13 +179,11 @@ export function createModelsRepository(database: Database) {
           })
           .returning({ id: mlModels.id, next: mlModels.last_version });
         const next = m.next;
-        if (turns) await loopTurn();
         const [v] = await tx
           .insert(mlModelVersions)
           .values({ ...version, model_id: m.id, version: next })
           .returning({ id: mlModelVersions.id, created_at: mlModelVersions.created_at });
         const ref = { model_id: m.id, version: next, version_id: v.id };
-        if (turns) await loopTurn();
         await publish(tx, ref);
         return { ...ref, created_at: v.created_at };
       });

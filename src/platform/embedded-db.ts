@@ -1,0 +1,200 @@
+// The embedded database as the event loop sees it: a client whose calls run on PGlite in a thread of
+// its own (embedded-db-thread.ts). Each call is a message; its answer comes back as one, so it arrives
+// in the loop's poll phase, after I/O, like a PostgreSQL server's answer on a socket.
+import { Worker } from 'node:worker_threads';
+import { types } from '@electric-sql/pglite';
+
+/**
+ * The types Drizzle's PGlite driver reads as text (its PglitePreparedQuery passes identity parsers for
+ * them with every query; db.test.ts checks this list against it). The thread's client parses them as
+ * text for every caller, and parses them again, as PGlite usually does, for the callers that are not Drizzle.
+ */
+export const DRIZZLE_TEXT_TYPES: Record<number, number | null> = {
+  [types.TIMESTAMP]: null,
+  [types.TIMESTAMPTZ]: null,
+  [types.INTERVAL]: null,
+  [types.DATE]: null,
+  // numeric[], timestamp[], timestamptz[], interval[], date[]: their element types
+  1231: types.NUMERIC,
+  1115: types.TIMESTAMP,
+  1185: types.TIMESTAMPTZ,
+  1187: types.INTERVAL,
+  1182: types.DATE,
+};
+
+export type RowMode = 'object' | 'array';
+
+/** A statement's answer, as PGlite's `Results`. */
+export interface DbResults<T = Record<string, any>> {
+  rows: T[];
+  fields: { name: string; dataTypeID: number }[];
+  affectedRows?: number;
+}
+
+export interface DbThreadOptions {
+  /** The data directory's PostgreSQL folder, or null for a database in memory. */
+  dataDir: string | null;
+}
+
+/**
+ * `usual`: every type parsed as PGlite usually parses it; otherwise as Drizzle's driver expects them
+ * (timestamps, dates, intervals and numeric arrays as text). `tx`: a statement of that open transaction.
+ */
+export type DbRequest =
+  | { id: number; op: 'query'; text: string; params: unknown[]; rowMode?: RowMode; usual: boolean; tx?: number }
+  | { id: number; op: 'exec'; text: string; usual: boolean; tx?: number }
+  | { id: number; op: 'begin' }
+  | { id: number; op: 'end'; tx: number; commit: boolean }
+  | { id: number; op: 'listen'; channel: string }
+  | { id: number; op: 'unlisten'; listen: number }
+  | { id: number; op: 'close' };
+
+export type DbReply = { id: number; ok: unknown } | { id: number; error: Record<string, unknown> } | { notify: number; payload: string };
+
+type Request = DbRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** Statements of one kind of caller, outside or inside a transaction. */
+export interface DbSession {
+  query<T = Record<string, any>>(text: string, params?: readonly unknown[], options?: { rowMode?: RowMode }): Promise<DbResults<T>>;
+  exec(text: string): Promise<DbResults[]>;
+}
+
+export interface EmbeddedClient {
+  /** Every type read as PGlite usually reads it (raw SQL, pg-boss's adapter). */
+  usual: DbSession & {
+    listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  };
+  /** As Drizzle's PGlite driver takes a client: its text types as text, and transactions. */
+  drizzle: DbSession & {
+    transaction<T>(fn: (tx: DbSession) => Promise<T>): Promise<T>;
+  };
+  readonly closed: boolean;
+  close(): Promise<void>;
+}
+
+const ENTRY = new URL('./embedded-db-thread.ts', import.meta.url);
+
+/**
+ * A parameter as it is posted: a view over part of an ordinary ArrayBuffer is copied first (posting
+ * it would copy the whole buffer), and the copy moved. A view over a SharedArrayBuffer crosses as it is,
+ * without a copy: its caller awaits the statement before it touches those bytes again.
+ */
+function postable(params: readonly unknown[], transfer: ArrayBuffer[]): unknown[] {
+  return params.map((p) => {
+    if (!ArrayBuffer.isView(p) || p.buffer instanceof SharedArrayBuffer) return p;
+    if (p.byteOffset === 0 && p.byteLength === p.buffer.byteLength) return p;
+    const copy = new Uint8Array(p.byteLength);
+    copy.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+    transfer.push(copy.buffer);
+    return copy;
+  });
+}
+
+/** A failed statement's error, with the fields the thread sent (code, detail, constraint, …). */
+function rebuild(fields: Record<string, unknown>): Error {
+  const err = new Error(String(fields.message ?? 'the embedded database failed'));
+  for (const [k, v] of Object.entries(fields)) if (k !== 'message' && k !== 'stack') (err as unknown as Record<string, unknown>)[k] = v;
+  return err;
+}
+
+export async function openEmbeddedClient(options: DbThreadOptions): Promise<EmbeddedClient> {
+  const worker = new Worker(ENTRY, { workerData: options });
+  const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  const notified = new Map<number, (payload: string) => void>();
+  let nextId = 1;
+  let stopped: Error | null = null;
+
+  // The thread keeps the process alive only while a call waits on it (as a socket with a query in
+  // flight would): an idle client, like PGlite itself, holds nothing open.
+  const settle = (id: number) => {
+    const p = pending.get(id);
+    pending.delete(id);
+    if (pending.size === 0) worker.unref();
+    return p;
+  };
+  worker.on('message', (m: DbReply) => {
+    if ('notify' in m) return notified.get(m.notify)?.(m.payload);
+    const p = settle(m.id);
+    if ('error' in m) p?.reject(rebuild(m.error));
+    else p?.resolve(m.ok);
+  });
+  const fail = (err: Error) => {
+    stopped ??= err;
+    for (const id of [...pending.keys()]) settle(id)?.reject(stopped);
+  };
+  worker.on('error', (err) => fail(new Error(`the embedded database's thread failed: ${err.message}`, { cause: err })));
+  worker.on('exit', (code) => fail(new Error(`the embedded database's thread stopped (exit code ${code})`)));
+
+  const call = <T>(request: Request, transfer: ArrayBuffer[] = []): Promise<T> => {
+    if (stopped) return Promise.reject(stopped);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      // Throws on a value that cannot be posted (a function, say): then nothing waits on the thread.
+      worker.postMessage({ ...request, id }, transfer);
+      if (pending.size === 0) worker.ref();
+      pending.set(id, { resolve, reject });
+    });
+  };
+
+  // The thread's first message says whether PGlite started.
+  await new Promise<void>((resolve, reject) => {
+    worker.ref();
+    pending.set(0, { resolve, reject });
+  });
+
+  const session = (usual: boolean, tx?: number): DbSession => ({
+    query: (text, params = [], o) => {
+      const transfer: ArrayBuffer[] = [];
+      return call({ op: 'query', text, params: postable(params, transfer), rowMode: o?.rowMode, usual, tx }, transfer);
+    },
+    exec: (text) => call({ op: 'exec', text, usual, tx }),
+  });
+
+  const drizzleSession = session(false);
+  return {
+    usual: {
+      ...session(true),
+      async listen(channel, onPayload) {
+        // A subscription is known by the id of the call that made it.
+        const id = nextId;
+        notified.set(id, onPayload);
+        try {
+          await call({ op: 'listen', channel });
+        } catch (err) {
+          notified.delete(id);
+          throw err;
+        }
+        return async () => {
+          notified.delete(id);
+          await call({ op: 'unlisten', listen: id });
+        };
+      },
+    },
+    drizzle: {
+      ...drizzleSession,
+      async transaction(fn) {
+        // A transaction is known by the id of the call that began it; it has begun once that answers.
+        const tx = nextId;
+        await call({ op: 'begin' });
+        let result: Awaited<ReturnType<typeof fn>>;
+        try {
+          result = await fn(session(false, tx));
+        } catch (err) {
+          await call({ op: 'end', tx, commit: false }).catch(() => {});
+          throw err;
+        }
+        await call({ op: 'end', tx, commit: true });
+        return result;
+      },
+    },
+    get closed() {
+      return stopped !== null;
+    },
+    async close() {
+      if (stopped) return;
+      await call({ op: 'close' });
+      stopped = new Error('the embedded database is closed');
+      await worker.terminate();
+    },
+  };
+}
