@@ -98,7 +98,9 @@ function rebuild(fields: Record<string, unknown>): Error {
 }
 
 export async function openEmbeddedClient(options: DbThreadOptions): Promise<EmbeddedClient> {
-  const worker = new Worker(ENTRY, { workerData: options });
+  // A small young generation: V8 grew the thread's to ~67 MB under event ingestion (about 110 MB more
+  // RSS under load than with 12 MB, at the same events/s; bench/events.ts, 2026-12-04).
+  const worker = new Worker(ENTRY, { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 12 } });
   const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   const notified = new Map<number, (payload: string) => void>();
   let nextId = 1;

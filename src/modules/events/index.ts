@@ -85,7 +85,8 @@ export async function registerEventsModule(app: FastifyInstance, deps: EventsMod
     bus,
     users: deps.users,
     autoCreateUsers: deps.config.eventsAutoCreateUsers,
-    // PGlite runs one statement at a time: more lanes would only queue in it.
+    // PGlite runs one statement at a time: more lanes would only queue in it (two lanes, 2026-12-04:
+    // half-size batches and 3–6% fewer events/s).
     batching: { lanes: deps.database.kind === 'embedded' ? 1 : deps.config.eventsIngestLanes, maxBatch: INGEST_MAX_BATCH },
     observeBatch: batchSize ? (n) => batchSize.observe(n) : undefined,
     alertFacts: deps.facts ? alertFactsOf(deps.facts, app.log) : undefined,

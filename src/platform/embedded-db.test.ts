@@ -1,0 +1,113 @@
+// The embedded database's client (embedded-db.ts): PGlite on a thread of its own, each call a message.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { openEmbeddedClient, type EmbeddedClient } from './embedded-db.ts';
+
+let client: EmbeddedClient;
+before(async () => {
+  client = await openEmbeddedClient({ dataDir: null });
+  await client.usual.exec('create table t (id int primary key, note text, b bytea)');
+});
+after(() => client.close());
+
+test('the event loop keeps turning while a statement runs (it runs on the thread)', async () => {
+  let ticks = 0;
+  let longest = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    ticks++;
+  }, 5);
+  try {
+    await client.usual.query('select pg_sleep(0.4)');
+  } finally {
+    clearInterval(timer);
+  }
+  // On the loop's own thread the 400 ms statement would have been one gap, with no tick during it.
+  assert.ok(ticks >= 20, `${ticks} ticks of a 5 ms timer during a 400 ms statement`);
+  assert.ok(longest < 200, `the loop went ${longest.toFixed(0)} ms without turning`);
+});
+
+test('a statement outside a transaction waits for it; a failed transaction rolls back and rethrows its own error', async () => {
+  let outside: Promise<unknown> | null = null;
+  await client.drizzle.transaction(async (tx) => {
+    await tx.query('insert into t (id, note) values (1, $1)', ['in a transaction']);
+    outside = client.usual.query<{ n: number }>('select count(*)::int as n from t');
+    // Gives the outside statement time to reach the thread: it must still wait for the commit.
+    await new Promise((r) => setTimeout(r, 50));
+    await tx.query('insert into t (id, note) values (2, $1)', ['also']);
+  });
+  assert.deepEqual((await (outside as unknown as Promise<{ rows: unknown[] }>)).rows, [{ n: 2 }]);
+
+  const mine = new Error('the caller failed');
+  await assert.rejects(
+    client.drizzle.transaction(async (tx) => {
+      await tx.query('insert into t (id, note) values (3, $1)', ['rolled back']);
+      throw mine;
+    }),
+    (err) => err === mine,
+  );
+  assert.deepEqual((await client.usual.query('select id from t order by id')).rows, [{ id: 1 }, { id: 2 }]);
+});
+
+test("a failed statement's error keeps PostgreSQL's fields, never the bound parameters", async () => {
+  const err = await client.usual.query('insert into t (id, note) values (1, $1)', ['a secret value']).then(
+    () => assert.fail('a duplicate key was accepted'),
+    (e: unknown) => e as Record<string, unknown>,
+  );
+  assert.equal(err.code, '23505');
+  assert.equal(err.constraint, 't_pkey');
+  assert.match(String(err.message), /duplicate key/);
+  assert.equal(err.params, undefined);
+  assert.ok(!JSON.stringify(err).includes('a secret value'), JSON.stringify(err));
+});
+
+test('bytea parameters: a view over part of a buffer sends its own bytes; a SharedArrayBuffer view crosses as it is', async () => {
+  const big = new Uint8Array(1 << 20).fill(7);
+  big.set([1, 2, 3], 500);
+  await client.usual.query('update t set b = $1 where id = 1', [big.subarray(500, 503)]);
+  const shared = new Uint8Array(new SharedArrayBuffer(8)).fill(9);
+  await client.usual.query('update t set b = $1 where id = 2', [shared.subarray(2, 6)]);
+  const rows = (await client.usual.query<{ id: number; b: Uint8Array }>('select id, b from t order by id')).rows;
+  assert.deepEqual([...rows[0].b], [1, 2, 3]);
+  assert.deepEqual([...rows[1].b], [9, 9, 9, 9]);
+});
+
+test('a value that cannot be sent is refused, and the client goes on', async () => {
+  await assert.rejects(client.usual.query('select $1', [() => 1]), /could not be cloned/);
+  assert.deepEqual((await client.usual.query('select 1 as one')).rows, [{ one: 1 }]);
+});
+
+test('LISTEN: notifications arrive until the subscription stops', async () => {
+  const got: string[] = [];
+  const stop = await client.usual.listen('ch', (p) => got.push(p));
+  await client.usual.query("select pg_notify('ch', 'one')");
+  await new Promise((r) => setTimeout(r, 20));
+  await stop();
+  await client.usual.query("select pg_notify('ch', 'two')");
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(got, ['one']);
+});
+
+test('an idle client does not keep the process alive, and a closed one refuses calls', async () => {
+  const script = `import { openEmbeddedClient } from ${JSON.stringify(new URL('./embedded-db.ts', import.meta.url).href)};
+    const c = await openEmbeddedClient({ dataDir: null });
+    console.log((await c.usual.query('select 41 + 1 as n')).rows[0].n);`;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-db-')), 'idle.mjs');
+  fs.writeFileSync(file, script);
+  const child = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout.trim(), '42');
+
+  const other = await openEmbeddedClient({ dataDir: null });
+  await other.close();
+  assert.equal(other.closed, true);
+  await assert.rejects(other.usual.query('select 1'), /closed/);
+});
