@@ -1,4 +1,5 @@
-// The database: embedded PGlite in DATA_DIR by default, a PostgreSQL server when DATABASE_URL is set.
+// The database: embedded PGlite in DATA_DIR by default (on a thread of its own: embedded-db.ts), a
+// PostgreSQL server when DATABASE_URL is set.
 // One drizzle-kit migration folder serves both. Drizzle runs without a schema object (queries name
 // their tables, and the relational `db.query` API is not used), so the platform imports no module.
 import fs from 'node:fs';
@@ -250,6 +251,7 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
     releaseLock();
     throw err;
   }
+  // Drizzle's PGlite driver calls only its client's `query` and `transaction`, which this one has.
   const db: Db = drizzlePglite({ client: client.drizzle as unknown as PGlite });
   const migrate = () => migratePglite(drizzlePglite({ client: client.drizzle as unknown as PGlite }), { migrationsFolder: MIGRATIONS_DIR });
   return {
