@@ -81,8 +81,9 @@ test("storing a version lets the event loop turn between its transaction's state
     dataset_id: 'iris', dataset_hash: 'sha256:test', feature_names: ['f0'], class_names: ['a'], seed: 0, training_ms: 1,
     library_version: 'test', job_id: null, artifact: {},
   };
-  // On PGlite the statements run on this thread and answer at once: without a turn of the loop between
-  // them, the loop would reach its check phase only after the transaction. A ticker that re-arms itself
+  // Each statement's answer arrives as I/O (a socket, or a message from the embedded database's thread):
+  // were it to answer at once instead, as PGlite on this thread did, the loop would reach its check
+  // phase only after the transaction. A ticker that re-arms itself
   // counts the turns: one after the model's row and one after the version's, so the fact is published
   // after at least two (one if either turn were gone).
   let turns = 0;

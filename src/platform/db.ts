@@ -69,7 +69,7 @@ const DROP_ALL = 'DROP SCHEMA IF EXISTS drizzle CASCADE; DROP SCHEMA IF EXISTS p
 export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'memoryDb' | 'dbPoolSize'> & Partial<Pick<Config, 'dbConnectTimeoutMs' | 'dbStatementTimeoutMs' | 'dbPoolWaitMs'>>;
 
 export async function openDatabase(config: DatabaseConfig, log: DependencyLog = silent): Promise<Database> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl, config, log) : openEmbedded(config.dataDir, config.memoryDb);
+  return config.databaseUrl ? openPostgres(config.databaseUrl, config, log) : openEmbedded(config.dataDir, config.memoryDb, log);
 }
 
 const silent = { warn() {}, info() {} };
@@ -238,7 +238,7 @@ async function openPostgres(url: string, config: DatabaseConfig, log: Dependency
   };
 }
 
-async function openEmbedded(dataDir: string, memory: boolean): Promise<Database> {
+async function openEmbedded(dataDir: string, memory: boolean, log: DependencyLog): Promise<Database> {
   let releaseLock = () => {};
   if (!memory) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -246,7 +246,11 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
   }
   let client: EmbeddedClient;
   try {
-    client = await openEmbeddedClient({ dataDir: memory ? null : path.join(dataDir, 'pgdata') });
+    client = await openEmbeddedClient({
+      dataDir: memory ? null : path.join(dataDir, 'pgdata'),
+      // Requests then answer 503 and /health says the database is down, until the server is restarted.
+      onStopped: (err) => log.warn({ err }, 'the embedded database stopped; restart the server'),
+    });
   } catch (err) {
     releaseLock();
     throw err;
@@ -263,7 +267,7 @@ async function openEmbedded(dataDir: string, memory: boolean): Promise<Database>
     ping: async () => {
       await client.usual.query('select 1');
     },
-    dependency: inProcess('database', () => client.usual.query('select 1')),
+    dependency: inProcess('database', () => client.usual.query('select 1'), () => !client.closed),
     migrate,
     reset: async () => {
       await client.usual.exec(DROP_ALL);

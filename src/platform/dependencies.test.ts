@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { test } from 'node:test';
-import { within } from './dependencies.ts';
+import { inProcess, within } from './dependencies.ts';
 
 const busy = (ms: number) => {
   const end = Date.now() + ms;
@@ -34,4 +34,16 @@ test('within: an answer that does not come fails after the limit', async () => {
   const started = performance.now();
   await assert.rejects(within(new Promise(() => {}), 50, 'nothing'), /nothing did not answer within 50 ms/);
   assert.ok(performance.now() - started >= 49);
+});
+
+test('inProcess: up while its owner says so; once stopped, down without a probe', async () => {
+  let running = true;
+  let probes = 0;
+  const d = inProcess('database', async () => probes++, () => running);
+  assert.equal(d.up, true);
+  assert.equal(await d.check(100), true);
+  running = false;
+  assert.equal(d.up, false);
+  assert.equal(await d.check(100), false);
+  assert.equal(probes, 1);
 });

@@ -104,12 +104,18 @@ export function watchDependency(opts: DependencyOptions): Dependency {
   };
 }
 
-/** A dependency that is always there (the embedded database runs in this process). */
-export function inProcess(name: string, probe: () => Promise<unknown>): Dependency {
+/**
+ * A dependency in this process (the embedded database): there unless `up` says it has stopped, which
+ * nothing brings back short of a restart.
+ */
+export function inProcess(name: string, probe: () => Promise<unknown>, up: () => boolean = () => true): Dependency {
   return {
     name,
-    up: true,
+    get up() {
+      return up();
+    },
     check: async () => {
+      if (!up()) return false;
       await probe();
       return true;
     },

@@ -2,7 +2,8 @@
 // the event loop. Every statement is synchronous WebAssembly with synchronous file calls, so on the
 // loop's thread a statement of 5–10 ms was a 5–10 ms pause of every request, and the wire-protocol
 // buffers PGlite builds for each message were most of the garbage a dataset upload left on the loop's
-// heap (docs/architecture.md, "The embedded database runs on its own thread").
+// heap (docs/architecture.md, "The event loop on the embedded database"). The thread runs at the loop's
+// priority: requests wait on it (unlike the job and training threads, platform/jobs/priority.ts).
 //
 // The loop's side (embedded-db.ts) mirrors each call here as it is made; PGlite's own locks order them
 // exactly as they would have been ordered on the loop: a statement outside a transaction waits for
@@ -51,20 +52,46 @@ function reparse(result: Results, usual: Parsers): Results {
   return result;
 }
 
-/** What crosses back of a failed statement: PGlite's error fields (code, detail, constraint, …), never its bound parameters. */
+/** PostgreSQL's fields of a failed statement's error: all that crosses back (never its parameters). */
+const ERROR_FIELDS = ['name', 'code', 'severity', 'detail', 'hint', 'position', 'internalPosition', 'internalQuery', 'where', 'schema', 'table', 'column', 'dataType', 'constraint', 'routine', 'file', 'line', 'query'];
+
 function errorFields(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { message: String(err) };
-  const out: Record<string, unknown> = { message: err.message, name: err.name };
-  for (const [k, v] of Object.entries(err)) {
-    if (k === 'params' || k === 'queryOptions') continue;
-    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
+  const out: Record<string, unknown> = { message: err.message };
+  for (const k of ERROR_FIELDS) {
+    const v = (err as unknown as Record<string, unknown>)[k];
+    if (typeof v === 'string' || typeof v === 'number') out[k] = v;
+  }
+  return out;
+}
+
+/** The buffers of a result's bytea values, moved to the loop rather than copied (each has its own: see the parser). */
+function byteaBuffers(results: Results[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const r of results) {
+    const columns = r.fields.flatMap((f, i) => (f.dataTypeID === types.BYTEA ? [{ key: f.name, i }] : []));
+    if (!columns.length) continue;
+    for (const row of r.rows as (Record<string, unknown> | unknown[])[]) {
+      for (const { key, i } of columns) {
+        const v = Array.isArray(row) ? row[i] : row[key];
+        if (v instanceof Uint8Array && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && !out.includes(v.buffer as ArrayBuffer)) out.push(v.buffer as ArrayBuffer);
+      }
+    }
   }
   return out;
 }
 
 const { dataDir } = workerData as DbThreadOptions;
 const port = parentPort!;
-const post = (m: DbReply) => port.postMessage(m);
+
+/** Posts a reply; one that cannot be posted is answered with why, so no call waits forever. */
+function post(m: DbReply, transfer: ArrayBuffer[] = []): void {
+  try {
+    port.postMessage(m, transfer);
+  } catch (err) {
+    if ('id' in m) port.postMessage({ id: m.id, error: errorFields(err) });
+  }
+}
 
 // PostgreSQL zeroes its shared buffers at start, which the process then keeps resident: the default
 // 128 MB cost ~130 MB of RSS and ~0.3 s of every start-up. The embedded database's pages also sit in
@@ -173,8 +200,15 @@ function answerEnd(tx: number, err: unknown): void {
 port.on('message', (m: DbRequest) => {
   handle(m).then(
     (ok) => {
-      if (m.op !== 'end') post({ id: m.id, ok });
+      if (m.op === 'end') return;
+      const results = m.op === 'query' ? [ok as Results] : m.op === 'exec' ? (ok as Results[]) : [];
+      post({ id: m.id, ok }, byteaBuffers(results));
     },
-    (err: unknown) => post({ id: m.id, error: errorFields(err) }),
+    (err: unknown) => {
+      post({ id: m.id, error: errorFields(err) });
+      // PGlite aborted (its WebAssembly trapped): the instance is unusable. The thread ends, and every
+      // later call fails as the database being unavailable (embedded-db.ts).
+      if (err instanceof Error && err.name === 'RuntimeError') process.exit(1);
+    },
   );
 });

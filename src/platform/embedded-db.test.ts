@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -79,8 +80,17 @@ test('bytea parameters: a view over part of a buffer sends its own bytes; a Shar
   assert.deepEqual([...rows[1].b], [9, 9, 9, 9]);
 });
 
-test('a value that cannot be sent is refused, and the client goes on', async () => {
+test('a value that cannot be sent as it is is refused, and the client goes on', async () => {
   await assert.rejects(client.usual.query('select $1', [() => 1]), /could not be cloned/);
+  // A class's instance would arrive without its prototype (its toString, its toJSON): refused, named.
+  class Money {
+    toString() {
+      return '12.34';
+    }
+  }
+  await assert.rejects(client.usual.query('select $1::text', ['x', new Money()]), /parameter \$2 is a Money/);
+  await assert.rejects(client.usual.query('select $1::text', [new URL('http://x')]), /parameter \$1 is a URL/);
+  assert.deepEqual((await client.usual.query('select $1::jsonb as j, $2::timestamptz as t', [{ a: [1] }, new Date(0)])).rows, [{ j: { a: [1] }, t: new Date(0) }]);
   assert.deepEqual((await client.usual.query('select 1 as one')).rows, [{ one: 1 }]);
 });
 
@@ -110,4 +120,43 @@ test('an idle client does not keep the process alive, and a closed one refuses c
   await other.close();
   assert.equal(other.closed, true);
   await assert.rejects(other.usual.query('select 1'), /closed/);
+});
+
+test('a thread that stops without close(): every call fails as unavailable, and the owner is told once', async () => {
+  // Catches the client's Worker (the thread a crash would end) by subclassing it for this one open.
+  const threads = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+  const Original = threads.Worker;
+  let caught: InstanceType<typeof Original> | null = null;
+  threads.Worker = class extends Original {
+    constructor(...args: ConstructorParameters<typeof Original>) {
+      super(...args);
+      caught = this;
+    }
+  };
+  syncBuiltinESMExports();
+  const stops: Error[] = [];
+  let doomed: EmbeddedClient;
+  try {
+    doomed = await openEmbeddedClient({ dataDir: null, onStopped: (err) => stops.push(err) });
+  } finally {
+    threads.Worker = Original;
+    syncBuiltinESMExports();
+  }
+  assert.ok(caught, 'the thread was caught');
+  const inFlight = doomed.usual.query('select pg_sleep(5)');
+  await new Promise((r) => setTimeout(r, 50));
+  await (caught as InstanceType<typeof Original>).terminate();
+  await assert.rejects(inFlight, (err: Error & { code?: string }) => err.code === 'DB_UNAVAILABLE' && /stopped/.test(err.message));
+  await assert.rejects(doomed.usual.query('select 1'), (err: Error & { code?: string }) => err.code === 'DB_UNAVAILABLE');
+  assert.equal(doomed.closed, true);
+  assert.equal(stops.length, 1);
+  await doomed.close();
+});
+
+test('close() twice at once closes once; calls made while closing are refused', async () => {
+  const c = await openEmbeddedClient({ dataDir: null });
+  const first = c.close();
+  const late = assert.rejects(c.usual.query('select 1'), (err: Error & { code?: string }) => err.code === 'DB_UNAVAILABLE' && /closing/.test(err.message));
+  await Promise.all([first, c.close()]);
+  await late;
 });

@@ -36,6 +36,11 @@ export interface DbThreadOptions {
   dataDir: string | null;
 }
 
+export interface EmbeddedClientOptions extends DbThreadOptions {
+  /** Told once if the thread stops without close() (its memory exhausted, PGlite aborted): every call then fails with DB_UNAVAILABLE. */
+  onStopped?: (err: Error) => void;
+}
+
 /**
  * `usual`: every type parsed as PGlite usually parses it; otherwise as Drizzle's driver expects them
  * (timestamps, dates, intervals and numeric arrays as text). `tx`: a statement of that open transaction.
@@ -53,7 +58,11 @@ export type DbReply = { id: number; ok: unknown } | { id: number; error: Record<
 
 type Request = DbRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
-/** Statements of one kind of caller, outside or inside a transaction. */
+/**
+ * Statements of one kind of caller, outside or inside a transaction. Of PGlite's query options only
+ * `rowMode` is taken (Drizzle's own `parsers` are what the thread's client does already). A `bytea`
+ * comes back as a Uint8Array (postgres.js answers a Buffer, which is one).
+ */
 export interface DbSession {
   query<T = Record<string, any>>(text: string, params?: readonly unknown[], options?: { rowMode?: RowMode }): Promise<DbResults<T>>;
   exec(text: string): Promise<DbResults[]>;
@@ -74,14 +83,24 @@ export interface EmbeddedClient {
 
 const ENTRY = new URL('./embedded-db-thread.ts', import.meta.url);
 
+/** Objects a parameter may be: what structured clone carries as it is. */
+const PLAIN = new Set<object | null>([Object.prototype, Array.prototype, Date.prototype, null]);
+
 /**
  * A parameter as it is posted: a view over part of an ordinary ArrayBuffer is copied first (posting
  * it would copy the whole buffer), and the copy moved. A view over a SharedArrayBuffer crosses as it is,
- * without a copy: its caller awaits the statement before it touches those bytes again.
+ * without a copy: its caller awaits the statement before it touches those bytes again. An instance of
+ * a class is refused: a copy would lose its prototype (a `toString` or `toJSON` that PGlite would have
+ * used on this thread), so it is the caller's to turn into text first.
  */
 function postable(params: readonly unknown[], transfer: ArrayBuffer[]): unknown[] {
-  return params.map((p) => {
-    if (!ArrayBuffer.isView(p) || p.buffer instanceof SharedArrayBuffer) return p;
+  return params.map((p, i) => {
+    if (p === null || typeof p !== 'object') return p;
+    if (!ArrayBuffer.isView(p)) {
+      if (PLAIN.has(Object.getPrototypeOf(p))) return p;
+      throw new TypeError(`parameter $${i + 1} is a ${p.constructor?.name ?? 'object'}: pass it as text, a number, a plain object or an array`);
+    }
+    if (p.buffer instanceof SharedArrayBuffer) return p;
     if (p.byteOffset === 0 && p.byteLength === p.buffer.byteLength) return p;
     const copy = new Uint8Array(p.byteLength);
     copy.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
@@ -97,7 +116,10 @@ function rebuild(fields: Record<string, unknown>): Error {
   return err;
 }
 
-export async function openEmbeddedClient(options: DbThreadOptions): Promise<EmbeddedClient> {
+/** What every call fails with once the thread has stopped: answered 503 (platform/errors.ts). */
+const unavailable = (message: string, cause?: unknown) => Object.assign(new Error(message, { cause }), { code: 'DB_UNAVAILABLE' });
+
+export async function openEmbeddedClient({ onStopped, ...options }: EmbeddedClientOptions): Promise<EmbeddedClient> {
   // A small young generation: V8 grew the thread's to ~67 MB under event ingestion (about 110 MB more
   // RSS under load than with 12 MB, at the same events/s; bench/events.ts, 2026-12-04).
   const worker = new Worker(ENTRY, { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 12 } });
@@ -120,15 +142,21 @@ export async function openEmbeddedClient(options: DbThreadOptions): Promise<Embe
     if ('error' in m) p?.reject(rebuild(m.error));
     else p?.resolve(m.ok);
   });
+  let started = false;
   const fail = (err: Error) => {
-    stopped ??= err;
+    if (!stopped) {
+      stopped = err;
+      if (started && !closing) onStopped?.(err);
+    }
     for (const id of [...pending.keys()]) settle(id)?.reject(stopped);
   };
-  worker.on('error', (err) => fail(new Error(`the embedded database's thread failed: ${err.message}`, { cause: err })));
-  worker.on('exit', (code) => fail(new Error(`the embedded database's thread stopped (exit code ${code})`)));
+  worker.on('error', (err) => fail(unavailable(`the embedded database's thread failed: ${err.message}`, err)));
+  worker.on('exit', (code) => fail(unavailable(`the embedded database's thread stopped (exit code ${code})`)));
 
+  let closing: Promise<void> | null = null;
   const call = <T>(request: Request, transfer: ArrayBuffer[] = []): Promise<T> => {
     if (stopped) return Promise.reject(stopped);
+    if (closing && request.op !== 'close') return Promise.reject(unavailable('the embedded database is closing'));
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       // Throws on a value that cannot be posted (a function, say): then nothing waits on the thread.
@@ -143,9 +171,10 @@ export async function openEmbeddedClient(options: DbThreadOptions): Promise<Embe
     worker.ref();
     pending.set(0, { resolve, reject });
   });
+  started = true;
 
   const session = (usual: boolean, tx?: number): DbSession => ({
-    query: (text, params = [], o) => {
+    query: async (text, params = [], o) => {
       const transfer: ArrayBuffer[] = [];
       return call({ op: 'query', text, params: postable(params, transfer), rowMode: o?.rowMode, usual, tx }, transfer);
     },
@@ -192,11 +221,17 @@ export async function openEmbeddedClient(options: DbThreadOptions): Promise<Embe
     get closed() {
       return stopped !== null;
     },
-    async close() {
-      if (stopped) return;
-      await call({ op: 'close' });
-      stopped = new Error('the embedded database is closed');
-      await worker.terminate();
+    close() {
+      closing ??= (async () => {
+        if (stopped) return;
+        try {
+          await call({ op: 'close' });
+        } finally {
+          stopped ??= unavailable('the embedded database is closed');
+          await worker.terminate();
+        }
+      })();
+      return closing;
     },
   };
 }

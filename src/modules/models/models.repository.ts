@@ -120,7 +120,7 @@ export function createModelsRepository(database: Database) {
       const y = new Int32Array(new SharedArrayBuffer(meta.n_rows * Int32Array.BYTES_PER_ELEMENT));
       let rows = 0;
       for (let part = 0; ; part++) {
-            const [r] = await db.select({ x: mlDatasetParts.x, y: mlDatasetParts.y }).from(mlDatasetParts).where(and(eq(mlDatasetParts.dataset_id, id), eq(mlDatasetParts.part, part)));
+        const [r] = await db.select({ x: mlDatasetParts.x, y: mlDatasetParts.y }).from(mlDatasetParts).where(and(eq(mlDatasetParts.dataset_id, id), eq(mlDatasetParts.part, part)));
         if (!r) break;
         const n = r.y.byteLength / Int32Array.BYTES_PER_ELEMENT;
         if (!Number.isInteger(n) || r.x.byteLength !== n * p * Float64Array.BYTES_PER_ELEMENT || rows + n > meta.n_rows) {
