@@ -248,7 +248,7 @@ async function openEmbedded(dataDir: string, memory: boolean, log: DependencyLog
   try {
     client = await openEmbeddedClient({
       dataDir: memory ? null : path.join(dataDir, 'pgdata'),
-      // Requests then answer 503 and /health says the database is down, until the server is restarted.
+      // Requests then answer 503 and /ready says the database is down, until the server is restarted.
       onStopped: (err) => log.warn({ err }, 'the embedded database stopped; restart the server'),
     });
   } catch (err) {
