@@ -143,6 +143,7 @@ export async function openEmbeddedClient({ onStopped, ...options }: EmbeddedClie
     else p?.resolve(m.ok);
   });
   let started = false;
+  let closing: Promise<void> | null = null;
   const fail = (err: Error) => {
     if (!stopped) {
       stopped = err;
@@ -153,7 +154,6 @@ export async function openEmbeddedClient({ onStopped, ...options }: EmbeddedClie
   worker.on('error', (err) => fail(unavailable(`the embedded database's thread failed: ${err.message}`, err)));
   worker.on('exit', (code) => fail(unavailable(`the embedded database's thread stopped (exit code ${code})`)));
 
-  let closing: Promise<void> | null = null;
   const call = <T>(request: Request, transfer: ArrayBuffer[] = []): Promise<T> => {
     if (stopped) return Promise.reject(stopped);
     if (closing && request.op !== 'close') return Promise.reject(unavailable('the embedded database is closing'));
