@@ -17,8 +17,6 @@ import type { Config } from '../config.ts';
 import { inProcess, watchDependency, type Dependency, type DependencyLog } from './dependencies.ts';
 import { openEmbeddedClient, type EmbeddedClient } from './embedded-db.ts';
 
-export { DRIZZLE_TEXT_TYPES } from './embedded-db.ts';
-
 export type Db = PgDatabase<PgQueryResultHKT>;
 
 /** A Drizzle transaction, as `db.transaction(async (tx) => …)` hands it. */
