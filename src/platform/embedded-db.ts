@@ -122,9 +122,10 @@ const unavailable = (message: string, cause?: unknown) => Object.assign(new Erro
 export async function openEmbeddedClient({ onStopped, ...options }: EmbeddedClientOptions): Promise<EmbeddedClient> {
   // A small young generation: V8 grew the thread's to ~67 MB under event ingestion (about 110 MB more
   // RSS under load than with 12 MB, at the same events/s; bench/events.ts, 2026-12-04).
-  // The thread takes the process's Node flags but --input-type, which a script run with `node -e` has
-  // and which makes a thread refuse its file (bench/crud.ts opens the database so).
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  // The thread takes the process's Node flags, but not --input-type, which a script run with `node -e`
+  // can have and which makes a thread refuse its file (bench/crud.ts opens the database so). Only then
+  // are they listed: a list is checked flag by flag, and some a process gets (the test runner's) are refused.
+  const execArgv = process.execArgv.some((a) => a.startsWith('--input-type')) ? process.execArgv.filter((a) => !a.startsWith('--input-type')) : undefined;
   const worker = new Worker(ENTRY, { workerData: options, execArgv, resourceLimits: { maxYoungGenerationSizeMb: 12 } });
   const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   const notified = new Map<number, (payload: string) => void>();
