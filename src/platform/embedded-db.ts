@@ -1,6 +1,7 @@
 // The embedded database as the event loop sees it: a client whose calls run on PGlite in a thread of
 // its own (embedded-db-thread.ts). Each call is a message; its answer comes back as one, so it arrives
 // in the loop's poll phase, after I/O, like a PostgreSQL server's answer on a socket.
+import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { types } from '@electric-sql/pglite';
 
@@ -122,6 +123,12 @@ const unavailable = (message: string, cause?: unknown) => Object.assign(new Erro
 export async function openEmbeddedClient({ onStopped, ...options }: EmbeddedClientOptions): Promise<EmbeddedClient> {
   // A small young generation: V8 grew the thread's to ~67 MB under event ingestion (about 110 MB more
   // RSS under load than with 12 MB, at the same events/s; bench/events.ts, 2026-12-04).
+  // V8 compiles hot WebAssembly again with its optimizing compiler in background tasks, as many at once
+  // as it likes: for PGlite's module that peaked at ~550 MB of RSS a few seconds after every start. One
+  // task at a time, set before the thread compiles PGlite (the flag is the process's): the same
+  // events/s, 60–110 MB less idle RSS and a lifetime peak 60–160 MB lower (bench/events.ts,
+  // docs/architecture.md). It costs only how soon the optimized code arrives.
+  v8.setFlagsFromString('--wasm-num-compilation-tasks=1');
   // The thread takes the process's Node flags, but not --input-type, which a script run with `node -e`
   // can have and which makes a thread refuse its file (bench/crud.ts opens the database so). Only then
   // are they listed: a list is checked flag by flag, and some a process gets (the test runner's) are refused.
