@@ -54,11 +54,16 @@ test('a statement outside a transaction waits for it; a failed transaction rolls
   assert.deepEqual((await client.usual.query('select id from t order by id')).rows, [{ id: 1 }, { id: 2 }]);
 });
 
-test("a failed statement's error keeps PostgreSQL's fields, never the bound parameters", async () => {
-  const err = await client.usual.query('insert into t (id, note) values (1, $1)', ['a secret value']).then(
+test("a failed statement's error keeps PostgreSQL's fields and its caller's stack, never the bound parameters", async () => {
+  async function insertTheSecret() {
+    await client.usual.query('insert into t (id, note) values (1, $1)', ['a secret value']);
+  }
+  const err = await insertTheSecret().then(
     () => assert.fail('a duplicate key was accepted'),
     (e: unknown) => e as Record<string, unknown>,
   );
+  // Its stack leads back to the caller, not only to where the thread's answer was read.
+  assert.match(String(err.stack), /insertTheSecret/);
   assert.equal(err.code, '23505');
   assert.equal(err.constraint, 't_pkey');
   assert.match(String(err.message), /duplicate key/);

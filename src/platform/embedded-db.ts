@@ -184,12 +184,26 @@ export async function openEmbeddedClient({ onStopped, ...options }: EmbeddedClie
   });
   started = true;
 
+  /**
+   * A call whose failure carries its caller's stack: the error was made where the thread's answer is
+   * read, so its own stack names only that; captured again here, inside the awaiting function, V8 adds
+   * the async frames that led to the call (nothing is captured when the call succeeds).
+   */
+  const traced = async <T>(request: Request, transfer?: ArrayBuffer[]): Promise<T> => {
+    try {
+      return await call<T>(request, transfer);
+    } catch (err) {
+      if (err instanceof Error) Error.captureStackTrace(err);
+      throw err;
+    }
+  };
+
   const session = (usual: boolean, tx?: number): DbSession => ({
     query: async (text, params = [], o) => {
       const transfer: ArrayBuffer[] = [];
-      return call({ op: 'query', text, params: postable(params, transfer), rowMode: o?.rowMode, usual, tx }, transfer);
+      return traced({ op: 'query', text, params: postable(params, transfer), rowMode: o?.rowMode, usual, tx }, transfer);
     },
-    exec: (text) => call({ op: 'exec', text, usual, tx }),
+    exec: (text) => traced({ op: 'exec', text, usual, tx }),
   });
 
   const drizzleSession = session(false);
