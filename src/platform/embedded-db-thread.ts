@@ -193,8 +193,16 @@ async function handle(m: DbRequest): Promise<unknown> {
 function answerEnd(tx: number, err: unknown): void {
   const open = transactions.get(tx);
   transactions.delete(tx);
-  if (open?.endCall === undefined) return;
-  post(err === null ? { id: open.endCall, ok: null } : { id: open.endCall, error: errorFields(err) });
+  if (open?.endCall !== undefined) post(err === null ? { id: open.endCall, ok: null } : { id: open.endCall, error: errorFields(err) });
+  endIfTrapped(err);
+}
+
+/**
+ * PGlite aborted (its WebAssembly trapped): the instance is unusable. The thread ends, and every later
+ * call fails as the database being unavailable (embedded-db.ts).
+ */
+function endIfTrapped(err: unknown): void {
+  if (err instanceof Error && err.name === 'RuntimeError') process.exit(1);
 }
 
 port.on('message', (m: DbRequest) => {
@@ -206,9 +214,7 @@ port.on('message', (m: DbRequest) => {
     },
     (err: unknown) => {
       post({ id: m.id, error: errorFields(err) });
-      // PGlite aborted (its WebAssembly trapped): the instance is unusable. The thread ends, and every
-      // later call fails as the database being unavailable (embedded-db.ts).
-      if (err instanceof Error && err.name === 'RuntimeError') process.exit(1);
+      endIfTrapped(err);
     },
   );
 });
