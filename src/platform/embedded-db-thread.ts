@@ -67,18 +67,18 @@ function errorFields(err: unknown): Record<string, unknown> {
 
 /** The buffers of a result's bytea values, moved to the loop rather than copied (each has its own: see the parser). */
 function byteaBuffers(results: Results[]): ArrayBuffer[] {
-  const out: ArrayBuffer[] = [];
+  const out = new Set<ArrayBuffer>();
   for (const r of results) {
     const columns = r.fields.flatMap((f, i) => (f.dataTypeID === types.BYTEA ? [{ key: f.name, i }] : []));
     if (!columns.length) continue;
     for (const row of r.rows as (Record<string, unknown> | unknown[])[]) {
       for (const { key, i } of columns) {
         const v = Array.isArray(row) ? row[i] : row[key];
-        if (v instanceof Uint8Array && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && !out.includes(v.buffer as ArrayBuffer)) out.push(v.buffer as ArrayBuffer);
+        if (v instanceof Uint8Array && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) out.add(v.buffer as ArrayBuffer);
       }
     }
   }
-  return out;
+  return [...out];
 }
 
 const { dataDir } = workerData as DbThreadOptions;

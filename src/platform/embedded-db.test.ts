@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { after, before, test } from 'node:test';
+import { longestLoopGap } from '../../test/helpers/event-loop.ts';
 import { openEmbeddedClient, type EmbeddedClient } from './embedded-db.ts';
 
 let client: EmbeddedClient;
@@ -13,20 +14,7 @@ before(async () => {
 after(() => client.close());
 
 test('the event loop keeps turning while a statement runs (it runs on the thread)', async () => {
-  let ticks = 0;
-  let longest = 0;
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-    ticks++;
-  }, 5);
-  try {
-    await client.usual.query('select pg_sleep(0.4)');
-  } finally {
-    clearInterval(timer);
-  }
+  const { maxGap: longest, ticks } = await longestLoopGap(() => client.usual.query('select pg_sleep(0.4)'), 5);
   // On the loop's own thread the 400 ms statement would have been one gap, with no tick during it.
   assert.ok(ticks >= 20, `${ticks} ticks of a 5 ms timer during a 400 ms statement`);
   assert.ok(longest < 200, `the loop went ${longest.toFixed(0)} ms without turning`);

@@ -111,10 +111,8 @@ function postable(params: readonly unknown[], transfer: ArrayBuffer[]): unknown[
 }
 
 /** A failed statement's error, with the fields the thread sent (code, detail, constraint, …). */
-function rebuild(fields: Record<string, unknown>): Error {
-  const err = new Error(String(fields.message ?? 'the embedded database failed'));
-  for (const [k, v] of Object.entries(fields)) if (k !== 'message' && k !== 'stack') (err as unknown as Record<string, unknown>)[k] = v;
-  return err;
+function rebuild({ message, ...fields }: Record<string, unknown>): Error {
+  return Object.assign(new Error(String(message ?? 'the embedded database failed')), fields);
 }
 
 /** What every call fails with once the thread has stopped: answered 503 (platform/errors.ts). */
